@@ -1,0 +1,168 @@
+"""`.github/scale-review.yml`: schema, defaults, org-level merge, and exact error messages.
+
+A broken file never stops a review: `load_repo_config` returns the defaults plus a list of
+messages naming the file, the key and what is wrong, which the check run shows.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.model import Severity
+
+CONFIG_PATH = ".github/scale-review.yml"
+MAX_CONFIG_BYTES = 64_000
+
+Permission = Literal["read", "triage", "write", "maintain", "admin"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathFilters(_Strict):
+    include: list[str] = Field(default_factory=list, description="Globs of files to review (empty: all).")
+    exclude: list[str] = Field(
+        default_factory=lambda: ["**/vendor/**", "**/node_modules/**", "**/*.min.js", "**/migrations/*.lock"],
+        description="Globs of files never reviewed.",
+    )
+
+
+class RuleOverride(_Strict):
+    enabled: bool = True
+    severity: Severity | None = None
+
+
+class LlmConfig(_Strict):
+    enabled: bool = True
+    model: str | None = None
+    max_turns: int = Field(default=12, ge=1, le=50)
+    max_cost_usd: float = Field(default=1.0, gt=0, le=50)
+    max_input_tokens: int = Field(default=400_000, ge=1_000)
+    max_output_tokens: int = Field(default=32_000, ge=256)
+    max_seconds: int = Field(default=300, ge=10, le=3600)
+
+
+class CommandsConfig(_Strict):
+    min_permission: Permission = "write"
+
+
+class RepoConfig(_Strict):
+    fail_on: Severity = Field(default=Severity.high, description="Fail the check at or above this severity.")
+    auto_review: bool = True
+    drafts: bool = False
+    review_event: Literal["COMMENT", "REQUEST_CHANGES"] = "COMMENT"
+    paths: PathFilters = Field(default_factory=PathFilters)
+    rules: dict[str, RuleOverride] = Field(default_factory=dict)
+    llm: LlmConfig = Field(default_factory=LlmConfig)
+    commands: CommandsConfig = Field(default_factory=CommandsConfig)
+    instructions: dict[str, str] = Field(
+        default_factory=dict, description="Extra guidance per path glob, e.g. 'services/payments/**': '...'"
+    )
+    focus: list[str] = Field(default_factory=list, description="Areas to look at first (db, cache, http, ...).")
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rules_shorthand(cls, v: Any) -> Any:
+        # `rules: {py-requests-no-timeout: off}` or `... : medium` are accepted shorthands
+        if isinstance(v, dict):
+            out: dict[str, Any] = {}
+            for key, val in v.items():
+                if val is False or val == "off":
+                    out[key] = {"enabled": False}
+                elif isinstance(val, str):
+                    out[key] = {"severity": val}
+                else:
+                    out[key] = val
+            return out
+        return v
+
+    def rule_enabled(self, rule_id: str) -> bool:
+        o = self.rules.get(rule_id)
+        return o is None or o.enabled
+
+    def severity_for(self, rule_id: str, default: Severity) -> Severity:
+        o = self.rules.get(rule_id)
+        return o.severity if o and o.severity else default
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _parse_yaml(text: str | bytes | None, source: str, errors: list[str]) -> dict[str, Any]:
+    if text is None:
+        return {}
+    if isinstance(text, bytes):
+        if len(text) > MAX_CONFIG_BYTES:
+            errors.append(f"{source}: file is {len(text):,} bytes, over the {MAX_CONFIG_BYTES:,}-byte limit")
+            return {}
+        text = text.decode("utf-8", errors="replace")
+    if len(text) > MAX_CONFIG_BYTES:
+        errors.append(f"{source}: file is over the {MAX_CONFIG_BYTES:,}-byte limit")
+        return {}
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        errors.append(f"{source}:{where}: not valid YAML: {problem}")
+        return {}
+    except (RecursionError, ValueError) as exc:
+        errors.append(f"{source}: not valid YAML: {exc}")
+        return {}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        errors.append(f"{source}: the top level must be a mapping, not {type(data).__name__}")
+        return {}
+    return data
+
+
+def load_repo_config(
+    text: str | bytes | None, source: str = CONFIG_PATH, org_text: str | bytes | None = None
+) -> tuple[RepoConfig, list[str]]:
+    """Parse the repo's (and optionally the org's) config; on any error use defaults and say why."""
+    errors: list[str] = []
+    org = _parse_yaml(org_text, f"organisation .github/{CONFIG_PATH.split('/')[-1]}", errors)
+    own = _parse_yaml(text, source, errors)
+    merged = _deep_merge(org, own)
+    try:
+        return RepoConfig.model_validate(merged), errors
+    except ValidationError as exc:
+        problems = exc.errors()
+    for err in problems:
+        errors.append(f"{source}: key '{_location(err['loc'])}': {err['msg']}")
+    # one bad key should not throw away the rest: retry without the offending top-level keys
+    bad = {str(e["loc"][0]) for e in problems if e["loc"]}
+    try:
+        return RepoConfig.model_validate({k: v for k, v in merged.items() if k not in bad}), errors
+    except ValidationError:
+        return RepoConfig(), errors
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema published for editors (schema/scale-review.schema.json)."""
+    schema = RepoConfig.model_json_schema()
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    schema["title"] = "scale-review configuration (.github/scale-review.yml)"
+    return schema
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
