@@ -1,0 +1,116 @@
+"""The review core: ChangeSet + RepoView + RepoConfig -> Review. No HTTP, no model, no clock of its own.
+
+`run_static` runs the analyzers; `assemble_review` merges the specialist's validated findings (if any),
+applies the gate and records coverage and stats. The App's workflow calls the two halves as separate
+durable steps; the CLI calls `review_change`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from bot.analyzers import default_analyzers
+from bot.analyzers.base import Analyzer
+from bot.analyzers.engine import AnalysisResult, analyze_change, dedupe
+from bot.diff import ChangeSet
+from bot.model import Acceptance, Finding, Review, Severity
+from bot.policy import decide
+from bot.repo import RepoView
+from bot.repo_config import RepoConfig
+
+_ANALYZERS: list[Analyzer] | None = None
+
+
+class SpecialistOutcome(Protocol):
+    """What the review needs from a specialist run (bot.specialist.loop.SpecialistResult)."""
+
+    findings: list[Finding]
+    notes: list[str]
+    degraded: str | None
+
+
+def builtin_analyzers() -> list[Analyzer]:
+    """The rule packs, loaded once per process."""
+    global _ANALYZERS
+    if _ANALYZERS is None:
+        _ANALYZERS = default_analyzers()
+    return _ANALYZERS
+
+
+def run_static(
+    changes: ChangeSet, repo: RepoView, config: RepoConfig, analyzers: Sequence[Analyzer] | None = None
+) -> AnalysisResult:
+    return analyze_change(changes, repo, config, builtin_analyzers() if analyzers is None else analyzers)
+
+
+def _specialist_extras(specialist: Any) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    for key in ("assumptions", "questions", "handoffs"):
+        value = getattr(specialist, key, None)
+        if value:
+            extras[key] = list(value)
+    for key in ("rollback_plan", "monitoring_plan"):
+        value = getattr(specialist, key, None)
+        if value:
+            extras[key] = str(value)
+    return extras
+
+
+def assemble_review(
+    changes: ChangeSet,
+    config: RepoConfig,
+    analysis: AnalysisResult,
+    *,
+    specialist: SpecialistOutcome | None = None,
+    config_errors: Sequence[str] = (),
+    accepted: Sequence[Acceptance] = (),
+    fail_on: Severity | None = None,
+    degraded: str | None = None,
+    stats: dict[str, Any] | None = None,
+) -> Review:
+    """Merge findings, apply the gate, and describe what was and was not seen."""
+    findings = list(analysis.findings)
+    notes = [f"Configuration error (defaults used): {e}" for e in config_errors]
+    notes += [f"Analyzer error: {e}" for e in analysis.errors]
+    extras: dict[str, Any] = {}
+    if specialist is not None:
+        findings = dedupe(findings + list(specialist.findings))
+        notes += list(specialist.notes)
+        degraded = degraded or specialist.degraded
+        extras = _specialist_extras(specialist)
+    if degraded:
+        notes.insert(0, f"Partial review: {degraded}")
+    effective_fail_on = fail_on or config.fail_on
+    conclusion, verdict = decide(findings, config, accepted=accepted, degraded=degraded, fail_on=effective_fail_on)
+    all_stats: dict[str, Any] = {
+        "files_changed": len(changes.files),
+        "files_reviewed": sum(1 for c in analysis.coverage if c.status == "reviewed"),
+        "lines_changed": changes.changed_lines,
+        "findings": len(findings),
+        "analysis_seconds": round(analysis.seconds, 3),
+    }
+    all_stats.update(stats or {})
+    return Review(
+        findings=findings,
+        conclusion=conclusion,
+        verdict=verdict,
+        coverage=list(analysis.coverage),
+        notes=notes,
+        accepted=list(accepted),
+        fail_on=effective_fail_on,
+        stats=all_stats,
+        **extras,
+    )
+
+
+def review_change(
+    changes: ChangeSet,
+    repo: RepoView,
+    config: RepoConfig,
+    *,
+    analyzers: Sequence[Analyzer] | None = None,
+    **kwargs: Any,
+) -> Review:
+    """Static analysis then assembly: the whole review of one change, without a specialist."""
+    return assemble_review(changes, config, run_static(changes, repo, config, analyzers), **kwargs)
