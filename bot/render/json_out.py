@@ -1,0 +1,38 @@
+"""`--format json`: one object, exactly design.md's contract plus a few extra keys.
+
+Contract keys (never removed): conclusion, summary, findings (each `Finding.json_dict()`), stats.
+`summary` is the same Markdown the check run carries. Extras: title, verdict, fail_on, coverage,
+notes, accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.model import Review
+from bot.render.markdown import render_summary, render_title
+
+
+def review_dict(review: Review) -> dict[str, Any]:
+    """The JSON object as a dict (for callers that embed it)."""
+    return {
+        "conclusion": review.conclusion.value,
+        "summary": render_summary(review),
+        "findings": [f.json_dict() for f in review.findings],
+        "stats": review.stats,
+        "title": render_title(review),
+        "verdict": review.verdict,
+        "fail_on": review.fail_on.value,
+        "coverage": [
+            {"path": c.path, "status": c.status.value, "reason": c.reason, "analyzers": list(c.analyzers)}
+            for c in review.coverage
+        ],
+        "notes": list(review.notes),
+        "accepted": [{"finding_id": a.finding_id, "by": a.by, "reason": a.reason} for a in review.accepted],
+    }
+
+
+def render_json(review: Review) -> str:
+    """The review as one JSON object (UTF-8 text, stable key order, ends with a newline)."""
+    return json.dumps(review_dict(review), indent=2, ensure_ascii=False, default=str) + "\n"

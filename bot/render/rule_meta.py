@@ -1,0 +1,18 @@
+"""What SARIF (and anyone listing rules) needs to know about one analyzer rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.model import Category, Severity
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """One analyzer rule: its id (the finding's `source`), a title, category, default severity, help text."""
+
+    id: str
+    title: str
+    category: Category
+    severity: Severity
+    help: str = ""
