@@ -1,0 +1,291 @@
+"""FakeGitHub: the object tests hold. Seeding, fault scripting, recorded calls and state queries."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from . import routes_app, routes_checks, routes_pulls, routes_repo  # noqa: F401 - registers routes
+from .routing import Req
+from .server import (
+    SECONDARY_LIMIT_MESSAGE,
+    Call,
+    Fault,
+    dispatch,
+    encode,
+    error_body,
+    parse_request,
+    rate_headers,
+    start_server,
+)
+from .state import HttpError, Pull, Repo, Store, Token
+
+Files = dict[str, str | bytes | None]
+
+
+def _b(v: str | bytes) -> bytes:
+    return v.encode() if isinstance(v, str) else v
+
+
+def _rsa_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+class FakeGitHub:
+    """A stateful GitHub REST (+ tiny GraphQL) server on 127.0.0.1; see the package docstring."""
+
+    def __init__(self, *, app_id: int = 4242, app_slug: str = "scale-review", prefix: str = "",
+                 token_ttl: float = 3600.0) -> None:
+        self.app_id = app_id
+        self.app_slug = app_slug
+        self.client_id = f"Iv23fake{app_id}"
+        self.private_key_pem, self.public_key_pem = _rsa_pair()
+        self.prefix = prefix.rstrip("/")
+        self.token_ttl = token_ttl
+        self.jwt_leeway = 0
+        self.rate_limit = 5000
+        self.rate_reset = time.time() + 3600
+        self.rate_used: dict[str, int] = {}
+        self.graphql_text_limit = 512_000
+        self.lock = threading.RLock()
+        self.store = Store()
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self.store.installations[1] = {"id": 1, "account": {"login": "acme", "type": "Organization"}}
+        self._server, self._thread = start_server(self)
+        host, port = self._server.server_address[:2]
+        self.origin = f"http://{host}:{port}"
+        self.url = self.origin + self.prefix
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeGitHub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def bot_login(self) -> str:
+        return f"{self.app_slug}[bot]"
+
+    # ---- request handling ------------------------------------------------------------------------
+    def _handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
+        req = parse_request(method, raw_path, headers, body, self.prefix)
+        call = Call(req.method, req.path, req.query, req.headers, req.json)
+        with self.lock:
+            self.calls.append(call)
+            fault = self._take_fault(req.method, req.path)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        rate = rate_headers(self, req)
+        if fault is not None and fault.status is not None:
+            call.status = fault.status
+            payload = fault.body if fault.body is not None else error_body(fault.status, "Injected fault")
+            raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            return fault.status, {**rate, "Content-Type": "application/json", **fault.headers}, raw
+        try:
+            resp = dispatch(self, req)
+        except HttpError as err:
+            call.status = err.status
+            return err.status, {**rate, "Content-Type": "application/json; charset=utf-8", **err.headers}, \
+                json.dumps(error_body(err.status, err.message, err.errors)).encode()
+        call.status = resp.status
+        status, hdrs, payload = encode(resp)
+        return status, {**rate, **hdrs}, payload
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for i, f in enumerate(self.faults):
+            if f.matches(method, path):
+                f.times -= 1
+                if f.times <= 0:
+                    del self.faults[i]
+                return f
+        return None
+
+    # ---- fault injection -------------------------------------------------------------------------
+    def fail(self, method: str, path: str, status: int | None = 502, *, headers: dict[str, str] | None = None,
+             body: Any = None, times: int = 1, delay: float = 0.0) -> Fault:
+        """Queue a scripted answer for the next `times` requests whose path matches regex `path`.
+
+        `method` may be "*". `status=None` with `delay` only slows the real answer down (timeouts).
+        """
+        fault = Fault(method, path, status, dict(headers or {}), body, times, delay)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def secondary_rate_limit(self, method: str, path: str, *, retry_after: int = 1, times: int = 1) -> Fault:
+        """403 with `retry-after` and GitHub's secondary-rate-limit message."""
+        return self.fail(method, path, 403, headers={"retry-after": str(retry_after)},
+                         body=error_body(403, SECONDARY_LIMIT_MESSAGE), times=times)
+
+    def slow(self, method: str, path: str, seconds: float, times: int = 1) -> Fault:
+        return self.fail(method, path, None, delay=seconds, times=times)
+
+    # ---- recorded calls --------------------------------------------------------------------------
+    def calls_to(self, method: str | None = None, path: str | None = None) -> list[Call]:
+        """Recorded calls, filtered by method and a regex searched in the path."""
+        with self.lock:
+            return [c for c in self.calls
+                    if (method is None or c.method == method) and (path is None or re.search(path, c.path))]
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        return len(self.calls_to(method, path))
+
+    def reset_calls(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+    # ---- seeding ---------------------------------------------------------------------------------
+    def add_installation(self, installation_id: int, account: str = "acme") -> None:
+        with self.lock:
+            self.store.installations[installation_id] = {"id": installation_id,
+                                                         "account": {"login": account, "type": "Organization"}}
+
+    def add_repo(self, full_name: str, files: Files | None = None, *, default_branch: str = "main",
+                 installation_id: int = 1) -> str:
+        """Create (or re-seed) a repo whose default branch holds `files`; returns the commit sha."""
+        owner, name = full_name.split("/")
+        tree = {p: _b(v) for p, v in (files or {}).items() if v is not None}
+        with self.lock:
+            repo = self.store.repos.setdefault(full_name.lower(), Repo(owner, name, default_branch))
+            repo.installation_id = installation_id
+            parent = repo.branches.get(default_branch)
+            sha = self.store.add_commit(parent, tree)
+            repo.branches[default_branch] = sha
+        return sha
+
+    def add_pull(self, full_name: str, number: int, files: dict[str, tuple[str | bytes | None, str | bytes | None]],
+                 *, title: str = "A change", body: str = "", user: str = "octocat", user_type: str = "User",
+                 draft: bool = False, head_ref: str = "feature", base_files: Files | None = None) -> Pull:
+        """Seed PR `number`: `files` maps path -> (base text or None, head text or None).
+
+        The base commit is the repo's default branch plus `base_files` and the base sides; the head
+        commit applies the head sides. Creates the repo if needed.
+        """
+        if full_name.lower() not in self.store.repos:
+            self.add_repo(full_name)
+        with self.lock:
+            repo = self.store.repos[full_name.lower()]
+            base_tree = dict(self.store.commits[repo.branches[repo.default_branch]].tree)
+            base_tree.update({p: _b(v) for p, v in (base_files or {}).items() if v is not None})
+            for path, (old, _new) in files.items():
+                if old is None:
+                    base_tree.pop(path, None)
+                else:
+                    base_tree[path] = _b(old)
+            base_sha = self.store.add_commit(repo.branches[repo.default_branch], base_tree)
+            repo.branches[repo.default_branch] = base_sha
+            head_tree = dict(base_tree)
+            self._apply(head_tree, {p: new for p, (_old, new) in files.items()})
+            head_sha = self.store.add_commit(base_sha, head_tree)
+            repo.branches[head_ref] = head_sha
+            pr = Pull(number, head_sha, base_sha, head_ref, repo.default_branch, title, body, user, user_type,
+                      draft, heads=[head_sha])
+            repo.pulls[number] = pr
+        return pr
+
+    @staticmethod
+    def _apply(tree: dict[str, bytes], changes: Files) -> None:
+        for path, new in changes.items():
+            if new is None:
+                tree.pop(path, None)
+            else:
+                tree[path] = _b(new)
+
+    def push(self, full_name: str, number: int, files: Files) -> str:
+        """A new head commit on the PR (synchronize): path -> new text (None deletes). Returns the sha."""
+        with self.lock:
+            repo = self.store.repos[full_name.lower()]
+            pr = repo.pulls[number]
+            tree = dict(self.store.commits[pr.head_sha].tree)
+            self._apply(tree, files)
+            sha = self.store.add_commit(pr.head_sha, tree)
+            pr.head_sha = sha
+            pr.heads.append(sha)
+            repo.branches[pr.head_ref] = sha
+        return sha
+
+    def set_permission(self, full_name: str, login: str, permission: str) -> None:
+        with self.lock:
+            self.store.repos[full_name.lower()].permissions[login] = permission
+
+    def add_delivery(self, guid: str, event: str, action: str | None = None, *, status_code: int = 200,
+                     installation_id: int = 1, delivered_at: str = "2026-01-01T00:00:00Z") -> int:
+        with self.lock:
+            did = self.store.next_id()
+            self.store.deliveries.append({
+                "id": did, "guid": guid, "delivered_at": delivered_at, "redelivery": False, "duration": 0.1,
+                "status": "OK" if status_code < 400 else "failed", "status_code": status_code, "event": event,
+                "action": action, "installation_id": installation_id, "repository_id": None,
+            })
+        return did
+
+    def add_manifest_code(self, code: str) -> None:
+        with self.lock:
+            self.store.manifest_codes.add(code)
+
+    # ---- tokens ----------------------------------------------------------------------------------
+    def issue_token(self, installation_id: int) -> Token:
+        tok = Token("ghs_" + secrets.token_urlsafe(27), installation_id, time.time() + self.token_ttl)
+        self.store.tokens[tok.token] = tok
+        return tok
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far now answers 401 (the client still believes it valid)."""
+        with self.lock:
+            for tok in self.store.tokens.values():
+                tok.expires_at = 0
+
+    # ---- state queries ---------------------------------------------------------------------------
+    def check_runs(self, full_name: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(r, annotations=list(self.store.annotations.get(r["id"], [])))
+                    for r in self.store.check_runs.values() if full_name in (None, r["_repo"])]
+
+    def reviews(self, full_name: str, number: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r for r in self.store.reviews.values() if r["_key"] == (full_name.lower(), number)]
+
+    def review_comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return [c for c in self.store.review_comments.values() if c["_key"] == (full_name.lower(), number)]
+
+    def issue_comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return [c for c in self.store.issue_comments.values() if c["_key"] == (full_name.lower(), number)]
+
+    def reactions(self, comment_id: int) -> list[str]:
+        with self.lock:
+            return [r["content"] for r in self.store.reactions.get(comment_id, [])]
+
+    def add_issue_comment(self, full_name: str, number: int, body: str, user: str = "octocat",
+                          user_type: str = "User") -> int:
+        """Seed a conversation comment (e.g. a `/scale-review` command); returns its id."""
+        with self.lock:
+            return routes_repo.new_issue_comment(self, full_name.lower(), number, body, user, user_type)
+
+    def pull_diff(self, full_name: str, number: int) -> str:
+        with self.lock:
+            owner, name = full_name.split("/")
+            return self.store.pull_diff(self.store.pull(owner, name, number))
+
+    def request(self, method: str, path: str) -> Req:
+        """A bare Req for calling a route function directly in the fake's own tests."""
+        return Req(method, path, {}, {}, b"", None)
