@@ -1,0 +1,171 @@
+"""The ast-grep analyzer: runs the YAML rule pack over one file's head text, reports what the diff touches.
+
+Each file is parsed once; every rule of its language runs on that tree. The whole file gives the
+context (the loop around a query, the `async def` around a blocking call), but a match is reported
+only when its lines touch lines the change added.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from ast_grep_py import SgNode, SgRoot
+
+from bot.analyzers.base import FileInput
+from bot.analyzers.rule_fix import add_argument, expand_template, suggestion_lines
+from bot.analyzers.rule_pack import AstGrepRule, builtin_rules
+from bot.model import Finding, fingerprint
+
+ANALYZER_NAME = "ast-grep"
+LANGUAGE_BY_SUFFIX = {
+    ".py": "python",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".rb": "ruby",
+}
+MAX_TEXT_CHARS = 2_000_000  # larger files (generated, vendored, minified) are not parsed
+MAX_MATCHES_PER_RULE = 200
+MAX_REPORTED_SPAN = 12  # a longer match is reported on its first lines, without a suggestion
+MAX_EVIDENCE_VAR_CHARS = 80
+WHOLE_MATCH = "MATCH"  # `$MATCH` in an evidence template: the whole matched code
+_EVIDENCE_VAR = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
+
+
+def language_for(path: str) -> str | None:
+    """The ast-grep language of a path, from its suffix; None when no rules apply."""
+    name = PurePosixPath(path).name
+    if name.endswith((".min.js", ".d.ts")):
+        return None
+    return LANGUAGE_BY_SUFFIX.get(PurePosixPath(path).suffix.lower())
+
+
+def _short(text: str) -> str:
+    one_line = " ".join(text.split())
+    if len(one_line) > MAX_EVIDENCE_VAR_CHARS:
+        return one_line[: MAX_EVIDENCE_VAR_CHARS - 1] + "…"
+    return one_line
+
+
+def render_evidence(template: str, node: SgNode) -> str:
+    """The evidence template with `$NAME` replaced by the (shortened) matched text."""
+
+    def repl(m: re.Match[str]) -> str:
+        bound = node if m.group(1) == WHOLE_MATCH else node.get_match(m.group(1))
+        return _short(bound.text()) if bound is not None else m.group(0)
+
+    return _EVIDENCE_VAR.sub(repl, template)
+
+
+def _reported_node(rule: AstGrepRule, node: SgNode) -> SgNode:
+    if rule.report:
+        bound = node.get_match(rule.report.lstrip("$"))
+        if bound is not None:
+            return bound
+    return node
+
+
+def _edit(rule: AstGrepRule, node: SgNode, text: str) -> tuple[int, int, str] | None:
+    if rule.add_argument:
+        return add_argument(node, text, rule.add_argument)
+    if rule.fix is not None:
+        new = expand_template(rule.fix, node, text)
+        if new is None:
+            return None
+        r = node.range()
+        return r.start.index, r.end.index, new
+    return None
+
+
+class AstGrepAnalyzer:
+    """Analyzer protocol implementation over a set of AstGrepRule objects."""
+
+    name = ANALYZER_NAME
+
+    def __init__(self, rules: Sequence[AstGrepRule]) -> None:
+        self.rules: list[AstGrepRule] = list(rules)
+        self._by_language: dict[str, list[AstGrepRule]] = {}
+        for rule in self.rules:
+            for lang in rule.languages:
+                self._by_language.setdefault(lang, []).append(rule)
+
+    @classmethod
+    def load_builtin(cls) -> AstGrepAnalyzer:
+        """The analyzer with the shipped rule pack (YAML parsed once per process)."""
+        return cls(builtin_rules())
+
+    def rule_ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+    def supports(self, path: str, text: str) -> bool:
+        lang = language_for(path)
+        return lang is not None and lang in self._by_language
+
+    def analyze(self, file: FileInput) -> list[Finding]:
+        lang = language_for(file.path)
+        rules = self._by_language.get(lang or "", [])
+        if not rules or not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:
+            return []
+        root = SgRoot(file.text, lang or "").root()
+        findings: list[Finding] = []
+        for rule in rules:
+            findings.extend(self._run_rule(rule, root, file, lang or ""))
+        return findings
+
+    def _run_rule(self, rule: AstGrepRule, root: SgNode, file: FileInput, lang: str) -> list[Finding]:
+        seen: Counter[str] = Counter()
+        out: list[Finding] = []
+        for node in root.find_all(rule.config)[:MAX_MATCHES_PER_RULE]:  # type: ignore[arg-type]
+            where = _reported_node(rule, node)
+            code = " ".join(where.text().split())
+            occurrence = seen[code]
+            seen[code] += 1
+            start = where.range().start.line + 1
+            end = where.range().end.line + 1
+            clipped = end - start + 1 > MAX_REPORTED_SPAN
+            if clipped:
+                end = start + MAX_REPORTED_SPAN - 1
+            if not file.change.touches(start, end):
+                continue
+            suggestion = None if clipped else self._suggestion(rule, node, file.text, lang, start, end)
+            kind = rule.id if occurrence == 0 else f"{rule.id}#{occurrence}"
+            out.append(self._finding(rule, node, file.path, code, kind, start, end, suggestion))
+        return out
+
+    @staticmethod
+    def _suggestion(rule: AstGrepRule, node: SgNode, text: str, lang: str, start: int, end: int) -> str | None:
+        edit = _edit(rule, node, text)
+        if edit is None:
+            return None
+        return suggestion_lines(text, lang, edit, start, end)
+
+    @staticmethod
+    def _finding(
+        rule: AstGrepRule, node: SgNode, path: str, code: str, kind: str, start: int, end: int, suggestion: str | None
+    ) -> Finding:
+        return Finding(
+            id=fingerprint(kind, path, code),
+            category=rule.category,
+            severity=rule.severity,
+            path=path,
+            start_line=start,
+            end_line=end,
+            title=rule.title,
+            evidence=render_evidence(rule.evidence, node),
+            risk=rule.risk,
+            suggestion=suggestion,
+            advice=rule.advice,
+            rollback=rule.rollback,
+            monitoring=rule.monitoring,
+            confidence=rule.confidence,
+            source=rule.id,
+        )
