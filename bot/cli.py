@@ -16,6 +16,7 @@ from bot import __version__
 
 COMMAND_MODULES = (
     "bot.cli_review",
+    "bot.eval",
 )
 
 EXIT_USAGE = 2
