@@ -1,0 +1,65 @@
+"""What a handler decides for a delivery: a Job for the worker, or Ignored with a reason.
+
+A Job carries IDs only (installation, repo, PR, head sha, delivery id, the command): never a
+token or a payload. It crosses the durable queue as a plain dict (`to_dict` / `from_dict`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from bot.commands import Command
+
+JobKind = Literal["review", "command", "check_action"]
+Trigger = Literal["pull_request", "issue_comment", "check_run", "check_suite", "replay"]
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: JobKind
+    trigger: Trigger
+    delivery_id: str
+    installation_id: int
+    repo: str  # owner/name
+    number: int
+    head_sha: str = ""  # empty when the payload has none (comments): the worker reads the PR
+    draft: bool = False
+    only_if_new: bool = False  # check_suite.requested: skip when a run for this sha exists
+    actor: str = ""  # who asked (comment author, button clicker)
+    comment_id: int = 0
+    command: Command | None = None
+    check_run_id: int = 0
+    action: str = ""  # check_run requested_action identifier
+
+    @property
+    def partition_key(self) -> str:
+        """One review at a time per pull request."""
+        return f"{self.repo}#{self.number}"
+
+    @property
+    def installation_key(self) -> str:
+        return str(self.installation_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        values = dict(data)
+        cmd = values.get("command")
+        if isinstance(cmd, dict):
+            values["command"] = Command(**{**cmd, "areas": tuple(cmd.get("areas", ())), "words": ()})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """Nothing to do; `reason` goes back to GitHub in the 202 body and into the logs."""
+
+    reason: str
+    status: Literal["ignored", "logged", "pong"] = "ignored"
+    fields: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+Decision = Job | Ignored

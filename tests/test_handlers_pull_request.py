@@ -1,0 +1,41 @@
+import json
+
+from bot.jobs import Ignored, Job
+from handlers import dispatch
+from handlers.context import Delivery
+from handlers.payloads import Envelope
+from tests import webhooks as wh
+
+
+def decide(payload):
+    return dispatch(Delivery("pull_request", "d-9", "1"), Envelope.parse(json.dumps(payload).encode()))
+
+
+def test_reviewed_actions_make_a_review_job_with_ids_only():
+    for action in ["opened", "synchronize", "reopened", "ready_for_review"]:
+        job = decide(wh.pull_request(action, number=12, head="c" * 40))
+        assert isinstance(job, Job)
+        assert (job.kind, job.repo, job.number, job.head_sha, job.installation_id, job.delivery_id) == (
+            "review", wh.REPO, 12, "c" * 40, wh.INSTALLATION, "d-9")
+        assert job.partition_key == f"{wh.REPO}#12"
+
+
+def test_other_actions_and_closed_prs_are_ignored():
+    for action in ["closed", "labeled", "edited", "assigned", "converted_to_draft"]:
+        assert isinstance(decide(wh.pull_request(action)), Ignored)
+    d = decide(wh.pull_request("reopened", state="closed"))
+    assert isinstance(d, Ignored) and "closed" in d.reason
+
+
+def test_drafts_are_flagged_for_the_worker_to_decide():
+    job = decide(wh.pull_request("opened", draft=True))
+    assert isinstance(job, Job) and job.draft
+
+
+def test_a_payload_without_installation_or_head_is_ignored():
+    p = wh.pull_request()
+    del p["installation"]
+    assert isinstance(decide(p), Ignored)
+    p = wh.pull_request()
+    p["pull_request"]["head"]["sha"] = ""
+    assert isinstance(decide(p), Ignored)
