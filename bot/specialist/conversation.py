@@ -1,0 +1,176 @@
+"""The conversation: a SpecialistRequest -> the first state, and a state -> the next Messages request.
+
+The state is plain JSON (the workflow checkpoints it after every turn). Requests put
+`cache_control` on the stable prefix: the system prompt (which, with the tool definitions before it,
+forms the first cached prefix), the task message carrying the diff, and the newest message, so each
+turn reads everything before it from the cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bot.diff import ChangeSet, FileChange, parse_diff
+from bot.model import Finding
+from bot.specialist.budget import Usage
+from bot.specialist.prompts import load_prompt
+from bot.specialist.tools import tool_definitions
+
+STATE_SCHEMA = 1
+DEFAULT_MODEL = "claude-sonnet-4-6"
+MAX_TITLE_CHARS = 300
+MAX_BODY_CHARS = 8_000
+MAX_DIFF_CHARS = 160_000
+MAX_CANDIDATES = 60
+MAX_PREVIOUS = 40
+MAX_INSTRUCTIONS = 20
+CACHE = {"type": "ephemeral"}
+
+NO_FOCUS = "(none configured: cover the whole change)"
+NO_INSTRUCTIONS = "(none)"
+NO_CANDIDATES = "(none: the analyzers found nothing on this change)"
+NO_PREVIOUS = "(none)"
+DIFF_CUT = "\n[diff cut at {limit:,} characters; {rest} more files not shown here: read them with read_file]\n"
+EMPTY = "(empty)"
+
+
+class SpecialistRequest(BaseModel):
+    """Everything one specialist review needs, JSON-serialisable (workflow arguments)."""
+
+    diff: str = Field(description="unified diff of the change (for a follow-up push: the commits since `since`)")
+    candidates: list[Finding] = Field(default_factory=list, description="the analyzers' findings")
+    pr_title: str = ""
+    pr_body: str = ""
+    focus: list[str] = Field(default_factory=list)
+    instructions: dict[str, str] = Field(default_factory=dict)
+    model: str = DEFAULT_MODEL
+    max_turns: int = 12  # only shown to the model; the Budget enforces the limit
+    previous_findings: list[Finding] = Field(default_factory=list)
+    since: str | None = None  # last reviewed head sha, for an incremental review
+    system_prompt: str = "system"
+    task_prompt: str = "task"
+
+
+def shown_ranges(fc: FileChange) -> list[list[int]]:
+    """Head-side line ranges the diff shows for one file (contiguous runs of visible lines)."""
+    out: list[list[int]] = []
+    for hunk in fc.hunks:
+        for n in hunk.visible:
+            if out and out[-1][1] == n - 1:
+                out[-1][1] = n
+            else:
+                out.append([n, n])
+    return out
+
+
+def _fence(text: str, limit: int) -> str:
+    """Untrusted text for a fenced block: capped, and unable to close our fence tags."""
+    text = text.replace("</untrusted-", "<\\/untrusted-").replace("<untrusted-", "<\\untrusted-")
+    return (text[:limit] + "…") if len(text) > limit else (text or EMPTY)
+
+
+def _cut_diff(diff: str, limit: int) -> str:
+    if len(diff) <= limit:
+        return diff
+    head = diff[:limit]
+    rest = diff[limit:].count("\ndiff --git ")
+    return head + DIFF_CUT.format(limit=limit, rest=rest)
+
+
+def _candidate_lines(candidates: list[Finding]) -> str:
+    rows = [
+        f"- [{c.id}] {c.severity.value} {c.category.value} at {c.path}:{c.start_line}-{c.end_line}: "
+        f"{c.title} ({c.source}) — {c.evidence[:200]}"
+        for c in candidates[:MAX_CANDIDATES]
+    ]
+    if len(candidates) > MAX_CANDIDATES:
+        rows.append(f"- ... and {len(candidates) - MAX_CANDIDATES} more")
+    return _fence("\n".join(rows), 40_000) if rows else NO_CANDIDATES
+
+
+def _scope(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, str]:
+    common = {"files_changed": len(changes.files), "lines_changed": changes.changed_lines}
+    if request.since:
+        prompt = load_prompt("scope_incremental")
+        previous = "\n".join(
+            f"- {f.path}:{f.start_line}-{f.end_line} {f.category.value}: {f.title}"
+            for f in request.previous_findings[:MAX_PREVIOUS]
+        )
+        text = prompt.render(since=request.since[:40], previous=_fence(previous, 20_000) if previous else NO_PREVIOUS,
+                             **common)
+        return text, prompt.ref
+    prompt = load_prompt("scope_full")
+    return prompt.render(**common), prompt.ref
+
+
+def render_task(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, dict[str, str]]:
+    """The first user message, and the refs of the prompts used."""
+    scope, scope_ref = _scope(request, changes)
+    instructions = "\n".join(
+        f"- `{glob[:200]}`: {text[:1000]}" for glob, text in list(request.instructions.items())[:MAX_INSTRUCTIONS]
+    )
+    prompt = load_prompt(request.task_prompt)
+    text = prompt.render(
+        title=_fence(request.pr_title, MAX_TITLE_CHARS),
+        body=_fence(request.pr_body, MAX_BODY_CHARS),
+        scope=scope,
+        focus=", ".join(f[:60] for f in request.focus[:20]) or NO_FOCUS,
+        instructions=instructions or NO_INSTRUCTIONS,
+        candidates=_candidate_lines(request.candidates),
+        diff=_fence(_cut_diff(request.diff, MAX_DIFF_CHARS), MAX_DIFF_CHARS + 500),
+        max_turns=request.max_turns,
+    )
+    return text, {"task": prompt.ref, "scope": scope_ref}
+
+
+def start_state(request: SpecialistRequest) -> dict[str, Any]:
+    """The conversation before the first turn (plain JSON)."""
+    changes = parse_diff(request.diff)
+    system = load_prompt(request.system_prompt)
+    task, refs = render_task(request, changes)
+    return {
+        "schema": STATE_SCHEMA,
+        "model": request.model,
+        "system": system.render(),
+        "prompts": {"system": system.ref, **refs},
+        "messages": [{"role": "user", "content": [{"type": "text", "text": task}]}],
+        "shown": {f.path: shown_ranges(f) for f in changes.files if f.reviewable},
+        "previous_findings": [f.model_dump(mode="json") for f in request.previous_findings],
+        "usage": Usage().model_dump(),
+        "plan": [],
+        "reported": [],
+        "reads": {},
+        "finished": None,
+        "turns": 0,
+        "elapsed": 0.0,
+        "last_turn_noted": False,
+        "done": False,
+        "stop_reason": None,
+        "degraded": None,
+        "notes": [],
+    }
+
+
+def build_request(state: dict[str, Any], max_tokens: int) -> dict[str, Any]:
+    """Keyword arguments for `client.messages.create`, with cache breakpoints on the stable prefix."""
+    messages = copy.deepcopy(state["messages"])
+    messages[0]["content"][0]["cache_control"] = CACHE  # the task message: diff and candidates
+    if len(messages) > 1:
+        messages[-1]["content"][-1]["cache_control"] = CACHE  # the conversation so far
+    return {
+        "model": state["model"],
+        "max_tokens": max_tokens,
+        "system": [{"type": "text", "text": state["system"], "cache_control": CACHE}],
+        "tools": tool_definitions(),
+        "messages": messages,
+    }
+
+
+def estimate_tokens(state: dict[str, Any]) -> int:
+    """A deliberately rough size of the next request (4 characters a token), for budget checks."""
+    size = len(state["system"]) + len(json.dumps(tool_definitions())) + len(json.dumps(state["messages"]))
+    return size // 4 + 1

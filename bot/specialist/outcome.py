@@ -1,0 +1,150 @@
+"""The end of a specialist review: validated findings, notes, usage -> SpecialistResult.
+
+Also `carry_forward`, which keeps earlier validated findings on lines a follow-up push did not
+touch (shifted to their new line numbers), so an incremental review only pays for what changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bot.diff import ChangeSet, FileChange, FileStatus
+from bot.model import Finding
+from bot.repo import RepoView
+from bot.specialist.budget import Usage
+from bot.specialist.validate import SOURCE, validate_findings
+
+DROPPED_NOTE = "{n} specialist finding(s) dropped by validation: {reasons}"
+CARRIED_NOTE = "{n} earlier specialist finding(s) kept on lines this push did not change"
+UNPRICED_NOTE = "model {model} is not in the price table; dollars use the most expensive known price"
+MAX_REASONS_IN_NOTE = 5
+
+
+class SpecialistResult(BaseModel):
+    """What the review publishes from the specialist (bot.pipeline.SpecialistOutcome)."""
+
+    findings: list[Finding] = Field(default_factory=list)
+    dropped: int = 0
+    dropped_reasons: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    degraded: str | None = None
+    complete: bool = False  # the model called finish_review
+    stop_reason: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    model: str = ""
+    prompts: dict[str, str] = Field(default_factory=dict)  # name -> "id@version"
+    turns: int = 0
+    summary: str = ""
+    assumptions: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)
+    handoffs: list[str] = Field(default_factory=list)
+    rollback_plan: str = ""
+    monitoring_plan: str = ""
+    plan: list[dict[str, str]] = Field(default_factory=list)
+
+    @property
+    def prompt_version(self) -> str:
+        return ", ".join(f"{ref}" for ref in self.prompts.values())
+
+    def stats(self) -> dict[str, Any]:
+        """The specialist part of the review's JSON `stats`."""
+        return {
+            "specialist": {
+                "model": self.model,
+                "prompts": dict(self.prompts),
+                "turns": self.turns,
+                "stop_reason": self.stop_reason,
+                "complete": self.complete,
+                "degraded": self.degraded,
+                "findings": len(self.findings),
+                "dropped": self.dropped,
+                "usage": self.usage.stats(),
+            }
+        }
+
+
+def _touched(fc: FileChange, start: int, end: int) -> bool:
+    """Whether a hunk of this (follow-up) diff changes base-side lines start..end."""
+    for h in fc.hunks:
+        if h.base_length and h.base_start <= end and start <= h.base_start + h.base_length - 1:
+            return True
+        if not h.base_length and start <= h.base_start < end:
+            return True
+    return False
+
+
+def _shift(fc: FileChange, line: int) -> int:
+    delta = 0
+    for h in fc.hunks:
+        last_base = h.base_start + h.base_length - 1 if h.base_length else h.base_start
+        if last_base < line:
+            delta += h.head_length - h.base_length
+    return line + delta
+
+
+def carry_forward(previous: list[Finding], changes: ChangeSet) -> list[Finding]:
+    """Earlier specialist findings whose lines `changes` (the follow-up diff) did not touch, re-numbered."""
+    by_old = {fc.old_path: fc for fc in changes.files if fc.old_path}
+    kept: list[Finding] = []
+    for f in previous:
+        if f.source != SOURCE or f.path in by_old:
+            continue
+        fc = changes.get(f.path)
+        if fc is None:
+            kept.append(f)
+            continue
+        if fc.status in (FileStatus.deleted, FileStatus.binary) or _touched(fc, f.start_line, f.end_line):
+            continue
+        start, end = _shift(fc, f.start_line), _shift(fc, f.end_line)
+        kept.append(f if (start, end) == (f.start_line, f.end_line) else
+                    f.model_copy(update={"start_line": start, "end_line": end}))
+    return kept
+
+
+def _merge_carried(new: list[Finding], carried: list[Finding], candidates: list[Finding]) -> list[Finding]:
+    seen = {f.id for f in new} | {c.id for c in candidates}
+    return new + [f for f in carried if f.id not in seen]
+
+
+def finish(
+    state: dict[str, Any], *, changes: ChangeSet, candidates: list[Finding], repo: RepoView
+) -> SpecialistResult:
+    """Validate what the model reported and assemble the result (code decides, not the model)."""
+    degraded = state.get("degraded")
+    reported = [] if degraded else state["reported"]
+    checked = validate_findings(reported, changes=changes, candidates=candidates, repo=repo, reads=state["reads"])
+    previous = [Finding.model_validate(f) for f in state.get("previous_findings", [])]
+    carried = carry_forward(previous, changes)
+    findings = _merge_carried(checked.findings, carried, candidates)
+    notes = list(state["notes"]) + checked.notes
+    if checked.dropped:
+        reasons = "; ".join(checked.dropped[:MAX_REASONS_IN_NOTE])
+        notes.append(DROPPED_NOTE.format(n=len(checked.dropped), reasons=reasons))
+    if carried:
+        notes.append(CARRIED_NOTE.format(n=len(carried)))
+    usage = Usage.model_validate(state["usage"])
+    if not usage.priced:
+        notes.append(UNPRICED_NOTE.format(model=state["model"]))
+    done = state.get("finished") or {}
+    return SpecialistResult(
+        findings=findings,
+        dropped=len(checked.dropped),
+        dropped_reasons=checked.dropped,
+        notes=notes,
+        degraded=degraded,
+        complete=bool(state.get("finished")),
+        stop_reason=state.get("stop_reason"),
+        usage=usage,
+        model=state["model"],
+        prompts=dict(state["prompts"]),
+        turns=state["turns"],
+        summary=str(done.get("summary", ""))[:4000],
+        assumptions=[str(a)[:500] for a in done.get("assumptions", [])][:20],
+        questions=[str(q)[:500] for q in done.get("questions", [])][:20],
+        handoffs=[str(h)[:300] for h in done.get("handoffs", [])][:20],
+        rollback_plan=str(done.get("rollback_plan", ""))[:3000],
+        monitoring_plan=str(done.get("monitoring_plan", ""))[:3000],
+        plan=list(state["plan"]),
+    )
