@@ -1,0 +1,166 @@
+"""The migration analyzer: SQL migration files and framework migrations that lock, rewrite or drop.
+
+Plain `.sql` files are recognised by path (migrations/, migrate/, db/, schema/, alembic/, flyway
+`V1__x.sql`, `*.up.sql`, timestamped names); Python (Alembic, Django) and JavaScript/TypeScript
+(Sequelize, knex, TypeORM, node-pg-migrate) files only when their path says migration. Findings are
+reported only on lines the change added; the whole file gives the context (tables created in the
+same migration are new, so work on them is quiet).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from pathlib import PurePosixPath
+
+from bot.analyzers.base import FileInput
+from bot.analyzers.migration_js import js_migration_hits
+from bot.analyzers.migration_python import python_migration_hits
+from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, load_rule_infos, to_finding
+from bot.analyzers.sql_checks import POSTGRESQL, SqlContext, SqlIssue, check_sql
+from bot.analyzers.sql_lexer import LineIndex
+from bot.model import Finding
+
+ANALYZER_NAME = "sql-migrations"
+RULES_FILE = RULES_DIR / "sql_migrations.yml"
+MAX_TEXT_CHARS = 2_000_000
+MAX_SUGGESTION_LINES = 12
+MAX_FINDINGS = 200
+SQL_DIRS = frozenset(
+    {"migrations", "migration", "migrate", "db", "database", "schema", "schemas", "alembic", "versions", "flyway",
+     "liquibase", "changelog", "changelogs", "ddl", "sql"}
+)
+CODE_DIRS = frozenset({"migrations", "migration", "migrate", "alembic", "versions"})
+PY_SUFFIXES = frozenset({".py"})
+JS_LANGUAGE = {".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".ts": "typescript"}
+_FLYWAY = re.compile(r"^[VR]\d[\w.]*__.+\.sql$", re.IGNORECASE)
+_DOWN_NAME = re.compile(r"(^|[._-])(down|rollback|undo)\.sql$|^U\d[\w.]*__", re.IGNORECASE)
+_MYSQL_HINT = re.compile(r"`|\bENGINE\s*=|\bAUTO_INCREMENT\b|\bUNSIGNED\b", re.IGNORECASE)
+_SQLITE_HINT = re.compile(r"\bAUTOINCREMENT\b|\bPRAGMA\b", re.IGNORECASE)
+
+
+@functools.cache
+def sql_rules() -> tuple[RuleInfo, ...]:
+    """The analyzer's rule metadata, loaded once per process."""
+    return load_rule_infos(RULES_FILE)
+
+
+def _dirs(path: str) -> set[str]:
+    return {p.lower() for p in PurePosixPath(path).parts[:-1]}
+
+
+def is_sql_migration(path: str) -> bool:
+    """A `.sql` file that looks like a schema migration by its path or name."""
+    p = PurePosixPath(path)
+    if p.suffix.lower() != ".sql":
+        return False
+    name = p.name.lower()
+    return bool(
+        _dirs(path) & SQL_DIRS or name.endswith(".up.sql") or _FLYWAY.match(p.name) or name[:1].isdigit()
+    )
+
+
+def is_code_migration(path: str) -> bool:
+    """A Python, JavaScript or TypeScript file in a migrations directory."""
+    p = PurePosixPath(path)
+    suffix = p.suffix.lower()
+    if suffix not in PY_SUFFIXES and suffix not in JS_LANGUAGE or p.name.endswith(".d.ts"):
+        return False
+    return bool(_dirs(path) & CODE_DIRS) and p.name != "__init__.py"
+
+
+def is_down_script(path: str) -> bool:
+    return bool(_DOWN_NAME.search(PurePosixPath(path).name)) or bool(_dirs(path) & {"down", "rollback", "undo"})
+
+
+def detect_dialect(path: str, text: str) -> str:
+    """postgresql unless the path or text says MySQL/MariaDB or SQLite."""
+    low = path.lower()
+    if "mysql" in low or "mariadb" in low or _MYSQL_HINT.search(text):
+        return "mysql"
+    if "sqlite" in low or _SQLITE_HINT.search(text):
+        return "sqlite"
+    return POSTGRESQL
+
+
+def _suggestion(text: str, issue: SqlIssue) -> str | None:
+    if issue.insert is None or issue.note:
+        return None
+    line_start = text.rfind("\n", 0, issue.start) + 1
+    line_end = text.find("\n", issue.end)
+    line_end = len(text) if line_end < 0 else line_end
+    at, insert = issue.insert
+    segment = text[line_start:at] + insert + text[at:line_end]
+    if segment.count("\n") + 1 > MAX_SUGGESTION_LINES:
+        return None
+    return "\n".join(line.rstrip("\r") for line in segment.split("\n"))
+
+
+def sql_file_hits(path: str, text: str) -> list[Hit]:
+    """Hits of the SQL checks on one `.sql` migration file."""
+    context = SqlContext(down=is_down_script(path), dialect=detect_dialect(path, text))
+    lines = LineIndex(text)
+    return [
+        Hit(
+            rule_id=issue.rule_id,
+            start_line=lines.line(issue.start),
+            end_line=lines.line(max(issue.end - 1, issue.start)),
+            code=issue.code,
+            values=issue.values,
+            suggestion=_suggestion(text, issue),
+            severity=issue.severity,
+            note=issue.note,
+        )
+        for issue in check_sql(text, context)
+    ]
+
+
+class SqlMigrationAnalyzer:
+    """Analyzer protocol implementation for SQL and framework migrations."""
+
+    name = ANALYZER_NAME
+
+    def __init__(self) -> None:
+        self.rules: list[RuleInfo] = list(sql_rules())
+        self._by_id = {r.id: r for r in self.rules}
+
+    def rule_ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+    def supports(self, path: str, text: str) -> bool:
+        return is_sql_migration(path) or is_code_migration(path)
+
+    def analyze(self, file: FileInput) -> list[Finding]:
+        if not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:
+            return []
+        try:
+            hits = self._hits(file.path, file.text)
+        except (RecursionError, ValueError, RuntimeError):  # hostile input: report nothing, never raise
+            return []
+        return self._findings(file, hits)
+
+    def _hits(self, path: str, text: str) -> list[Hit]:
+        suffix = PurePosixPath(path).suffix.lower()
+        if is_sql_migration(path):
+            return sql_file_hits(path, text)
+        if suffix in PY_SUFFIXES:
+            return python_migration_hits(text)
+        if suffix in JS_LANGUAGE:
+            return js_migration_hits(text, JS_LANGUAGE[suffix])
+        return []
+
+    def _findings(self, file: FileInput, hits: list[Hit]) -> list[Finding]:
+        seen: Counter[tuple[str, str]] = Counter()
+        out: list[Finding] = []
+        for hit in sorted(hits, key=lambda h: (h.start_line, h.rule_id)):
+            rule = self._by_id.get(hit.rule_id)
+            key = (hit.rule_id, " ".join(hit.code.split()))
+            occurrence = seen[key]
+            seen[key] += 1
+            if rule is None or not file.change.touches(hit.start_line, hit.end_line):
+                continue
+            out.append(to_finding(rule, hit, file.path, occurrence))
+            if len(out) >= MAX_FINDINGS:
+                break
+        return out
