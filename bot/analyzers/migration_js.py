@@ -124,8 +124,17 @@ def _table_call(call: SgNode, method: str, table: str, args: list[SgNode]) -> li
         return _add_column(call, table, args, pairs)
     if method == "changeColumn":
         column = name_of(args[1]) if len(args) > 1 else "?"
-        return [node_hit(sc.ALTER_TYPE, call, severity=Severity.medium, note=NOTE_CHANGE_COLUMN, table=table,
-                         column=column, type=pairs.get("type", "?"))]
+        return [
+            node_hit(
+                sc.ALTER_TYPE,
+                call,
+                severity=Severity.medium,
+                note=NOTE_CHANGE_COLUMN,
+                table=table,
+                column=column,
+                type=pairs.get("type", "?"),
+            )
+        ]
     if method == "alterColumn":
         column = name_of(args[1]) if len(args) > 1 else "?"
         if "type" in pairs:

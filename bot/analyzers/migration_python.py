@@ -131,8 +131,15 @@ def _alembic_call(c: Call, table: str, has_not_null_check: bool) -> list[Hit]:
         return [node_hit(sc.DROP_TABLE, c.node, table=table)]
     if c.func in ("create_foreign_key", "create_check_constraint") and c.kw_text("postgresql_not_valid") != "True":
         kind = "FOREIGN KEY" if c.func == "create_foreign_key" else "CHECK"
-        return [node_hit(sc.CONSTRAINT_VALIDATES, c.node, table=table, constraint=name_of(c.arg(0, "constraint_name"))
-                         or "(unnamed)", kind=kind)]
+        return [
+            node_hit(
+                sc.CONSTRAINT_VALIDATES,
+                c.node,
+                table=table,
+                constraint=name_of(c.arg(0, "constraint_name")) or "(unnamed)",
+                kind=kind,
+            )
+        ]
     if c.func in ("create_unique_constraint", "create_primary_key"):
         constraint = name_of(c.arg(0, "constraint_name")) or "(unnamed)"
         return [node_hit(sc.CONSTRAINT_BUILDS_INDEX, c.node, table=table, constraint=constraint)]
@@ -186,8 +193,16 @@ def _django_operation(c: Call, model: str) -> list[Hit]:
     if c.func == "AlterField":
         column = name_of(c.arg(1, "name")) or "?"
         return [
-            node_hit(sc.ALTER_TYPE, c.node, severity=Severity.low, confidence=0.4, note=NOTE_ALTER_FIELD,
-                     table=model, column=column, type="(see the field)")
+            node_hit(
+                sc.ALTER_TYPE,
+                c.node,
+                severity=Severity.low,
+                confidence=0.4,
+                note=NOTE_ALTER_FIELD,
+                table=model,
+                column=column,
+                type="(see the field)",
+            )
         ]
     if c.func == "RemoveField":
         return [node_hit(sc.DROP_COLUMN, c.node, table=model, column=name_of(c.arg(1, "name")) or "?")]
@@ -201,4 +216,3 @@ def _django_operation(c: Call, model: str) -> list[Hit]:
         if "UniqueConstraint" in text:
             return [node_hit(sc.CONSTRAINT_BUILDS_INDEX, c.node, table=model, constraint=text)]
     return []
-

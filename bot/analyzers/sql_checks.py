@@ -26,8 +26,19 @@ CONSTRAINT_BUILDS_INDEX = "sql-constraint-builds-index"
 
 POSTGRESQL = "postgresql"
 VOLATILE_FUNCTIONS = frozenset(
-    {"random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
-     "clock_timestamp", "timeofday", "nextval", "uuidv7", "uuidv4", "gen_random_bytes"}
+    {
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "uuidv7",
+        "uuidv4",
+        "gen_random_bytes",
+    }
 )
 SERIAL_TYPES = frozenset({"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL2", "SERIAL4", "SERIAL8"})
 COLUMN_CONSTRAINT_WORDS = frozenset(
@@ -126,10 +137,8 @@ def _created_table(st: Statement) -> str | None:
 
 def _is_begin(st: Statement) -> bool:
     ws = words(st.tokens)
-    return ws[:1] == ["BEGIN"] and (len(ws) == 1 or ws[1] in ("TRANSACTION", "WORK")) or ws[:2] == [
-        "START",
-        "TRANSACTION",
-    ]
+    begin = ws[:1] == ["BEGIN"] and (len(ws) == 1 or ws[1] in ("TRANSACTION", "WORK"))
+    return begin or ws[:2] == ["START", "TRANSACTION"]
 
 
 def check_sql(text: str, context: SqlContext | None = None) -> list[SqlIssue]:
@@ -244,8 +253,10 @@ def _check_add(script: _Script, table: str, action: list[Token], aw: list[str]) 
     default_at = rest.index("DEFAULT") if "DEFAULT" in rest else -1
     default_words = _default_expression(action[i + default_at + 1 :]) if default_at >= 0 else []
     volatile = any(w in VOLATILE_FUNCTIONS for w in default_words)
-    rewrites = volatile or bool(rest[:1] and rest[0] in SERIAL_TYPES) or (
-        "GENERATED" in rest and ("STORED" in rest or "IDENTITY" in rest)
+    rewrites = (
+        volatile
+        or bool(rest[:1] and rest[0] in SERIAL_TYPES)
+        or ("GENERATED" in rest and ("STORED" in rest or "IDENTITY" in rest))
     )
     not_null = _has_seq(rest, "NOT", "NULL") or "PRIMARY" in rest
     values = {"table": table, "column": column, "default": " ".join(default_words) or "none"}

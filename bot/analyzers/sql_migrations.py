@@ -28,8 +28,23 @@ MAX_TEXT_CHARS = 2_000_000
 MAX_SUGGESTION_LINES = 12
 MAX_FINDINGS = 200
 SQL_DIRS = frozenset(
-    {"migrations", "migration", "migrate", "db", "database", "schema", "schemas", "alembic", "versions", "flyway",
-     "liquibase", "changelog", "changelogs", "ddl", "sql"}
+    {
+        "migrations",
+        "migration",
+        "migrate",
+        "db",
+        "database",
+        "schema",
+        "schemas",
+        "alembic",
+        "versions",
+        "flyway",
+        "liquibase",
+        "changelog",
+        "changelogs",
+        "ddl",
+        "sql",
+    }
 )
 CODE_DIRS = frozenset({"migrations", "migration", "migrate", "alembic", "versions"})
 PY_SUFFIXES = frozenset({".py"})
@@ -56,9 +71,7 @@ def is_sql_migration(path: str) -> bool:
     if p.suffix.lower() != ".sql":
         return False
     name = p.name.lower()
-    return bool(
-        _dirs(path) & SQL_DIRS or name.endswith(".up.sql") or _FLYWAY.match(p.name) or name[:1].isdigit()
-    )
+    return bool(_dirs(path) & SQL_DIRS or name.endswith(".up.sql") or _FLYWAY.match(p.name) or name[:1].isdigit())
 
 
 def is_code_migration(path: str) -> bool:

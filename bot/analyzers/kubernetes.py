@@ -1,0 +1,207 @@
+"""The Kubernetes manifest analyzer: single replicas, containers without resources or readiness probes.
+
+Reads `*.yaml`/`*.yml` documents that have `apiVersion` and `kind` (multi-document files, `kind:
+List`, Helm templates parsed leniently). Findings point at the `replicas:` line or the container's
+`- name:` line and are reported only when those lines were added by the change. Quiet where the
+file cannot tell: a HorizontalPodAutoscaler in the file, a LimitRange, kustomize patches (no image
+or selector), dev/test/example paths for replicas, and lines a Helm template fills in.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from pathlib import PurePosixPath
+
+from yaml.nodes import MappingNode, SequenceNode
+
+from bot.analyzers.base import FileInput
+from bot.analyzers.k8s_yaml import (
+    Manifest,
+    ManifestFile,
+    first_line,
+    get,
+    last_line,
+    load_manifests,
+    path,
+    scalar,
+)
+from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, load_rule_infos, to_finding
+from bot.model import Finding, Severity
+
+ANALYZER_NAME = "kubernetes"
+RULES_FILE = RULES_DIR / "kubernetes.yml"
+SINGLE_REPLICA = "k8s-single-replica"
+MISSING_REQUESTS = "k8s-missing-resource-requests"
+MISSING_MEMORY_LIMIT = "k8s-missing-memory-limit"
+MISSING_READINESS = "k8s-missing-readiness-probe"
+POD_SPEC_PATHS = {
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Rollout": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "Pod": ("spec",),
+}
+REPLICATED_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "Rollout"})
+SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout"})
+AUTOSCALER_KINDS = frozenset({"HorizontalPodAutoscaler", "ScaledObject"})
+NON_PRODUCTION = frozenset(
+    {
+        "dev",
+        "development",
+        "local",
+        "test",
+        "tests",
+        "testing",
+        "example",
+        "examples",
+        "sample",
+        "samples",
+        "sandbox",
+        "minikube",
+        "kind",
+        "ci",
+        "e2e",
+        "demo",
+        "fixtures",
+    }
+)
+MAX_CONTAINERS = 50
+MAX_FINDINGS = 200
+_YAML_SUFFIXES = (".yaml", ".yml")
+_HAS_KIND = re.compile(r"^\s*kind\s*:", re.MULTILINE)
+_HAS_API = re.compile(r"^\s*apiVersion\s*:", re.MULTILINE)
+
+
+@functools.cache
+def kubernetes_rules() -> tuple[RuleInfo, ...]:
+    return load_rule_infos(RULES_FILE)
+
+
+def non_production_path(file_path: str) -> bool:
+    parts = [p.lower() for p in PurePosixPath(file_path).parts]
+    words = set(parts[:-1]) | set(re.split(r"[-_.]", parts[-1] if parts else ""))
+    return bool(words & NON_PRODUCTION)
+
+
+def _autoscaled(mf: ManifestFile) -> set[str]:
+    """Names targeted by an autoscaler in the file ('*' when one has no readable target)."""
+    names = set()
+    for m in mf.manifests:
+        if m.kind in AUTOSCALER_KINDS:
+            names.add(scalar(path(m.root, "spec", "scaleTargetRef", "name")) or "*")
+    return names
+
+
+def _templated(mf: ManifestFile, start: int, end: int) -> bool:
+    return any(start <= n <= end for n in mf.templated_lines)
+
+
+def replica_hits(m: Manifest, mf: ManifestFile, autoscaled: set[str]) -> list[Hit]:
+    if m.kind not in REPLICATED_KINDS or m.name in autoscaled or "*" in autoscaled:
+        return []
+    replicas = path(m.root, "spec", "replicas")
+    label = f"{m.kind} {m.name}"
+    if replicas is not None:
+        if scalar(replicas) != "1":
+            return []
+        line = first_line(replicas)
+        return [Hit(SINGLE_REPLICA, line, line, f"{label} replicas: 1", {"object": label, "replicas": "1"})]
+    spec = get(m.root, "spec")
+    if spec is None or get(spec, "selector") is None or _templated(mf, first_line(m.root), last_line(m.root)):
+        return []  # a patch or a template that may set replicas
+    line = first_line(get(m.root, "kind") or m.root)
+    return [
+        Hit(
+            SINGLE_REPLICA,
+            line,
+            line,
+            f"{label} replicas unset",
+            {"object": label, "replicas": "unset (defaults to 1)"},
+            severity=Severity.low,
+            confidence=0.5,
+        )
+    ]
+
+
+def _containers(m: Manifest) -> list[MappingNode]:
+    spec_path = POD_SPEC_PATHS.get(m.kind)
+    containers = path(m.root, *spec_path, "containers") if spec_path else None
+    if not isinstance(containers, SequenceNode):
+        return []
+    return [c for c in containers.value[:MAX_CONTAINERS] if isinstance(c, MappingNode)]
+
+
+def container_hits(m: Manifest, mf: ManifestFile, check_resources: bool) -> list[Hit]:
+    hits: list[Hit] = []
+    for c in _containers(m):
+        if get(c, "image") is None or _templated(mf, first_line(c), last_line(c)):
+            continue  # a kustomize patch, or a template that may add what is missing
+        name = scalar(get(c, "name")) or "(unnamed)"
+        line = first_line(c)
+        values = {"object": f"{m.kind} {m.name}", "container": name}
+        code = f"{m.kind} {m.name} container {name}"
+        resources = get(c, "resources")
+        requests, limits = get(resources, "requests"), get(resources, "limits")
+        if check_resources and get(requests, "cpu") is None and get(requests, "memory") is None:
+            hits.append(Hit(MISSING_REQUESTS, line, line, code, values))
+        if check_resources and get(limits, "memory") is None:
+            hits.append(Hit(MISSING_MEMORY_LIMIT, line, line, code, values))
+        if m.kind in SERVING_KINDS and get(c, "ports") is not None and get(c, "readinessProbe") is None:
+            hits.append(Hit(MISSING_READINESS, line, line, code, values))
+    return hits
+
+
+def manifest_hits(file_path: str, text: str) -> list[Hit]:
+    """Every hit in one manifest file (diff-unaware)."""
+    mf = load_manifests(text)
+    autoscaled = _autoscaled(mf)
+    check_resources = not any(m.kind == "LimitRange" for m in mf.manifests)
+    quiet_replicas = non_production_path(file_path)
+    hits: list[Hit] = []
+    for m in mf.manifests:
+        if not quiet_replicas:
+            hits.extend(replica_hits(m, mf, autoscaled))
+        hits.extend(container_hits(m, mf, check_resources))
+    return hits
+
+
+def looks_like_manifest(path_: str, text: str) -> bool:
+    return path_.lower().endswith(_YAML_SUFFIXES) and bool(_HAS_KIND.search(text)) and bool(_HAS_API.search(text))
+
+
+class KubernetesAnalyzer:
+    """Analyzer protocol implementation for Kubernetes manifests."""
+
+    name = ANALYZER_NAME
+
+    def __init__(self) -> None:
+        self.rules: list[RuleInfo] = list(kubernetes_rules())
+        self._by_id = {r.id: r for r in self.rules}
+
+    def rule_ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+    def supports(self, path: str, text: str) -> bool:
+        return looks_like_manifest(path, text)
+
+    def analyze(self, file: FileInput) -> list[Finding]:
+        if not file.change.added_lines:
+            return []
+        try:
+            hits = manifest_hits(file.path, file.text)
+        except (RecursionError, ValueError, TypeError, AttributeError):  # hostile input: nothing, never raise
+            return []
+        seen: Counter[tuple[str, str]] = Counter()
+        out: list[Finding] = []
+        for hit in hits:
+            occurrence = seen[(hit.rule_id, hit.code)]
+            seen[(hit.rule_id, hit.code)] += 1
+            rule = self._by_id.get(hit.rule_id)
+            if rule is not None and file.change.touches(hit.start_line, hit.end_line):
+                out.append(to_finding(rule, hit, file.path, occurrence))
+        return out[:MAX_FINDINGS]
