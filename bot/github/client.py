@@ -1,0 +1,146 @@
+"""GitHubGateway: one installation's view of the GitHub API, built on PyGithub's requester.
+
+Every method returns plain values (see `values.py`) and raises only `GitHubError`. Every HTTP call
+is counted (`calls`), carries the delivery id (`X-GitHub-Delivery`), is retried by `GithubRetry`
+(5xx, secondary limits with `retry-after`), and a 401 drops the cached token and retries once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.github.reads import (
+    GRAPHQL_BATCH,
+    blob_result,
+    blob_text,
+    config_query,
+    config_variables,
+    diff_from_files,
+    files_query,
+    partial_note,
+)
+from bot.github.retry import GitHubError
+from bot.github.transport import DIFF_MEDIA, RAW_MEDIA, GitHubTransport, next_link, split_link
+from bot.github.values import ConfigTexts, DeliveryInfo, DiffResult, PullInfo
+from bot.repo import MAX_FILE_BYTES, RepoAccessError, check_path
+
+MAX_PR_FILES = 3000  # the files API stops there
+
+
+class GitHubGateway(GitHubTransport):
+    """GitHub for one installation: see `GitHubTransport` for the constructor arguments."""
+
+    def get_pull(self, repo: str, number: int) -> PullInfo:
+        data = self.get(f"/repos/{repo}/pulls/{number}")
+        head_repo = (data["head"].get("repo") or {}).get("full_name")
+        return PullInfo(number=data["number"], head_sha=data["head"]["sha"], base_sha=data["base"]["sha"],
+                        base_ref=data["base"]["ref"], head_ref=data["head"]["ref"], draft=bool(data.get("draft")),
+                        state=data.get("state", "open"), title=data.get("title") or "", body=data.get("body") or "",
+                        author=(data.get("user") or {}).get("login", ""),
+                        author_type=(data.get("user") or {}).get("type", "User"), head_repo=head_repo,
+                        base_repo=(data["base"].get("repo") or {}).get("full_name", repo))
+
+    def get_diff(self, repo: str, number: int) -> DiffResult:
+        """The PR's unified diff; when GitHub answers 406 too_large, rebuilt from the files API."""
+        try:
+            _, data = self.request("GET", f"/repos/{repo}/pulls/{number}", headers={"Accept": DIFF_MEDIA})
+            return DiffResult(text=str(data.get("data", "")))
+        except GitHubError as err:
+            if err.status != 406:
+                raise
+        files = self.paginate(f"/repos/{repo}/pulls/{number}/files", max_pages=MAX_PR_FILES // 100)
+        text, missing = diff_from_files(files)
+        return DiffResult(text=text, source="files", missing=missing, note=partial_note(missing))
+
+    def read_files(self, repo: str, ref: str, paths: list[str], *,
+                   max_bytes: int = MAX_FILE_BYTES) -> dict[str, bytes | str]:
+        """Contents of `paths` at `ref`: bytes, or a message saying why not (refused path, missing,
+        binary, too big). One GraphQL call per 100 files; text GraphQL truncates is read over REST."""
+        out: dict[str, bytes | str] = {}
+        wanted: list[str] = []
+        for path in dict.fromkeys(paths):
+            try:
+                wanted.append(check_path(path))
+            except RepoAccessError as exc:
+                out[path] = str(exc)
+        owner, name = repo.split("/", 1)
+        for start in range(0, len(wanted), GRAPHQL_BATCH):
+            batch = wanted[start : start + GRAPHQL_BATCH]
+            variables: dict[str, Any] = {"owner": owner, "name": name}
+            variables.update({f"e{i}": f"{ref}:{p}" for i, p in enumerate(batch)})
+            found = self.graphql(files_query(len(batch)), variables).get("repository") or {}
+            for i, path in enumerate(batch):
+                result = blob_result(path, ref, found.get(f"f{i}"), max_bytes)
+                out[path] = result if result is not None else self._raw_file(repo, ref, path)
+        return out
+
+    def _raw_file(self, repo: str, ref: str, path: str) -> bytes:
+        _, data = self.request("GET", f"/repos/{repo}/contents/{path}", params={"ref": ref},
+                               headers={"Accept": RAW_MEDIA})
+        return str(data.get("data", "")).encode("utf-8")
+
+    def get_configs(self, repo: str, ref: str) -> ConfigTexts:
+        """`.github/scale-review.yml` at `ref` (use the BASE sha) and the org `.github` repo's, in one call."""
+        owner, name = repo.split("/", 1)
+        data = self.graphql(config_query(), config_variables(owner, name, ref))
+        return ConfigTexts(repo=blob_text((data.get("repo") or {}).get("c")),
+                           org=blob_text((data.get("org") or {}).get("c")))
+
+    def get_config(self, repo: str, ref: str) -> str | None:
+        """The repo's own config text at `ref`, or None (prefer `get_configs`, same single call)."""
+        return self.get_configs(repo, ref).repo
+
+    def get_permission(self, repo: str, login: str) -> str:
+        """"admin", "write", "read" or "none" (a 404 means none)."""
+        try:
+            data = self.get(f"/repos/{repo}/collaborators/{login}/permission")
+        except GitHubError as err:
+            if err.status == 404:
+                return "none"
+            raise
+        return str(data.get("permission") or "none")
+
+    def add_reaction(self, repo: str, comment_id: int, content: str) -> None:
+        self.request("POST", f"/repos/{repo}/issues/comments/{comment_id}/reactions", body={"content": content})
+
+    def post_issue_comment(self, repo: str, number: int, body: str) -> int:
+        _, data = self.request("POST", f"/repos/{repo}/issues/{number}/comments", body={"body": body}, once=True)
+        return int(data["id"])
+
+    def compare(self, repo: str, base: str, head: str) -> str:
+        """The unified diff base...head (for incremental reviews)."""
+        _, data = self.request("GET", f"/repos/{repo}/compare/{base}...{head}", headers={"Accept": DIFF_MEDIA})
+        return str(data.get("data", ""))
+
+    def get_pull_numbers_for_sha(self, repo: str, sha: str) -> list[int]:
+        """Open PRs whose head is `sha` (check_suite events of fork PRs carry none)."""
+        pulls = self.paginate(f"/repos/{repo}/commits/{sha}/pulls", max_pages=3)
+        return sorted(p["number"] for p in pulls if p.get("state") == "open" and p["head"]["sha"] == sha)
+
+    def list_failed_deliveries(self, since: float, max_pages: int = 20) -> list[DeliveryInfo]:
+        """Failed webhook deliveries newer than `since` (epoch seconds), newest first (App JWT)."""
+        out: list[DeliveryInfo] = []
+        path: str | None = "/app/hook/deliveries"
+        params: dict[str, Any] = {"per_page": 100}
+        for _ in range(max_pages):
+            if path is None:
+                break
+            headers, items = self.app_request("GET", path, **params)
+            for d in items or []:
+                if _epoch(d.get("delivered_at", "")) < since:
+                    return out
+                if int(d.get("status_code") or 0) >= 400 or int(d.get("status_code") or 0) == 0:
+                    out.append(DeliveryInfo.model_validate(d))
+            path, params = split_link(next_link(headers.get("link", ""), self.api_url))
+        return out
+
+    def redeliver(self, delivery_id: int) -> None:
+        self.app_request("POST", f"/app/hook/deliveries/{delivery_id}/attempts")
+
+
+def _epoch(iso: str) -> float:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0

@@ -1,0 +1,101 @@
+"""Pure helpers for reads: GraphQL queries for batched file reads and configs, and rebuilding a
+unified diff from the files API when GitHub refuses the diff media type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.repo import MAX_FILE_BYTES
+from bot.repo_config import CONFIG_PATH
+
+BLOB_FIELDS = "__typename ... on Blob { text byteSize isBinary isTruncated }"
+GRAPHQL_BATCH = 100  # object() aliases per GraphQL request
+ORG_CONFIG_REPO = ".github"
+NOT_FOUND = "{path}: no such file at {ref}"
+IS_FOLDER = "{path}: is a folder"
+BINARY = "{path}: binary file"
+TOO_BIG = "{path}: {size:,} bytes is over the {limit:,}-byte limit"
+DIFF_PARTIAL = ("GitHub refused the full diff as too large; the review used the per-file patches, "
+                "and {n} file(s) had none: {files}")
+DIFF_REBUILT = "GitHub refused the full diff as too large; the review used the per-file patches."
+
+
+def files_query(count: int) -> str:
+    """A query reading `count` objects of one repository; variables $owner, $name, $e0..$e{count-1}."""
+    params = ", ".join(["$owner: String!", "$name: String!"] + [f"$e{i}: String!" for i in range(count)])
+    fields = " ".join(f"f{i}: object(expression: $e{i}) {{ {BLOB_FIELDS} }}" for i in range(count))
+    return f"query({params}) {{ repository(owner: $owner, name: $name) {{ {fields} }} }}"
+
+
+def config_query() -> str:
+    return (
+        "query($owner: String!, $name: String!, $orgName: String!, $expr: String!, $orgExpr: String!) { "
+        f"repo: repository(owner: $owner, name: $name) {{ c: object(expression: $expr) {{ {BLOB_FIELDS} }} }} "
+        f"org: repository(owner: $owner, name: $orgName) {{ c: object(expression: $orgExpr) {{ {BLOB_FIELDS} }} }} "
+        "}"
+    )
+
+
+def config_variables(owner: str, name: str, ref: str) -> dict[str, str]:
+    return {"owner": owner, "name": name, "orgName": ORG_CONFIG_REPO, "expr": f"{ref}:{CONFIG_PATH}",
+            "orgExpr": f"HEAD:{CONFIG_PATH}"}
+
+
+def blob_result(path: str, ref: str, obj: Any, limit: int = MAX_FILE_BYTES) -> bytes | str | None:
+    """A GraphQL object -> bytes, an error message, or None when the text must be fetched over REST."""
+    if obj is None:
+        return NOT_FOUND.format(path=path, ref=ref[:12])
+    if obj.get("__typename") != "Blob":
+        return IS_FOLDER.format(path=path)
+    size = int(obj.get("byteSize") or 0)
+    if size > limit:
+        return TOO_BIG.format(path=path, size=size, limit=limit)
+    if obj.get("isBinary"):
+        return BINARY.format(path=path)
+    if obj.get("isTruncated") or obj.get("text") is None:
+        return None
+    return str(obj["text"]).encode("utf-8")
+
+
+def blob_text(obj: Any) -> str | None:
+    if not isinstance(obj, dict) or obj.get("__typename") != "Blob" or obj.get("isBinary"):
+        return None
+    text = obj.get("text")
+    return text if isinstance(text, str) else None
+
+
+def _file_header(item: dict[str, Any]) -> list[str]:
+    path = str(item["filename"])
+    old = str(item.get("previous_filename") or path)
+    status = item.get("status")
+    lines = [f"diff --git a/{old} b/{path}"]
+    if status == "renamed":
+        lines += [f"rename from {old}", f"rename to {path}"]
+    if status == "added":
+        lines.append("new file mode 100644")
+    if status == "removed":
+        lines.append("deleted file mode 100644")
+    lines.append("--- /dev/null" if status == "added" else f"--- a/{old}")
+    lines.append("+++ /dev/null" if status == "removed" else f"+++ b/{path}")
+    return lines
+
+
+def diff_from_files(files: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """Unified diff text from files-API items with `patch`; returns (diff, files without a patch)."""
+    parts: list[str] = []
+    missing: list[str] = []
+    for item in files:
+        patch = item.get("patch")
+        if not patch:
+            if item.get("changes", 1) or item.get("status") != "renamed":
+                missing.append(str(item["filename"]))
+            continue
+        parts.append("\n".join(_file_header(item)) + "\n" + str(patch).rstrip("\n") + "\n")
+    return "".join(parts), missing
+
+
+def partial_note(missing: list[str], shown: int = 20) -> str:
+    if not missing:
+        return DIFF_REBUILT
+    listed = ", ".join(missing[:shown]) + (f" and {len(missing) - shown} more" if len(missing) > shown else "")
+    return DIFF_PARTIAL.format(n=len(missing), files=listed)
