@@ -16,6 +16,7 @@ from bot.model import Severity
 
 CONFIG_PATH = ".github/scale-review.yml"
 MAX_CONFIG_BYTES = 64_000
+ORG_SOURCE = f"organisation .github/{CONFIG_PATH.split('/')[-1]}"
 
 Permission = Literal["read", "triage", "write", "maintain", "admin"]
 
@@ -111,7 +112,13 @@ def _parse_yaml(text: str | bytes | None, source: str, errors: list[str]) -> dic
         if len(text) > MAX_CONFIG_BYTES:
             errors.append(f"{source}: file is {len(text):,} bytes, over the {MAX_CONFIG_BYTES:,}-byte limit")
             return {}
-        text = text.decode("utf-8", errors="replace")
+        raw = text
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            errors.append(f"{source}: line {line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x})")
+            return {}
     if len(text) > MAX_CONFIG_BYTES:
         errors.append(f"{source}: file is over the {MAX_CONFIG_BYTES:,}-byte limit")
         return {}
@@ -139,26 +146,46 @@ def load_repo_config(
 ) -> tuple[RepoConfig, list[str]]:
     """Parse the repo's (and optionally the org's) config; on any error use defaults and say why."""
     errors: list[str] = []
-    org = _parse_yaml(org_text, f"organisation .github/{CONFIG_PATH.split('/')[-1]}", errors)
+    org = _valid_keys(_parse_yaml(org_text, ORG_SOURCE, errors), ORG_SOURCE, errors)
     own = _parse_yaml(text, source, errors)
-    merged = _deep_merge(org, own)
+    merged = _valid_keys(_deep_merge(org, own), source, errors)
     try:
         return RepoConfig.model_validate(merged), errors
+    except ValidationError:
+        return RepoConfig(), errors
+
+
+def _valid_keys(data: dict[str, Any], source: str, errors: list[str]) -> dict[str, Any]:
+    """`data` without the top-level keys that fail validation, each failure named in `errors`.
+
+    One bad key should not throw away the rest; the org file is checked on its own first, so
+    its mistakes are reported against the org file, not the repo's.
+    """
+    if not data:
+        return data
+    try:
+        RepoConfig.model_validate(data)
+        return data
     except ValidationError as exc:
         problems = exc.errors()
     for err in problems:
         errors.append(f"{source}: key '{_location(err['loc'])}': {err['msg']}")
-    # one bad key should not throw away the rest: retry without the offending top-level keys
     bad = {str(e["loc"][0]) for e in problems if e["loc"]}
-    try:
-        return RepoConfig.model_validate({k: v for k, v in merged.items() if k not in bad}), errors
-    except ValidationError:
-        return RepoConfig(), errors
+    return {k: v for k, v in data.items() if str(k) not in bad}
 
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema published for editors (schema/scale-review.schema.json)."""
     schema = RepoConfig.model_json_schema()
+    # the loader also accepts the shorthands `rule-id: off` and `rule-id: <severity>`; editors must too
+    schema["properties"]["rules"]["additionalProperties"] = {
+        "anyOf": [
+            {"$ref": "#/$defs/RuleOverride"},
+            {"enum": [False, "off"], "description": "Disable the rule."},
+            {"$ref": "#/$defs/Severity", "description": "Override the rule's severity."},
+        ]
+    }
+    schema["properties"]["rules"]["description"] = "Per rule id: off, a severity, or {enabled, severity}."
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
     schema["title"] = "scale-review configuration (.github/scale-review.yml)"
     return schema
