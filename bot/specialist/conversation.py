@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from bot.diff import ChangeSet, FileChange, parse_diff
 from bot.model import Finding
+from bot.repo import is_secret_path
 from bot.specialist.budget import Usage
 from bot.specialist.prompts import load_prompt
 from bot.specialist.tools import tool_definitions
@@ -36,6 +38,8 @@ NO_CANDIDATES = "(none: the analyzers found nothing on this change)"
 NO_PREVIOUS = "(none)"
 DIFF_CUT = "\n[diff cut at {limit:,} characters; {rest} more files not shown here: read them with read_file]\n"
 EMPTY = "(empty)"
+SECRET_OMITTED = "[diff of {path} omitted: secrets files are never sent to the model]\n"  # noqa: S105
+_GIT_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$")
 
 
 class SpecialistRequest(BaseModel):
@@ -71,6 +75,20 @@ def _fence(text: str, limit: int) -> str:
     """Untrusted text for a fenced block: capped, and unable to close our fence tags."""
     text = text.replace("</untrusted-", "<\\/untrusted-").replace("<untrusted-", "<\\untrusted-")
     return (text[:limit] + "…") if len(text) > limit else (text or EMPTY)
+
+
+def redact_secrets(diff: str) -> str:
+    """Drop the hunks of secrets files (.env, keys) from a git diff: they never go to the model."""
+    sections = re.split(r"(?m)^(?=diff --git )", diff)
+    out: list[str] = []
+    for section in sections:
+        header = section.split("\n", 1)[0]
+        match = _GIT_HEADER.match(header)
+        if match and (is_secret_path(match.group(1)) or is_secret_path(match.group(2))):
+            out.append(header + "\n" + SECRET_OMITTED.format(path=match.group(2)))
+        else:
+            out.append(section)
+    return "".join(out)
 
 
 def _cut_diff(diff: str, limit: int) -> str:
@@ -121,7 +139,7 @@ def render_task(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, di
         focus=", ".join(f[:60] for f in request.focus[:20]) or NO_FOCUS,
         instructions=instructions or NO_INSTRUCTIONS,
         candidates=_candidate_lines(request.candidates),
-        diff=_fence(_cut_diff(request.diff, MAX_DIFF_CHARS), MAX_DIFF_CHARS + 500),
+        diff=_fence(_cut_diff(redact_secrets(request.diff), MAX_DIFF_CHARS), MAX_DIFF_CHARS + 500),
         max_turns=request.max_turns,
     )
     return text, {"task": prompt.ref, "scope": scope_ref}

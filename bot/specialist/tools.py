@@ -20,6 +20,7 @@ from bot.repo import RepoAccessError, RepoView, check_path
 from bot.specialist.toolschema import tool_schema
 
 MAX_OUTPUT_CHARS = 20_000
+MAX_LINE_CHARS = 2_000
 MAX_LIST_ENTRIES = 300
 MAX_SEARCH_RESULTS = 60
 MAX_MANY_FILES = 10
@@ -150,16 +151,19 @@ def number_lines(path: str, text: str, start: int, end: int | None, limit: int) 
     """`path` header plus 'NNNN | line' rows for start..end within `limit` chars; returns (text, last line)."""
     lines = text.splitlines()
     last = min(end or len(lines), len(lines))
-    out = [f"{path} (lines {start}-{last} of {len(lines)})"]
-    size = len(out[0])
+    budget = limit - 200  # room for the header and the continuation note
+    rows: list[str] = []
     for n in range(start, last + 1):
-        row = f"{n:>5} | {lines[n - 1]}"
-        if size + len(row) + 1 > limit:
-            out.append(FILE_CUT.format(line=n - 1, next=n))
-            return "\n".join(out), n - 1
-        out.append(row)
-        size += len(row) + 1
-    return "\n".join(out), last
+        line = lines[n - 1]
+        row = f"{n:>5} | {line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + ' [line cut]'}"
+        budget -= len(row) + 1
+        if budget < 0:
+            last = n - 1
+            rows.append(FILE_CUT.format(line=last, next=n))
+            break
+        rows.append(row)
+    header = f"{path} (lines {start}-{last} of {len(lines)})"
+    return "\n".join([header, *rows]), last
 
 
 def find_files(ctx: ToolContext, args: FindFilesInput) -> str:
