@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 MAX_SQL_CHARS = 2_000_000
-MAX_STATEMENTS = 20_000
+MAX_STATEMENTS = 100_000
 
 _WORD = re.compile(r"[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?")
