@@ -11,8 +11,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import PurePosixPath
+from typing import cast
 
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import Config, SgNode, SgRoot
 
 from bot.analyzers.base import FileInput
 from bot.analyzers.rule_fix import add_argument, expand_template, suggestion_lines
@@ -39,6 +40,9 @@ MAX_REPORTED_SPAN = 12  # a longer match is reported on its first lines, without
 MAX_EVIDENCE_VAR_CHARS = 80
 WHOLE_MATCH = "MATCH"  # `$MATCH` in an evidence template: the whole matched code
 _EVIDENCE_VAR = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
+# Test code does not run at production scale: its loops and sleeps are not findings.
+TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "e2e", "testdata", "fixtures"})
+TEST_FILE = re.compile(r"^(test_.*\.py|.*_test\.(py|go|rb)|conftest\.py|.*_spec\.rb|.*\.(test|spec)\.[cm]?[jt]sx?)$")
 
 
 def language_for(path: str) -> str | None:
@@ -47,6 +51,12 @@ def language_for(path: str) -> str | None:
     if name.endswith((".min.js", ".d.ts")):
         return None
     return LANGUAGE_BY_SUFFIX.get(PurePosixPath(path).suffix.lower())
+
+
+def is_test_path(path: str) -> bool:
+    """A test file or a file under a test directory (by name only)."""
+    parts = PurePosixPath(path).parts
+    return TEST_FILE.match(parts[-1] if parts else "") is not None or any(p in TEST_DIRS for p in parts[:-1])
 
 
 def _short(text: str) -> str:
@@ -113,7 +123,7 @@ class AstGrepAnalyzer:
     def analyze(self, file: FileInput) -> list[Finding]:
         lang = language_for(file.path)
         rules = self._by_language.get(lang or "", [])
-        if not rules or not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:
+        if not rules or not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
             return []
         root = SgRoot(file.text, lang or "").root()
         findings: list[Finding] = []
@@ -124,7 +134,8 @@ class AstGrepAnalyzer:
     def _run_rule(self, rule: AstGrepRule, root: SgNode, file: FileInput, lang: str) -> list[Finding]:
         seen: Counter[str] = Counter()
         out: list[Finding] = []
-        for node in root.find_all(rule.config)[:MAX_MATCHES_PER_RULE]:  # type: ignore[arg-type]
+        config = cast(Config, rule.config)
+        for node in root.find_all(config)[:MAX_MATCHES_PER_RULE]:
             where = _reported_node(rule, node)
             code = " ".join(where.text().split())
             occurrence = seen[code]
