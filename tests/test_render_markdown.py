@@ -203,3 +203,19 @@ def test_fences_in_suggestion_do_not_break_the_summary() -> None:
     f = finding(suggestion='x = """\n```\n"""\n')
     text = render_summary(review([f]))
     assert '````python\nx = """\n```\n"""\n````' in text
+
+
+def test_most_severe_first_even_when_the_review_was_not_sorted() -> None:
+    low, crit = finding(1, Severity.low), finding(2, Severity.critical)
+    text = render_summary(Review(findings=[low, crit], verdict="v"))
+    assert text.index(f"`{crit.id}`") < text.index(f"`{low.id}`")
+    assert "| 1 | 🛑 Critical |" in text
+
+
+def test_pipeline_stats_keys_get_labels() -> None:
+    stats = {"files_changed": 3, "lines_changed": 45, "analysis_seconds": 0.04, "base": "abc", "mode": "static"}
+    r = Review(stats=stats)
+    text = render_summary(r)
+    for row in ("| Files changed | 3 |", "| Changed lines | 45 |", "| Analyzer time (s) | 0.040 |",
+                "| Base commit | abc |", "| Mode | static |"):
+        assert row in text

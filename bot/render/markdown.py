@@ -1,6 +1,6 @@
 """The check run's Markdown: `render_summary` is exactly what `output.summary` carries.
 
-Order: verdict, notes, findings table, each finding in full, accepted risks, the specialist's
+Order: verdict, notes, findings table (most severe first), each finding in full, accepted risks, the specialist's
 assumptions and plans, coverage, stats. GitHub refuses a summary over 65,535 characters, so each
 section gets a budget and says how much it left out; the verdict always fits.
 """
@@ -62,6 +62,10 @@ def render_title(review: Review) -> str:
     """The check run's title, e.g. '2 high, 1 medium'."""
     title = review.title()
     return TITLE_INCOMPLETE.format(title=title) if review.conclusion == Conclusion.neutral else title
+
+
+def _severity_order(f: Finding) -> tuple[int, str, int, str]:
+    return (-f.severity.rank, f.path, f.start_line, f.id)
 
 
 def _fit(blocks: list[str], budget: int, more: Callable[[int], str]) -> list[str]:
@@ -205,6 +209,8 @@ def _stats(review: Review) -> str:
 def render_summary(review: Review) -> str:
     """The check run's `output.summary`: always under GitHub's 65,535-character limit."""
     accepted_ids = {a.finding_id for a in review.accepted}
+    # most severe first, so a cut drops the least severe
+    review = review.model_copy(update={"findings": sorted(review.findings, key=_severity_order)})
     head = [_header(review), _notes(review)]
     tail = [_accepted(review), _extras(review), _coverage(review), _stats(review)]
     left = TARGET_CHARS - sum(len(s) + 2 for s in head + tail)
