@@ -1,0 +1,67 @@
+"""Incremental reviews: only the commits since the last reviewed head, earlier findings carried forward."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.diff import parse_diff
+from bot.model import Category, Finding, Severity
+from bot.repo import LocalGitRepo
+from bot.specialist.budget import Budget
+from bot.specialist.loop import SpecialistRequest, carry_forward, run_specialist
+from tests.fakemodel import FakeModel, Reply, tool
+from tests.gitrepo import GitRepo
+
+A = "".join(f"a_{i} = {i}\n" for i in range(1, 41))
+B = "".join(f"b_{i} = {i}\n" for i in range(1, 41))
+
+
+def old(path: str, line: int, source: str = "specialist", category: Category = Category.n_plus_one) -> Finding:
+    return Finding(id=f"SR-{path}-{line}", category=category, severity=Severity.high, path=path, start_line=line,
+                   end_line=line, title="t", evidence="e", risk="r", rollback="", monitoring="", source=source)
+
+
+@pytest.fixture()
+def pushes(tmp_path: Path) -> tuple[GitRepo, str, str]:
+    g = GitRepo(tmp_path / "r")
+    g.write("a.py", A)
+    g.write("b.py", B)
+    g.write("c.py", "c = 1\n")
+    first = g.commit("first reviewed head")
+    g.write("b.py", "import os\nimport sys\nimport re\n" + B.replace("b_20 = 20\n", "b_20 = 2000\n"))
+    g.remove("c.py")
+    second = g.commit("follow-up push")
+    return g, first, second
+
+
+def follow_up_diff(g: GitRepo, first: str, second: str) -> str:
+    return subprocess.run(["git", "-C", str(g.root), "diff", f"{first}..{second}"], capture_output=True,
+                          check=True).stdout.decode()
+
+
+def test_findings_on_unchanged_lines_are_kept_and_renumbered(pushes: tuple[GitRepo, str, str]) -> None:
+    g, first, second = pushes
+    changes = parse_diff(follow_up_diff(g, first, second))
+    previous = [old("a.py", 10), old("b.py", 35), old("b.py", 20), old("c.py", 1), old("a.py", 12, source="py-rule")]
+    kept = carry_forward(previous, changes)
+    assert [(f.path, f.start_line, f.id) for f in kept] == [("a.py", 10, "SR-a.py-10"), ("b.py", 38, "SR-b.py-35")]
+
+
+def test_an_incremental_review_sends_only_the_new_commits_and_keeps_earlier_findings(
+    pushes: tuple[GitRepo, str, str],
+) -> None:
+    g, first, second = pushes
+    diff = follow_up_diff(g, first, second)
+    fake = FakeModel([Reply([tool("finish_review", summary="nothing new")])])
+    req = SpecialistRequest(diff=diff, since=first, previous_findings=[old("a.py", 10), old("b.py", 35)])
+    result = run_specialist(req, client=fake.client(), repo=LocalGitRepo(str(g.root), second),
+                            changes=parse_diff(diff), budget=Budget())
+    task = fake.requests[0]["messages"][0]["content"][0]["text"]
+    assert f"since the last reviewed head\n({first})" in task
+    assert "- a.py:10-10 n_plus_one: t" in task and "diff --git a/a.py" not in task
+    assert [(f.path, f.start_line) for f in result.findings] == [("a.py", 10), ("b.py", 38)]
+    assert any("2 earlier specialist finding(s) kept" in n for n in result.notes)
+    assert result.prompts["scope"] == "scalability-architect.scope-incremental@1"
