@@ -6,8 +6,9 @@ messages naming the file, the key and what is wrong, which the check run shows.
 
 from __future__ import annotations
 
+import difflib
 import json
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -91,6 +92,33 @@ class RepoConfig(_Strict):
         return o.severity if o and o.severity else default
 
 
+UNKNOWN_KEY = "unknown key"
+UNKNOWN_KEY_HINT = "unknown key (did you mean '{hint}'?)"
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed next to the last part of `loc` (empty when that is not a fixed mapping)."""
+    model: type[BaseModel] = RepoConfig
+    parts = list(loc[:-1])
+    while parts:
+        field = model.model_fields.get(str(parts.pop(0)))
+        annotation = field.annotation if field else None
+        if get_origin(annotation) is dict and parts:  # e.g. rules.<rule-id>.<key>
+            annotation = get_args(annotation)[1]
+            parts.pop(0)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _message(err: Any) -> str:
+    if err["type"] != "extra_forbidden":
+        return str(err["msg"])
+    close = difflib.get_close_matches(str(err["loc"][-1]), _known_keys(err["loc"]), n=1)
+    return UNKNOWN_KEY_HINT.format(hint=close[0]) if close else UNKNOWN_KEY
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "(top level)"
 
@@ -169,7 +197,7 @@ def _valid_keys(data: dict[str, Any], source: str, errors: list[str]) -> dict[st
     except ValidationError as exc:
         problems = exc.errors()
     for err in problems:
-        errors.append(f"{source}: key '{_location(err['loc'])}': {err['msg']}")
+        errors.append(f"{source}: key '{_location(err['loc'])}': {_message(err)}")
     bad = {str(e["loc"][0]) for e in problems if e["loc"]}
     return {k: v for k, v in data.items() if str(k) not in bad}
 
