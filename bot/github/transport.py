@@ -8,6 +8,7 @@ Writes whose repetition GitHub would not forgive go through `write_carefully`.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -56,10 +57,11 @@ class GitHubTransport:
         self.retry = _as_counting(retry, self.counter)
         self.wait_scale = self.retry.wait_scale
         app_auth = make_app_auth(creds, self.counter)
-        pacing: dict[str, Any] = dict(timeout=timeout, per_page=100, seconds_between_requests=seconds_between_requests,
+        seconds = max(1, math.ceil(timeout))  # PyGithub insists on whole seconds
+        pacing: dict[str, Any] = dict(timeout=seconds, per_page=100, seconds_between_requests=seconds_between_requests,
                                       seconds_between_writes=seconds_between_writes)
         self._integration = GithubIntegration(base_url=self.api_url, auth=app_auth, retry=self.retry,
-                                              timeout=int(timeout) or 1)
+                                              timeout=seconds)
         self._auth = InstallationTokenAuth(token_cache, installation_id, self._mint, self.counter)
         self._gh = Github(base_url=self.api_url, auth=self._auth, retry=self.retry, **pacing)
         self._gh_once = Github(base_url=self.api_url, auth=self._auth, retry=0, **pacing)

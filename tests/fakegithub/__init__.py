@@ -17,7 +17,8 @@ Attributes: `url` (REST root), `app_id`, `client_id`, `private_key_pem` (PKCS#1,
 `graphql_text_limit` (bytes of Blob.text before `isTruncated`), `store` (raw state; hold `lock`).
 
 Seeding:
-- `add_repo(full_name, files={path: text|bytes}, default_branch="main", installation_id=1) -> sha`
+- `add_repo(full_name, files={path: text|bytes}, default_branch="main", installation_id=1,
+  symlinks={path: target}) -> sha` (re-seeding adds a commit on the default branch)
 - `add_pull(full_name, number, files={path: (base|None, head|None)}, title=, body=, user=, user_type=,
   draft=, head_ref=, base_files=) -> Pull` (base and head commits, diff computed with difflib in git's
   format; `Pull.diff_too_large = True` makes the diff media type answer 406 too_large;
@@ -29,8 +30,9 @@ Seeding:
 - `expire_tokens()`: every issued installation token now gets 401.
 
 Faults (a queue; the first matching fault answers, `times` counts down):
-- `fail(method, path_regex, status=502, headers=, body=, times=1, delay=0)`; `method` may be "*";
-  `status=None` only delays the real answer.
+- `fail(method, path_regex, status=502, headers=, body=, times=1, delay=0, apply=False)`; `method` may
+  be "*"; `status=None` only delays the real answer; `apply=True` lets the request take effect and
+  only replaces the answer (a write whose response was lost).
 - `secondary_rate_limit(method, path_regex, retry_after=1, times=1)`: 403 + `retry-after` + GitHub's message.
 - `slow(method, path_regex, seconds, times=1)`.
 

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import routes_app, routes_checks, routes_pulls, routes_repo  # noqa: F401 - registers routes
-from .routing import Req
 from .server import (
     SECONDARY_LIMIT_MESSAGE,
     Call,
@@ -94,6 +93,11 @@ class FakeGitHub:
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         rate = rate_headers(self, req)
+        if fault is not None and fault.apply:
+            try:
+                dispatch(self, req)
+            except HttpError:
+                pass
         if fault is not None and fault.status is not None:
             call.status = fault.status
             payload = fault.body if fault.body is not None else error_body(fault.status, "Injected fault")
@@ -120,12 +124,13 @@ class FakeGitHub:
 
     # ---- fault injection -------------------------------------------------------------------------
     def fail(self, method: str, path: str, status: int | None = 502, *, headers: dict[str, str] | None = None,
-             body: Any = None, times: int = 1, delay: float = 0.0) -> Fault:
+             body: Any = None, times: int = 1, delay: float = 0.0, apply: bool = False) -> Fault:
         """Queue a scripted answer for the next `times` requests whose path matches regex `path`.
 
         `method` may be "*". `status=None` with `delay` only slows the real answer down (timeouts).
+        `apply=True`: the request takes effect, only the answer is lost (a 502 after the write).
         """
-        fault = Fault(method, path, status, dict(headers or {}), body, times, delay)
+        fault = Fault(method, path, status, dict(headers or {}), body, times, delay, apply)
         with self.lock:
             self.faults.append(fault)
         return fault
@@ -159,15 +164,17 @@ class FakeGitHub:
                                                          "account": {"login": account, "type": "Organization"}}
 
     def add_repo(self, full_name: str, files: Files | None = None, *, default_branch: str = "main",
-                 installation_id: int = 1) -> str:
-        """Create (or re-seed) a repo whose default branch holds `files`; returns the commit sha."""
+                 installation_id: int = 1, symlinks: dict[str, str] | None = None) -> str:
+        """Create (or re-seed) a repo whose default branch holds `files` (and `symlinks`: path ->
+        target); returns the commit sha."""
         owner, name = full_name.split("/")
         tree = {p: _b(v) for p, v in (files or {}).items() if v is not None}
+        tree.update({p: t.encode() for p, t in (symlinks or {}).items()})
         with self.lock:
             repo = self.store.repos.setdefault(full_name.lower(), Repo(owner, name, default_branch))
             repo.installation_id = installation_id
             parent = repo.branches.get(default_branch)
-            sha = self.store.add_commit(parent, tree)
+            sha = self.store.add_commit(parent, tree, frozenset(symlinks or ()))
             repo.branches[default_branch] = sha
         return sha
 
@@ -285,7 +292,3 @@ class FakeGitHub:
         with self.lock:
             owner, name = full_name.split("/")
             return self.store.pull_diff(self.store.pull(owner, name, number))
-
-    def request(self, method: str, path: str) -> Req:
-        """A bare Req for calling a route function directly in the fake's own tests."""
-        return Req(method, path, {}, {}, b"", None)

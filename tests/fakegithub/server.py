@@ -49,6 +49,7 @@ class Fault:
     body: Any = None
     times: int = 1
     delay: float = 0.0
+    apply: bool = False  # run the real handler first (the change happens), then answer with the fault
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and re.search(self.path, path) is not None
@@ -90,7 +91,8 @@ class _Server(ThreadingHTTPServer):
 def start_server(fake: FakeGitHub) -> tuple[_Server, threading.Thread]:
     srv = _Server(("127.0.0.1", 0), _Handler)
     srv.fake = fake
-    thread = threading.Thread(target=srv.serve_forever, name="fake-github", daemon=True)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-github",
+                              daemon=True)
     thread.start()
     return srv, thread
 

@@ -106,6 +106,8 @@ class Store:
         return pr
 
     def add_commit(self, parent: str | None, tree: dict[str, bytes], symlinks: frozenset[str] = frozenset()) -> str:
+        if not symlinks and parent in self.commits:
+            symlinks = frozenset(p for p in self.commits[parent].symlinks if p in tree)
         sha = commit_sha(parent, tree, next(self.salt))
         for data in tree.values():
             self.blobs[blob_sha(data)] = data

@@ -1,0 +1,204 @@
+"""GitHubGateway against the fake over real HTTP: reads, fallbacks, faults, and exact call counts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.diff import parse_diff
+from bot.github.retry import GitHubError
+from tests.fakegithub import FakeGitHub
+from tests.fakegithub.clients import make_gateway
+
+REPO = "acme/shop"
+BASE = "".join(f"v{i} = {i}\n" for i in range(1, 31))
+HEAD = BASE.replace("v3 = 3\n", "v3 = 33\n").replace("v25 = 25\n", "v25 = 2525\n")
+CONFIG_BASE = "fail_on: medium\n"
+CONFIG_PR = "fail_on: critical\n"  # what a PR would like the gate to be
+
+
+@pytest.fixture
+def gh() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as fake:
+        fake.add_repo(REPO, {".github/scale-review.yml": CONFIG_BASE, "README.md": "hi\n"})
+        fake.add_pull(REPO, 7, {"app.py": (BASE, HEAD), "new.py": (None, "x = 1\n"),
+                                "logo.png": (None, b"\x89PNG\0\0binary"),
+                                ".github/scale-review.yml": (CONFIG_BASE, CONFIG_PR)},
+                      title="Speed up", body="please review", user="alice", draft=True)
+        yield fake
+
+
+def test_get_pull_returns_plain_values(gh: FakeGitHub) -> None:
+    pull = make_gateway(gh).get_pull(REPO, 7)
+    pr = gh.store.repos[REPO].pulls[7]
+    assert (pull.head_sha, pull.base_sha, pull.draft, pull.author) == (pr.head_sha, pr.base_sha, True, "alice")
+    assert pull.title == "Speed up" and not pull.is_fork
+    assert pull.model_dump_json()  # checkpointable
+
+
+def test_every_call_carries_the_delivery_id_and_is_counted(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh, delivery_id="abc-123")
+    gw.get_pull(REPO, 7)
+    gw.get_diff(REPO, 7)
+    gw.get_permission(REPO, "nobody")
+    assert {c.headers.get("x-github-delivery") for c in gh.calls} == {"abc-123"}
+    assert gw.calls == len(gh.calls) == 4
+
+
+def test_diff_media_type(gh: FakeGitHub) -> None:
+    diff = make_gateway(gh).get_diff(REPO, 7)
+    assert diff.source == "diff" and diff.missing == []
+    changes = parse_diff(diff.text)
+    assert sorted(changes.paths) == [".github/scale-review.yml", "app.py", "logo.png", "new.py"]
+    assert changes.get("app.py").added_lines == frozenset({3, 25})  # type: ignore[union-attr]
+
+
+def test_too_large_diff_falls_back_to_files_and_names_what_is_missing(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    full = parse_diff(gw.get_diff(REPO, 7).text)
+    pr = gh.store.repos[REPO].pulls[7]
+    pr.diff_too_large = True
+    pr.no_patch.add("new.py")  # GitHub sometimes omits a large file's patch
+    diff = gw.get_diff(REPO, 7)
+    assert diff.source == "files"
+    assert sorted(diff.missing) == ["logo.png", "new.py"]
+    assert "new.py" in diff.note and "too large" in diff.note
+    rebuilt = parse_diff(diff.text)
+    assert rebuilt.get("app.py") == full.get("app.py")
+    assert rebuilt.get(".github/scale-review.yml") == full.get(".github/scale-review.yml")
+    assert gh.count("GET", r"/pulls/7$") == 2 and gh.count("GET", r"/pulls/7/files$") == 1
+
+
+def test_read_files_is_one_graphql_call_with_clear_refusals(gh: FakeGitHub) -> None:
+    pr = gh.store.repos[REPO].pulls[7]
+    files = {f"pkg/m{i}.py": f"print({i})\n" for i in range(10)}
+    gh.push(REPO, 7, {**files, "big.txt": "z" * 3000, "huge.bin": "y" * 6000})
+    gh.graphql_text_limit = 1000  # big.txt comes back truncated: read over REST
+    gw = make_gateway(gh)
+    gw.get_pull(REPO, 7)
+    gh.reset_calls()
+    got = gw.read_files(REPO, pr.head_sha, [*files, "logo.png", "missing.py", "../etc/passwd", ".env", "big.txt",
+                                            "huge.bin", "pkg"], max_bytes=4000)
+    assert all(got[p] == t.encode() for p, t in files.items())
+    assert got["big.txt"] == b"z" * 3000
+    assert "binary" in str(got["logo.png"])
+    assert "no such file" in str(got["missing.py"])
+    assert "outside the repository" in str(got["../etc/passwd"])
+    assert "secrets" in str(got[".env"])
+    assert "over the 4,000-byte limit" in str(got["huge.bin"])
+    assert "folder" in str(got["pkg"])
+    assert gh.count("POST", r"/graphql$") == 1 and gh.count("GET", r"/contents/big.txt$") == 1
+    assert gw.calls - 2 == len(gh.calls) == 2  # minus the token and the earlier get_pull
+
+
+def test_truncated_graphql_text_is_read_over_rest(gh: FakeGitHub) -> None:
+    pr = gh.store.repos[REPO].pulls[7]
+    gh.graphql_text_limit = 10
+    got = make_gateway(gh).read_files(REPO, pr.head_sha, ["app.py"])
+    assert got["app.py"] == HEAD.encode()
+    assert gh.count("GET", r"/contents/app.py$") == 1
+
+
+def test_config_comes_from_the_base_ref_and_the_org_repo_in_one_call(gh: FakeGitHub) -> None:
+    pr = gh.store.repos[REPO].pulls[7]
+    gw = make_gateway(gh)
+    texts = gw.get_configs(REPO, pr.base_sha)
+    assert texts.repo == CONFIG_BASE and texts.org is None
+    gh.add_repo("acme/.github", {".github/scale-review.yml": "drafts: true\n"})
+    texts = gw.get_configs(REPO, pr.base_sha)
+    assert texts.org == "drafts: true\n"
+    assert gw.get_config(REPO, pr.head_sha) == CONFIG_PR
+    assert gh.count("POST", r"/graphql$") == 3
+
+
+def test_permission_levels(gh: FakeGitHub) -> None:
+    gh.set_permission(REPO, "alice", "write")
+    gh.set_permission(REPO, "reader", "read")
+    gw = make_gateway(gh)
+    assert [gw.get_permission(REPO, u) for u in ("alice", "reader", "stranger")] == ["write", "read", "none"]
+
+
+def test_502_then_success_is_retried_and_counted(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    gh.fail("GET", r"/pulls/7$", 502, times=2)
+    assert gw.get_pull(REPO, 7).number == 7
+    assert [c.status for c in gh.calls_to("GET", r"/pulls/7$")] == [502, 502, 200]
+    assert gw.calls == len(gh.calls) == 4
+
+
+def test_secondary_rate_limit_with_retry_after_then_success(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    gh.secondary_rate_limit("POST", r"/graphql$", retry_after=2)
+    started = time.monotonic()
+    assert gw.get_configs(REPO, gh.store.repos[REPO].pulls[7].base_sha).repo == CONFIG_BASE
+    assert time.monotonic() - started < 2  # the test scale turns 2 s into 2 ms
+    assert [c.status for c in gh.calls_to("POST", r"/graphql$")] == [403, 200]
+    assert gw.calls == len(gh.calls)
+
+
+def test_persistent_failure_raises_a_plain_error_after_the_retry_budget(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    gh.fail("GET", r"/pulls/7$", 503, times=100)
+    with pytest.raises(GitHubError) as info:
+        gw.get_pull(REPO, 7)
+    assert info.value.status == 503 and info.value.retryable
+    assert gh.count("GET", r"/pulls/7$") == 5  # 1 + 4 retries
+    assert gw.calls == len(gh.calls)
+
+
+def test_a_forbidden_answer_is_not_retried(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    gh.fail("GET", r"/pulls/7$", 403, body={"message": "Resource not accessible by integration"})
+    with pytest.raises(GitHubError) as info:
+        gw.get_pull(REPO, 7)
+    assert info.value.status == 403 and not info.value.retryable
+    assert gh.count("GET", r"/pulls/7$") == 1
+
+
+def test_a_slow_answer_times_out_and_the_retry_succeeds(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh, timeout=1)
+    gw.get_pull(REPO, 7)
+    gh.slow("GET", r"/pulls/7$", 2.5)
+    assert gw.get_pull(REPO, 7).number == 7
+    assert gh.count("GET", r"/pulls/7$") == 3
+    assert gw.calls == len(gh.calls)
+
+
+def test_comments_reactions_compare_and_commit_lookup(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    pr = gh.store.repos[REPO].pulls[7]
+    cid = gw.post_issue_comment(REPO, 7, "Scale review started")
+    gw.add_reaction(REPO, cid, "eyes")
+    gw.add_reaction(REPO, cid, "eyes")
+    assert gh.reactions(cid) == ["eyes"]
+    assert [c["body"] for c in gh.issue_comments(REPO, 7)] == ["Scale review started"]
+    new_head = gh.push(REPO, 7, {"app.py": HEAD + "v31 = 31\n"})
+    incremental = parse_diff(gw.compare(REPO, pr.heads[0], new_head))
+    assert incremental.paths == ["app.py"] and incremental.files[0].added_lines == frozenset({31})
+    assert gw.get_pull_numbers_for_sha(REPO, new_head) == [7]
+    assert gw.get_pull_numbers_for_sha(REPO, pr.heads[0]) == []
+
+
+def test_failed_deliveries_and_redelivery_use_the_app_jwt(gh: FakeGitHub) -> None:
+    gh.add_delivery("old", "pull_request", "opened", status_code=500, delivered_at="2020-01-01T00:00:00Z")
+    for i in range(120):
+        gh.add_delivery(f"ok-{i}", "pull_request", "synchronize", delivered_at="2026-01-02T00:00:00Z")
+    did = gh.add_delivery("lost", "issue_comment", "created", status_code=503, delivered_at="2026-01-03T00:00:00Z")
+    gw = make_gateway(gh)
+    failed = gw.list_failed_deliveries(since=1_700_000_000)  # 2023-11
+    assert [d.guid for d in failed] == ["lost"] and failed[0].id == did
+    gw.redeliver(did)
+    assert gh.store.redeliveries == ["lost"]
+    assert all(c.headers["authorization"].count(".") == 2 for c in gh.calls_to(path=r"^/app/hook"))
+    assert gh.count("GET", r"/app/hook/deliveries$") == 2  # cursor pagination followed
+
+
+def test_enterprise_server_paths(gh: FakeGitHub) -> None:
+    with FakeGitHub(prefix="/api/v3") as ghes:
+        ghes.add_pull(REPO, 3, {"a.py": ("a\n", "b\n")})
+        gw = make_gateway(ghes)
+        pull = gw.get_pull(REPO, 3)
+        assert gw.read_files(REPO, pull.head_sha, ["a.py"]) == {"a.py": b"b\n"}
+        assert ghes.url.endswith("/api/v3") and ghes.count("POST", r"^/graphql$") == 1
