@@ -238,3 +238,21 @@ def test_tokenize_is_linear_on_many_comments() -> None:
 
 def test_default_analyzers_include_the_migration_analyzer() -> None:
     assert any(isinstance(a, SqlMigrationAnalyzer) for a in default_analyzers())
+
+
+def test_widening_to_text_types_is_reported_at_medium_with_a_note() -> None:
+    text = "ALTER TABLE orders ALTER COLUMN note TYPE varchar(500);\nALTER TABLE orders ALTER COLUMN n TYPE bigint;\n"
+    found = {f.start_line: f for f in run("db/migrations/11.sql", text)}
+    assert found[1].severity == Severity.medium and "binary-compatible" in (found[1].advice or "")
+    assert found[2].severity == Severity.high
+
+
+def test_clickhouse_projection_drop_is_not_a_column_drop() -> None:
+    text = "ALTER TABLE umami.events DROP PROJECTION p_url;\nALTER TABLE umami.events DROP COLUMN old;\n"
+    found = run("db/clickhouse/migrations/06.sql", text)
+    assert [(f.start_line, f.source) for f in found] == [(2, "sql-drop-column")]
+
+
+def test_constant_default_not_null_column_is_only_informational() -> None:
+    [f] = run("db/migrations/12.sql", "ALTER TABLE teams ADD COLUMN sharing boolean NOT NULL DEFAULT true;\n")
+    assert f.source == "sql-add-column-not-null-default" and f.severity == Severity.info

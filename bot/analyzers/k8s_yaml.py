@@ -118,6 +118,7 @@ def load_manifests(text: str) -> ManifestFile:
                 kind, api = scalar(get(obj, "kind")), scalar(get(obj, "apiVersion"))
                 if kind and api:
                     name = scalar(path(obj, "metadata", "name")) or "(unnamed)"
+                    name = "(templated name)" if TEMPLATE_PLACEHOLDER in name else name
                     result.manifests.append(Manifest(obj, kind, name))
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
         result.error = f"not valid YAML: {type(exc).__name__}"

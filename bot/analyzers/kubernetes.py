@@ -70,6 +70,7 @@ NON_PRODUCTION = frozenset(
         "fixtures",
     }
 )
+KUSTOMIZE_BASES = frozenset({"base", "bases", "components"})
 MAX_CONTAINERS = 50
 MAX_FINDINGS = 200
 _YAML_SUFFIXES = (".yaml", ".yml")
@@ -101,7 +102,7 @@ def _templated(mf: ManifestFile, start: int, end: int) -> bool:
     return any(start <= n <= end for n in mf.templated_lines)
 
 
-def replica_hits(m: Manifest, mf: ManifestFile, autoscaled: set[str]) -> list[Hit]:
+def replica_hits(m: Manifest, mf: ManifestFile, autoscaled: set[str], kustomize_base: bool = False) -> list[Hit]:
     if m.kind not in REPLICATED_KINDS or m.name in autoscaled or "*" in autoscaled:
         return []
     replicas = path(m.root, "spec", "replicas")
@@ -114,6 +115,8 @@ def replica_hits(m: Manifest, mf: ManifestFile, autoscaled: set[str]) -> list[Hi
     spec = get(m.root, "spec")
     if spec is None or get(spec, "selector") is None or _templated(mf, first_line(m.root), last_line(m.root)):
         return []  # a patch or a template that may set replicas
+    if kustomize_base:
+        return []  # overlays usually set the count
     line = first_line(get(m.root, "kind") or m.root)
     return [
         Hit(
@@ -162,10 +165,11 @@ def manifest_hits(file_path: str, text: str) -> list[Hit]:
     autoscaled = _autoscaled(mf)
     check_resources = not any(m.kind == "LimitRange" for m in mf.manifests)
     quiet_replicas = non_production_path(file_path)
+    kustomize_base = bool({p.lower() for p in PurePosixPath(file_path).parts[:-1]} & KUSTOMIZE_BASES)
     hits: list[Hit] = []
     for m in mf.manifests:
         if not quiet_replicas:
-            hits.extend(replica_hits(m, mf, autoscaled))
+            hits.extend(replica_hits(m, mf, autoscaled, kustomize_base))
         hits.extend(container_hits(m, mf, check_resources))
     return hits
 

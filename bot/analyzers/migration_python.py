@@ -20,9 +20,10 @@ _ALEMBIC = re.compile(r"^\s*(from\s+alembic\s+import|import\s+alembic)", re.MULT
 _DJANGO = re.compile(r"^\s*from\s+django\.db\s+import\s+.*\bmigrations\b", re.MULTILINE)
 _INDEX_NAME = re.compile(r"\bname\s*=\s*[\"']([^\"']+)")
 _NOT_NULL_CHECK = re.compile(r"is\s+not\s+null", re.IGNORECASE)
+_REWRITING_FIELD = re.compile(r"\b(BigAutoField|BigIntegerField|UUIDField|JSONField)\s*\(")
 NOTE_ALTER_FIELD = (
-    "AlterField only rewrites when the column type changes: run `manage.py sqlmigrate` to see whether it "
-    "emits ALTER COLUMN ... TYPE."
+    "AlterField to this field class usually changes the column type (int to bigint, text to uuid or jsonb); "
+    "`manage.py sqlmigrate` shows whether it emits ALTER COLUMN ... TYPE."
 )
 NOTE_CLIENT_DEFAULT = "`default=` is applied by SQLAlchemy, not the database; existing rows need `server_default`."
 
@@ -116,7 +117,7 @@ def alembic_hits(root: SgNode, has_not_null_check: bool) -> list[Hit]:
 
 def _alembic_call(c: Call, table: str, has_not_null_check: bool) -> list[Hit]:
     if c.func == "create_index" and c.kw_text("postgresql_concurrently") != "True":
-        return [node_hit(sc.CREATE_INDEX, c.node, table=table, index=name_of(c.arg(0, "index_name")) or "?")]
+        return [node_hit(sc.CREATE_INDEX, c.node, table=table, index=_index_name(c.arg(0, "index_name")))]
     if c.func == "add_column":
         return _alembic_add_column(c, table)
     if c.func == "alter_column":
@@ -144,6 +145,14 @@ def _alembic_call(c: Call, table: str, has_not_null_check: bool) -> list[Hit]:
         constraint = name_of(c.arg(0, "constraint_name")) or "(unnamed)"
         return [node_hit(sc.CONSTRAINT_BUILDS_INDEX, c.node, table=table, constraint=constraint)]
     return []
+
+
+def _index_name(node: SgNode | None) -> str:
+    """'ix_a' from "ix_a" or op.f("ix_a")."""
+    if node is not None and node.kind() == "call":
+        inner = _call(node)
+        node = inner.arg(0, "name") if inner is not None else None
+    return name_of(node) or "(unnamed)"
 
 
 def _alembic_add_column(c: Call, table: str) -> list[Hit]:
@@ -191,17 +200,21 @@ def _django_operation(c: Call, model: str) -> list[Hit]:
         if re.search(r"\b(db_index|unique)\s*=\s*True", text) and "ForeignKey" not in text:
             return [node_hit(sc.CREATE_INDEX, c.node, table=model, index=f"on {name_of(c.arg(1, 'name'))}")]
     if c.func == "AlterField":
+        field_node = c.arg(2, "field")
+        rewriting = _REWRITING_FIELD.search(field_node.text()) if field_node is not None else None
+        if rewriting is None:
+            return []
         column = name_of(c.arg(1, "name")) or "?"
         return [
             node_hit(
                 sc.ALTER_TYPE,
                 c.node,
-                severity=Severity.low,
-                confidence=0.4,
+                severity=Severity.medium,
+                confidence=0.6,
                 note=NOTE_ALTER_FIELD,
                 table=model,
                 column=column,
-                type="(see the field)",
+                type=rewriting.group(1),
             )
         ]
     if c.func == "RemoveField":

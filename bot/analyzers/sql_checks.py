@@ -8,7 +8,7 @@ A table created in the same migration is new and empty, so statements on it stay
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.analyzers.sql_lexer import Statement, Token, split_statements
 from bot.model import Severity
@@ -45,7 +45,29 @@ COLUMN_CONSTRAINT_WORDS = frozenset(
     {"NOT", "NULL", "CONSTRAINT", "CHECK", "REFERENCES", "UNIQUE", "PRIMARY", "GENERATED", "COLLATE", "DEFAULT"}
 )
 TABLE_CONSTRAINT_WORDS = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "CHECK", "EXCLUDE"})
+NOT_A_COLUMN = frozenset(
+    {
+        "CONSTRAINT",
+        "DEFAULT",
+        "NOT",
+        "IDENTITY",
+        "EXPRESSION",
+        "PROJECTION",
+        "INDEX",
+        "KEY",
+        "PRIMARY",
+        "FOREIGN",
+        "CHECK",
+        "PARTITION",
+        "STATISTICS",
+    }
+)
+TEXT_TYPES = frozenset({"VARCHAR", "TEXT", "CHARACTER", "CITEXT"})
 MAX_EVIDENCE_CHARS = 100
+NOTE_TEXT_TYPE = (
+    "Widening varchar(n) to a longer varchar or to text is binary-compatible and does not rewrite; "
+    "shortening it, or converting from another type, does."
+)
 NOTE_IN_TRANSACTION = (
     "This file wraps its statements in an explicit transaction; CREATE INDEX CONCURRENTLY must run outside it."
 )
@@ -231,7 +253,7 @@ def _check_alter_table(script: _Script, st: Statement, ws: list[str]) -> None:
 
 def _check_drop_column(script: _Script, table: str, action: list[Token], aw: list[str]) -> None:
     i = _skip(aw, 1, "COLUMN")
-    if i == 1 and len(aw) > 1 and aw[1] in ("CONSTRAINT", "DEFAULT", "NOT", "IDENTITY", "EXPRESSION"):
+    if i == 1 and len(aw) > 1 and aw[1] in NOT_A_COLUMN:
         return
     i = _skip(aw, i, "IF", "EXISTS")
     column, _ = qualified_name(action, i)
@@ -306,6 +328,8 @@ def _check_alter_column(script: _Script, table: str, action: list[Token], aw: li
         start = i + (1 if rest[0] == "TYPE" else 3)
         new_type = " ".join(t.text for t in action[start:] if t.upper not in ("USING", "COLLATE"))[:60]
         script.add(ALTER_TYPE, action, table=table, column=column, type=new_type)
+        if start < len(action) and action[start].upper in TEXT_TYPES:
+            script.issues[-1] = replace(script.issues[-1], severity=Severity.medium, note=NOTE_TEXT_TYPE)
     elif rest[:3] == ["SET", "NOT", "NULL"] and not script.has_not_null_check:
         script.add(SET_NOT_NULL, action, table=table, column=column)
 

@@ -90,6 +90,8 @@ def is_down_script(path: str) -> bool:
 def detect_dialect(path: str, text: str) -> str:
     """postgresql unless the path or text says MySQL/MariaDB or SQLite."""
     low = path.lower()
+    if "clickhouse" in low:
+        return "clickhouse"
     if "mysql" in low or "mariadb" in low or _MYSQL_HINT.search(text):
         return "mysql"
     if "sqlite" in low or _SQLITE_HINT.search(text):
