@@ -211,8 +211,13 @@ def test_cache_control_marks_the_stable_prefix_and_later_turns_read_it(change: C
     assert second["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     marks = json.dumps(second["messages"]).count("cache_control")
     assert marks == 2  # the task block and the newest block only (moving breakpoint not left behind)
+    third = fake.requests[2]["messages"]
+    assert third[-3]["content"][-1]["cache_control"] == {"type": "ephemeral"}  # where request 2 ended
+    assert json.dumps(third).count("cache_control") == 3  # with the system prompt: the API's maximum of 4
     assert fake.usages[0]["cache_read_input_tokens"] == 0 and fake.usages[0]["cache_creation_input_tokens"] > 0
-    assert fake.usages[1]["cache_read_input_tokens"] >= fake.usages[0]["cache_creation_input_tokens"]
+    for before, after in zip(fake.requests, fake.usages[1:], strict=False):
+        whole = len(json.dumps(before)) // 4
+        assert after["cache_read_input_tokens"] >= 0.8 * whole  # each turn reads the previous request
 
 
 def test_usage_and_dollars_are_summed_over_turns(change: Change) -> None:

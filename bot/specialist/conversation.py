@@ -2,8 +2,9 @@
 
 The state is plain JSON (the workflow checkpoints it after every turn). Requests put
 `cache_control` on the stable prefix: the system prompt (which, with the tool definitions before it,
-forms the first cached prefix), the task message carrying the diff, and the newest message, so each
-turn reads everything before it from the cache.
+forms the first cached prefix), the task message carrying the diff, the message that ended the previous
+request and the newest message (four breakpoints, the API's maximum), so each turn reads everything
+before it from the cache.
 """
 
 from __future__ import annotations
@@ -178,7 +179,11 @@ def build_request(state: dict[str, Any], max_tokens: int) -> dict[str, Any]:
     messages = copy.deepcopy(state["messages"])
     messages[0]["content"][0]["cache_control"] = CACHE  # the task message: diff and candidates
     if len(messages) > 1:
-        messages[-1]["content"][-1]["cache_control"] = CACHE  # the conversation so far
+        messages[-1]["content"][-1]["cache_control"] = CACHE  # the conversation so far (written now)
+    if len(messages) > 3:
+        # where the previous request ended: its cache entry is read even when this turn added more
+        # blocks than the API's automatic look-back covers (many parallel tool calls)
+        messages[-3]["content"][-1]["cache_control"] = CACHE
     return {
         "model": state["model"],
         "max_tokens": max_tokens,
