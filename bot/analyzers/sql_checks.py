@@ -282,6 +282,10 @@ def _check_add(script: _Script, table: str, action: list[Token], aw: list[str]) 
     )
     not_null = _has_seq(rest, "NOT", "NULL") or "PRIMARY" in rest
     values = {"table": table, "column": column, "default": " ".join(default_words) or "none"}
+    if rest[:1] and rest[0] in SERIAL_TYPES:
+        values["default"] = f"{rest[0].lower()} sequence"
+    elif "GENERATED" in rest:
+        values["default"] = "generated column"
     if rewrites:
         script.add(ADD_COLUMN_REWRITE, action, **values)
     elif not_null and default_at >= 0:
