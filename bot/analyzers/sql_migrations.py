@@ -18,8 +18,9 @@ from bot.analyzers.base import FileInput
 from bot.analyzers.migration_js import js_migration_hits
 from bot.analyzers.migration_python import python_migration_hits
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, load_rule_infos, to_finding
-from bot.analyzers.sql_checks import POSTGRESQL, SqlContext, SqlIssue, check_sql
+from bot.analyzers.sql_checks import check_sql
 from bot.analyzers.sql_lexer import LineIndex
+from bot.analyzers.sql_script import POSTGRESQL, SqlContext, SqlIssue
 from bot.model import Finding
 
 ANALYZER_NAME = "sql-migrations"
