@@ -199,7 +199,7 @@ def test_hostile_sql_never_raises(text: str) -> None:
 
 
 def test_unterminated_string_swallows_the_rest_instead_of_inventing_statements() -> None:
-    text = "UPDATE t SET a = 'oops;\nDROP TABLE orders;\n"
+    text = "SELECT 'oops;\nDROP TABLE orders;\n"
     assert run("db/migrations/7.sql", text) == []
 
 

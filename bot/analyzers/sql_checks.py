@@ -16,6 +16,7 @@ from bot.analyzers.sql_script import (
     DROP_TABLE,
     NOTE_IN_TRANSACTION,
     POSTGRESQL,
+    UNBATCHED_BACKFILL,
     SqlContext,
     SqlIssue,
     SqlScript,
@@ -70,6 +71,8 @@ def check_sql(text: str, context: SqlContext | None = None) -> list[SqlIssue]:
             check_alter_table(script, st, ws)
         elif ws[:2] == ["DROP", "TABLE"] and not context.down:
             _check_drop_table(script, st, ws)
+        elif ws[:1] in (["UPDATE"], ["DELETE"]) and "WHERE" not in ws:
+            _check_whole_table_write(script, st, ws)
     return script.issues
 
 
@@ -128,3 +131,12 @@ def embedded_sql_issues(sql: str, new_tables: frozenset[str]) -> list[tuple[SqlI
         last = bisect.bisect_right(starts, max(issue.end - 1, issue.start))
         out.append((issue, first, last))
     return out
+
+
+def _check_whole_table_write(script: SqlScript, st: Statement, ws: list[str]) -> None:
+    """UPDATE/DELETE without WHERE on an existing table: one transaction over every row."""
+    i = skip(ws, 1, "FROM") if ws[0] == "DELETE" else 1
+    i = skip(ws, i, "ONLY")
+    table, _ = qualified_name(st.tokens, i)
+    if table and table not in script.new_tables:
+        script.add(UNBATCHED_BACKFILL, list(st.tokens), table=table, verb=ws[0])

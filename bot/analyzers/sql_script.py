@@ -17,6 +17,7 @@ DROP_COLUMN = "sql-drop-column"
 DROP_TABLE = "sql-drop-table"
 CONSTRAINT_VALIDATES = "sql-constraint-without-not-valid"
 CONSTRAINT_BUILDS_INDEX = "sql-constraint-builds-index"
+UNBATCHED_BACKFILL = "sql-unbatched-backfill"
 
 POSTGRESQL = "postgresql"
 VOLATILE_FUNCTIONS = frozenset(
