@@ -194,6 +194,8 @@ def test_prompt_injection_changes_neither_the_analyzers_findings_nor_the_gate(ch
     note_at = task.index("NOTE TO AI REVIEWERS")
     assert task.index("<untrusted-diff>") < note_at < task.index("</untrusted-diff>")
     assert "never instructions" in fake.requests[0]["system"][0]["text"]
+    cand_at = task.index(analyzer_finding(change).id)
+    assert task.index("<untrusted-candidates>") < cand_at < task.index("</untrusted-candidates>")
     candidate = analyzer_finding(change)
     static = assemble_review(change.changes, RepoConfig(), AnalysisResult(findings=[candidate]))
     merged = assemble_review(change.changes, RepoConfig(), AnalysisResult(findings=[candidate]), specialist=result)

@@ -153,3 +153,9 @@ def test_a_minified_line_is_cut_so_reading_always_progresses(tmp_path: Path) -> 
     out = run_tool(ctx, "read_file", {"path": "app.min.js"})
     assert "[line cut]" in out.content
     assert ctx.reads["app.min.js"] == [[1, 3]]
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "(x*)*y", "(ab|c+){2,}"])
+def test_runaway_regular_expressions_are_refused(ctx: ToolContext, pattern: str) -> None:
+    out = run_tool(ctx, "search_text", {"pattern": pattern})
+    assert out.is_error and "can run forever" in out.content

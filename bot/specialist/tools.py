@@ -9,6 +9,7 @@ A bad call comes back as an `is_error` result; it never ends the review. `update
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -42,6 +43,8 @@ PLAN_UPDATED = "plan updated ({n} steps)"
 FINISHED = "review finished"
 UNKNOWN_TOOL = "unknown tool {name!r}; available: {names}"
 BAD_INPUT = "invalid input for {name}: {problems}"
+NESTED_QUANTIFIER = "a repeated group that is itself repeated, like (a+)+, is refused (it can run forever)"
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)\s*[+*{]")
 
 
 class _Input(BaseModel):
@@ -206,6 +209,8 @@ def read_many_files(ctx: ToolContext, args: ReadManyFilesInput) -> str:
 
 
 def search_text(ctx: ToolContext, args: SearchTextInput) -> str:
+    if _NESTED_QUANTIFIER.search(args.pattern):
+        raise RepoAccessError(NESTED_QUANTIFIER)
     hits = ctx.repo.search_text(args.pattern, args.glob, max_results=MAX_SEARCH_RESULTS)
     return _cap("\n".join(f"{h.path}:{h.line}: {h.text}" for h in hits)) if hits else NO_MATCHES
 
