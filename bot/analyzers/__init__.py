@@ -26,4 +26,10 @@ def default_analyzers() -> list[Analyzer]:
         pass
     else:
         analyzers.append(KubernetesAnalyzer())
+    try:
+        from bot.analyzers.dockerfile import DockerfileAnalyzer
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        analyzers.append(DockerfileAnalyzer())
     return analyzers
