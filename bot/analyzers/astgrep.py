@@ -125,9 +125,12 @@ class AstGrepAnalyzer:
         rules = self._by_language.get(lang or "", [])
         if not rules or not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
             return []
+        candidates = [r for r in rules if r.may_match(file.text)]
+        if not candidates:
+            return []
         root = SgRoot(file.text, lang or "").root()
         findings: list[Finding] = []
-        for rule in rules:
+        for rule in candidates:
             findings.extend(self._run_rule(rule, root, file, lang or ""))
         return findings
 

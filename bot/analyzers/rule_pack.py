@@ -7,6 +7,7 @@ field and fails with the file and the rule id, so a broken rule never ships sile
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ SUPPORTED_LANGUAGES = ("python", "javascript", "typescript", "tsx", "go", "ruby"
 MAX_RULE_FILES = 500
 REQUIRED_TEXT = ("title", "description", "evidence", "risk", "advice", "rollback", "monitoring")
 AST_GREP_KEYS = ("rule", "constraints", "utils", "transform")
-OPTIONAL_KEYS = ("fix", "add_argument", "report", "confidence", "language")
+OPTIONAL_KEYS = ("fix", "add_argument", "report", "confidence", "language", "prefilter")
 SHARED_UTILS_FILE = "_utils.yml"
 ERR_PREFIX = "invalid rule {where}: {what}"
 
@@ -49,7 +50,12 @@ class AstGrepRule:
     fix: str | None = None  # ast-grep style replacement template for the matched node
     add_argument: str | None = None  # keyword argument appended to the matched call, e.g. "timeout=10"
     report: str | None = None  # metavariable whose node is the reported location (default: the match)
+    prefilter: re.Pattern[str] | None = None  # a file whose text does not match cannot match the rule (speed only)
     path: str = ""
+
+    def may_match(self, text: str) -> bool:
+        """Cheap text test before parsing work: False only when the rule cannot match."""
+        return self.prefilter is None or self.prefilter.search(text) is not None
 
     @property
     def language(self) -> str:
@@ -92,6 +98,16 @@ def _optional_str(doc: dict[str, Any], key: str, where: str) -> str | None:
     return value
 
 
+def _prefilter(doc: dict[str, Any], where: str) -> re.Pattern[str] | None:
+    raw = _optional_str(doc, "prefilter", where)
+    if raw is None:
+        return None
+    try:
+        return re.compile(raw)
+    except re.error as exc:
+        raise _fail(where, f"'prefilter' is not a valid regular expression: {exc}") from None
+
+
 def parse_rule(doc: Any, source: str) -> AstGrepRule:
     """Validate one YAML document into a rule; raise RulePackError saying what is wrong."""
     if not isinstance(doc, dict):
@@ -128,6 +144,7 @@ def parse_rule(doc: Any, source: str) -> AstGrepRule:
         fix=_optional_str(doc, "fix", where),
         add_argument=_optional_str(doc, "add_argument", where),
         report=_optional_str(doc, "report", where),
+        prefilter=_prefilter(doc, where),
         path=source,
     )
 
