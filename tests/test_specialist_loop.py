@@ -304,3 +304,25 @@ def test_severity_of_a_critical_without_reading_is_lowered_in_the_loop(change: C
                       Reply([tool("finish_review", summary="x")])])
     [f] = review(change, fake).findings
     assert f.severity == Severity.high
+
+
+def test_a_turn_without_a_client_degrades_instead_of_failing(change: Change) -> None:
+    state = run_turn(start_state(request(change)), client=None, repo=change.repo, budget=Budget())
+    assert state["done"] and state["stop_reason"] == "no_client" and "static analysis only" in state["degraded"]
+    json.dumps(state)
+
+
+def test_a_tool_crashing_inside_the_repo_view_is_an_error_result(change: Change) -> None:
+    class Flaky:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(change.repo, name)
+
+        def read_text(self, path: str) -> str:
+            raise RuntimeError("connection reset")
+
+    fake = FakeModel([Reply([tool("read_file", path="app/db.py")]), Reply([tool("finish_review", summary="x")])])
+    result = run_specialist(request(change), client=fake.client(), repo=Flaky(), changes=change.changes,
+                            budget=Budget())
+    [res] = fake.tool_results(1)
+    assert res["is_error"] and "RuntimeError: connection reset" in res["content"]
+    assert result.complete and fake.calls == 2

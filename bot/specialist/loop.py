@@ -154,6 +154,9 @@ def run_turn(
     state = copy.deepcopy(state)
     if state["done"]:
         return state
+    if client is None:
+        _stop(state, "no_client", None, NOTE_NO_CLIENT)
+        return state
     started = clock()
     try:
         if not _check_budget(state, budget):
@@ -187,9 +190,6 @@ def run_specialist(
     """The whole review. `turn_step(state) -> state`, when given, replaces the default turn
     (`run_turn` with these arguments), e.g. to run each turn as a durable workflow step."""
     state = start_state(request)
-    if client is None and turn_step is None:
-        _stop(state, "no_client", None, NOTE_NO_CLIENT)
-
     def default_step(s: dict[str, Any]) -> dict[str, Any]:
         return run_turn(s, client=client, repo=repo, budget=budget, clock=clock, sleep=sleep)
 

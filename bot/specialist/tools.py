@@ -287,5 +287,5 @@ def run_tool(ctx: ToolContext, name: str, raw_input: object) -> ToolOutcome:
         return ToolOutcome(_cap(tool.handler(ctx, args)))
     except RepoAccessError as exc:
         return ToolOutcome(_cap(str(exc)), is_error=True)
-    except (OSError, ValueError, RecursionError) as exc:
+    except Exception as exc:  # a tool must never end the review, nor make the turn (already paid) run again
         return ToolOutcome(f"{name} failed: {type(exc).__name__}: {exc}"[:2000], is_error=True)

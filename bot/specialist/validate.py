@@ -41,6 +41,7 @@ WHY_PARSE = "the file would no longer parse"
 WHY_NOOP = "it changes nothing"
 WHY_FENCE = "it contains a code fence"
 WHY_UNREADABLE = "the file could not be read"
+WHY_UNCHECKED = "the parser failed on the file, so the result could not be checked"
 
 LANGUAGE_BY_SUFFIX = {
     ".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
@@ -99,8 +100,15 @@ def suggestion_problem(text: str | None, path: str, start: int, end: int, sugges
     if current.rstrip("\n") == suggestion.rstrip("\n"):
         return WHY_NOOP
     lang = language_for(path)
-    if lang and not _broken(text, lang) and _broken(apply_suggestion(text, start, end, suggestion), lang):
-        return WHY_PARSE
+    if not lang:
+        return None
+    try:
+        if not _broken(text, lang) and _broken(apply_suggestion(text, start, end, suggestion), lang):
+            return WHY_PARSE
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # the parser is native code: a panic arrives as a BaseException
+        return WHY_UNCHECKED
     return None
 
 
