@@ -1,0 +1,67 @@
+"""`/scale-review` commands and the check run's "Accept risk" button, as workflow code.
+
+Permission first (the repo config's `commands.min_permission`, default write): an unauthorised
+person gets one short reply and no paid work. A picked-up command gets 👀, then 🚀 or 😕.
+"""
+
+from __future__ import annotations
+
+from bot import review_steps as steps
+from bot.acceptances import permits
+from bot.commands import HELP_TEXT, INVALID_TEXT, UNAUTHORISED_TEXT
+from bot.jobs import Job
+from bot.review_flow import Context, Options, Outcome, SupersededBy, Tally, load_context, review, skip_reason
+
+EYES, ROCKET, CONFUSED = "eyes", "rocket", "confused"
+FINISHED = ("success", "failure", "neutral")
+BUTTON_KIND = "accept (check run button)"
+
+
+def _authorised(ctx: Context, what: str) -> Outcome | None:
+    """None when the actor may do this; otherwise the one reply is posted and the outcome returned."""
+    job = ctx.job
+    have = ctx.tally.take(steps.permission(job, job.actor))
+    needed = ctx.config.commands.min_permission
+    if permits(have, needed):
+        return None
+    ctx.tally.take(steps.reply(job, UNAUTHORISED_TEXT.format(login=job.actor, kind=what, needed=needed, have=have)))
+    return Outcome("unauthorised", f"@{job.actor} has {have}, needs {needed}", calls=ctx.tally.calls)
+
+
+def run_command(job: Job, superseded_by: SupersededBy) -> Outcome:
+    cmd = job.command
+    tally = Tally()
+    if cmd is None or cmd.kind == "invalid":
+        error = cmd.error if cmd else "no command"
+        tally.take(steps.reply(job, INVALID_TEXT.format(login=job.actor, error=error)))
+        return Outcome("invalid", error, calls=tally.calls)
+    if cmd.kind == "help":
+        tally.take(steps.react(job, EYES))
+        tally.take(steps.reply(job, HELP_TEXT))
+        tally.take(steps.react(job, ROCKET))
+        return Outcome("help", calls=tally.calls)
+    ctx = load_context(job, tally, superseded_by, Options(full=cmd.kind == "full", focus=cmd.areas))
+    refused = _authorised(ctx, cmd.kind)
+    if refused is not None:
+        return refused
+    tally.take(steps.react(job, EYES))
+    outcome = Outcome("error", "not finished", calls=tally.calls)
+    try:
+        reason = skip_reason(ctx)
+        outcome = Outcome("skipped", reason, calls=tally.calls) if reason else review(ctx)
+        return outcome
+    finally:
+        tally.take(steps.react(job, ROCKET if outcome.outcome in FINISHED else CONFUSED))
+
+
+def run_check_action(job: Job, superseded_by: SupersededBy) -> Outcome:
+    """The "Accept risk" button: every open finding of the current head is accepted by the clicker."""
+    tally = Tally()
+    ctx = load_context(job, tally, superseded_by, Options(accept_all=True))
+    refused = _authorised(ctx, BUTTON_KIND)
+    if refused is not None:
+        return refused
+    reason = skip_reason(ctx)
+    if reason is not None:
+        return Outcome("skipped", reason, calls=tally.calls)
+    return review(ctx)

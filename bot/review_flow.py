@@ -1,0 +1,230 @@
+"""The review of one pull request head, as workflow code: deterministic glue between durable steps.
+
+Runs inside a DBOS workflow (bot.workflows). Whatever happens after the check run is started, the
+run ends `completed`: a failure concludes it `neutral` with the reason, a newer head concludes it
+`neutral` "superseded by <sha>" before anything is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from bot import review_steps as steps
+from bot.acceptances import BUTTON_REASON
+from bot.analyzers.engine import AnalysisResult
+from bot.diff import parse_diff
+from bot.github.checks import ANNOTATIONS_PER_REQUEST, MAX_ANNOTATIONS
+from bot.github.publish import outdated_findings
+from bot.github.values import PullInfo
+from bot.jobs import Job
+from bot.model import Acceptance, Review
+from bot.pipeline import assemble_review
+from bot.render.markdown import render_summary, render_title
+from bot.repo_config import RepoConfig, load_repo_config
+from bot.runtime import current_runtime
+from bot.specialist.budget import Budget
+from bot.specialist.loop import SpecialistRequest
+from bot.specialist.outcome import SpecialistResult
+
+T = TypeVar("T")
+SupersededBy = Callable[[Job, str], "steps.Counted[str | None]"]
+
+PLAN_SUMMARY = (
+    "Reviewing `{sha}`:\n\n1. read the diff and the changed files\n2. run the static analyzers\n"
+    "3. {specialist}\n4. post new findings inline and conclude this check"
+)
+PLAN_SPECIALIST = "let the scalability specialist (model) look at the change, one turn at a time"
+PLAN_STATIC = "no model configured: static analysis only"
+FAILED_TITLE = "Review could not finish"
+FAILED_SUMMARY = (
+    "The review of `{sha}` stopped before it could finish: {error}.\n\n"
+    "Nothing was gated. Re-run it from this check run, or comment `/scale-review`."
+)
+STATIC_ONLY_NOTE = "Static analysis only: no model is configured for this App."
+OUTDATED_NOTE = "Fixed by a later push (their earlier comments are outdated): {ids}."
+
+
+@dataclass
+class Tally:
+    """GitHub calls made so far by this review (reported in the check summary)."""
+
+    calls: int = 0
+
+    def take(self, counted: steps.Counted[T]) -> T:
+        self.calls += counted.calls
+        return counted.value
+
+
+@dataclass(frozen=True)
+class Options:
+    full: bool = False
+    focus: tuple[str, ...] = ()
+    accept_all: bool = False  # the check run's "Accept risk" button
+
+
+@dataclass
+class Outcome:
+    outcome: str  # success | failure | neutral | superseded | skipped | error | unauthorised | help | invalid
+    detail: str = ""
+    check_run_id: int | None = None
+    review_id: int | None = None
+    calls: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "detail": self.detail, "check_run_id": self.check_run_id,
+                "review_id": self.review_id, "calls": self.calls, **self.extra}
+
+
+@dataclass
+class Context:
+    job: Job
+    pr: PullInfo
+    config: RepoConfig
+    config_errors: list[str]
+    tally: Tally
+    superseded_by: SupersededBy
+    options: Options
+
+
+def load_context(job: Job, tally: Tally, superseded_by: SupersededBy, options: Options) -> Context:
+    pr = tally.take(steps.load_pull(job))
+    repo_text, org_text = tally.take(steps.load_configs(job, pr.base_sha))
+    config, errors = load_repo_config(repo_text, org_text=org_text)
+    return Context(job, pr, config, errors, tally, superseded_by, options)
+
+
+def skip_reason(ctx: Context) -> str | None:
+    """Why this delivery needs no review (closed, draft, moved on, switched off, already reviewed)."""
+    job, pr, config = ctx.job, ctx.pr, ctx.config
+    if pr.state != "open":
+        return "pull request is closed"
+    if job.head_sha and pr.head_sha != job.head_sha:
+        return f"superseded: the head is now {pr.head_sha[:12]}"
+    automatic = job.trigger in ("pull_request", "check_suite")
+    if automatic and pr.draft and not config.drafts:
+        return "draft pull request (set `drafts: true` to review drafts)"
+    if automatic and not config.auto_review:
+        return "auto_review is off in the repository config"
+    if job.only_if_new and ctx.tally.take(steps.find_run(job, pr.head_sha)) is not None:
+        return "this commit already has a review"
+    return None
+
+
+def review(ctx: Context) -> Outcome:
+    """Start the check run, review, publish; the run always ends completed."""
+    head = ctx.pr.head_sha
+    use_model = current_runtime().model_client is not None and ctx.config.llm.enabled
+    plan = PLAN_SUMMARY.format(sha=head[:12], specialist=PLAN_SPECIALIST if use_model else PLAN_STATIC)
+    check_id = ctx.tally.take(steps.start_check(ctx.job, head, plan))
+    finished = False
+    try:
+        outcome = _review_and_publish(ctx, check_id, use_model)
+        finished = True
+        return outcome
+    finally:
+        if not finished:
+            summary = FAILED_SUMMARY.format(sha=head[:12], error="the workflow was interrupted")
+            ctx.tally.take(steps.conclude(ctx.job, check_id, "neutral", FAILED_TITLE, summary))
+
+
+def _superseded(ctx: Context, check_id: int) -> Outcome | None:
+    newer = ctx.tally.take(ctx.superseded_by(ctx.job, ctx.pr.head_sha))
+    if newer is None:
+        return None
+    ctx.tally.take(steps.conclude_superseded(ctx.job, check_id, newer))
+    return Outcome("superseded", f"superseded by {newer[:12]}", check_run_id=check_id, calls=ctx.tally.calls)
+
+
+def _review_and_publish(ctx: Context, check_id: int, use_model: bool) -> Outcome:
+    job, head, tally = ctx.job, ctx.pr.head_sha, ctx.tally
+    try:
+        return _run_stages(ctx, check_id, use_model)
+    except Exception as exc:
+        summary = FAILED_SUMMARY.format(sha=head[:12], error=str(exc)[:500] or type(exc).__name__)
+        tally.take(steps.conclude(job, check_id, "neutral", FAILED_TITLE, summary))
+        return Outcome("error", str(exc)[:500], check_run_id=check_id, calls=tally.calls)
+
+
+def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
+    job, head, tally, config = ctx.job, ctx.pr.head_sha, ctx.tally, ctx.config
+    diff = tally.take(steps.fetch_diff(job))
+    analysis = tally.take(steps.analyze(job, head, diff.text, config))
+    if (stop := _superseded(ctx, check_id)) is not None:
+        return stop
+    specialist = _specialist(ctx, diff.text, analysis) if use_model else None
+    if (stop := _superseded(ctx, check_id)) is not None:
+        return stop
+    accepted = tally.take(steps.load_acceptances(job, config.commands.min_permission))
+    changes = parse_diff(diff.text)
+    degraded = diff.note if diff.missing else None
+    notes = [] if use_model else [STATIC_ONLY_NOTE]
+    stats = {"head_sha": head, "trigger": job.trigger, "delivery": job.delivery_id,
+             "mode": "full" if ctx.options.full else "standard"}
+
+    def assemble(acc: list[Acceptance]) -> Review:
+        result = assemble_review(changes, config, analysis, specialist=specialist, config_errors=ctx.config_errors,
+                                 accepted=acc, degraded=degraded, stats=stats)
+        return result.model_copy(update={"notes": result.notes + notes})
+
+    result = assemble(accepted)
+    if ctx.options.accept_all:
+        accepted = _accept_all(ctx, result, accepted)
+        result = assemble(accepted)
+    if (stop := _superseded(ctx, check_id)) is not None:
+        return stop
+    posted = tally.take(steps.post_review(job, head, result, diff.text, config.review_event))
+    outdated = outdated_findings(posted.existing_ids, result)
+    notes = result.notes + ([OUTDATED_NOTE.format(ids=", ".join(outdated))] if outdated else [])
+    calls = tally.calls + _completion_calls(result)
+    result = result.model_copy(update={"notes": notes, "stats": {**result.stats, "github_calls": calls}})
+    tally.take(steps.complete_check(job, check_id, result, render_summary(result), render_title(result)))
+    return Outcome(result.conclusion.value, result.verdict, check_run_id=check_id, review_id=posted.review_id,
+                   calls=tally.calls, extra={"findings": [f.id for f in result.findings], "outdated": outdated})
+
+
+def _completion_calls(result: Review) -> int:
+    """Calls `complete_check_run` makes: one read, then one PATCH per 50 annotations (at least one)."""
+    annotations = min(len(result.findings), MAX_ANNOTATIONS)
+    return 1 + max(1, -(-annotations // ANNOTATIONS_PER_REQUEST))
+
+
+def _accept_all(ctx: Context, result: Review, accepted: list[Acceptance]) -> list[Acceptance]:
+    known = {a.finding_id for a in accepted}
+    ids = [f.id for f in result.findings if f.id not in known]
+    if not ids:
+        return accepted
+    ctx.tally.take(steps.record_acceptance(ctx.job, ids))
+    return accepted + [Acceptance(finding_id=i, by=ctx.job.actor, reason=BUTTON_REASON) for i in ids]
+
+
+def _specialist(ctx: Context, diff_text: str, analysis: AnalysisResult) -> SpecialistResult | None:
+    """The model loop, one durable step per turn; stops early when a newer head arrives."""
+    settings = current_runtime().settings
+    llm = ctx.config.llm
+    request = SpecialistRequest(
+        diff=diff_text, candidates=list(analysis.findings), pr_title=ctx.pr.title, pr_body=ctx.pr.body,
+        focus=list(dict.fromkeys([*ctx.options.focus, *ctx.config.focus])), instructions=dict(ctx.config.instructions),
+        model=llm.model or settings.model, max_turns=llm.max_turns,
+    )
+    budget = Budget.from_config(llm)
+    state = steps.specialist_start(request)
+    for _ in range(budget.max_turns + 1):  # each turn calls the model once or stops
+        if state["done"] or ctx.tally.take(ctx.superseded_by(ctx.job, ctx.pr.head_sha)) is not None:
+            break
+        state = ctx.tally.take(steps.specialist_turn(ctx.job, ctx.pr.head_sha, state, budget))
+    return ctx.tally.take(steps.specialist_finish(ctx.job, ctx.pr.head_sha, state, diff_text,
+                                                  list(analysis.findings)))
+
+
+def run_review(job: Job, superseded_by: SupersededBy, options: Options | None = None) -> Outcome:
+    """A review job (pull_request, check_run re-run, check_suite): skip when nothing is to be done."""
+    tally = Tally()
+    ctx = load_context(job, tally, superseded_by, options or Options())
+    reason = skip_reason(ctx)
+    if reason is not None:
+        kind = "superseded" if reason.startswith("superseded") else "skipped"
+        return Outcome(kind, reason, calls=tally.calls)
+    return review(ctx)

@@ -1,0 +1,224 @@
+"""The durable steps of a review: each GitHub interaction and each analysis stage, checkpointed by DBOS.
+
+A step that finished is never run again after a crash; one cut off runs again (so every write here
+is idempotent on GitHub's side: see bot.github.checks/publish). Transient GitHub failures are
+retried with backoff, waiting at least what `retry-after` asked for. Each step returns plain
+values plus the number of GitHub calls it made (`Counted`), so the review can report the total.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from dbos import DBOS
+
+from bot.acceptances import Claimed, acceptance_comment, merge, permits, read_acceptances
+from bot.analyzers.engine import AnalysisResult
+from bot.diff import parse_diff
+from bot.github import checks, publish
+from bot.github.client import GitHubGateway
+from bot.github.repo_view import GitHubRepo
+from bot.github.retry import GitHubError
+from bot.github.values import DiffResult, PullInfo
+from bot.jobs import Job
+from bot.model import Acceptance, Finding, Review
+from bot.pipeline import run_static
+from bot.repo_config import RepoConfig
+from bot.runtime import current_runtime
+from bot.specialist.budget import Budget
+from bot.specialist.loop import SpecialistRequest, finish, run_turn, start_state
+from bot.specialist.outcome import SpecialistResult
+
+P = ParamSpec("P")
+T = TypeVar("T")
+MAX_RETRY_AFTER_WAIT = 120.0
+MAX_PERMISSION_CHECKS = 10
+GITHUB_RETRY: dict[str, Any] = dict(retries_allowed=True, max_attempts=4, interval_seconds=1.0, backoff_rate=2.0)
+# the step that concludes a check run after a failure tries for longer: a run must not stay in_progress
+FINAL_RETRY: dict[str, Any] = dict(retries_allowed=True, max_attempts=8, interval_seconds=2.0, backoff_rate=2.0)
+
+
+@dataclass(frozen=True)
+class Counted(Generic[T]):
+    value: T
+    calls: int
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, GitHubError) and exc.retryable
+
+
+def honour_retry_after(fn: Callable[P, T]) -> Callable[P, T]:
+    """Before a step's retry, wait what GitHub's `retry-after` asked for (capped, scaled in tests)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except GitHubError as err:
+            if err.retryable and err.retry_after:
+                scale = current_runtime().retry.wait_scale
+                time.sleep(min(err.retry_after, MAX_RETRY_AFTER_WAIT) * scale)
+            raise
+
+    return wrapper
+
+
+def _gw(job: Job) -> GitHubGateway:
+    return current_runtime().gateway(job.installation_id, job.delivery_id)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def load_pull(job: Job) -> Counted[PullInfo]:
+    gw = _gw(job)
+    return Counted(gw.get_pull(job.repo, job.number), gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def load_configs(job: Job, base_sha: str) -> Counted[tuple[str | None, str | None]]:
+    """The repo's and the organisation's config, from the BASE commit (a PR cannot change its gate)."""
+    gw = _gw(job)
+    texts = gw.get_configs(job.repo, base_sha)
+    return Counted((texts.repo, texts.org), gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def find_run(job: Job, head_sha: str) -> Counted[int | None]:
+    gw = _gw(job)
+    run = checks.find_check_run(gw, job.repo, head_sha)
+    return Counted(int(run["id"]) if run else None, gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def start_check(job: Job, head_sha: str, summary: str) -> Counted[int]:
+    gw = _gw(job)
+    external_id = f"{job.repo}#{job.number}@{head_sha}"
+    return Counted(checks.start_check_run(gw, job.repo, head_sha, external_id=external_id, summary=summary), gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def fetch_diff(job: Job) -> Counted[DiffResult]:
+    """The unified diff; `missing`/`note` say what GitHub could not show."""
+    gw = _gw(job)
+    return Counted(gw.get_diff(job.repo, job.number), gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig) -> Counted[AnalysisResult]:
+    """The static analyzers on the head version of the changed files."""
+    gw = _gw(job)
+    result = run_static(parse_diff(diff_text), GitHubRepo(gw, job.repo, head_sha), config)
+    return Counted(result, gw.calls)
+
+
+@DBOS.step()
+def specialist_start(request: SpecialistRequest) -> dict[str, Any]:
+    return start_state(request)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def specialist_turn(job: Job, head_sha: str, state: dict[str, Any], budget: Budget) -> Counted[dict[str, Any]]:
+    """ONE model call and its tool runs: checkpointed, so a finished turn is never paid for twice."""
+    gw = _gw(job)
+    client = current_runtime().model_client
+    new_state = run_turn(state, client=client, repo=GitHubRepo(gw, job.repo, head_sha), budget=budget)
+    return Counted(new_state, gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def specialist_finish(job: Job, head_sha: str, state: dict[str, Any], diff_text: str,
+                      candidates: list[Finding]) -> Counted[SpecialistResult]:
+    gw = _gw(job)
+    result = finish(state, changes=parse_diff(diff_text), candidates=candidates,
+                    repo=GitHubRepo(gw, job.repo, head_sha))
+    return Counted(result, gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def load_acceptances(job: Job, min_permission: str) -> Counted[list[Acceptance]]:
+    """Accepted risks on this PR: our App's records, and accept commands from authorised people."""
+    gw = _gw(job)
+    comments = gw.paginate(f"/repos/{job.repo}/issues/{job.number}/comments", max_pages=10)
+    trusted, claimed = read_acceptances(comments, current_runtime().settings.github_app_id)
+    verdicts: dict[str, bool] = {}
+    allowed: list[Claimed] = []
+    for claim in claimed:
+        if claim.login not in verdicts and len(verdicts) < MAX_PERMISSION_CHECKS:
+            verdicts[claim.login] = permits(gw.get_permission(job.repo, claim.login), min_permission)
+        if verdicts.get(claim.login):
+            allowed.append(claim)
+    return Counted(merge(trusted, allowed), gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def permission(job: Job, login: str) -> Counted[str]:
+    gw = _gw(job)
+    return Counted(gw.get_permission(job.repo, login), gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def post_review(job: Job, head_sha: str, review: Review, diff_text: str, event: str) -> Counted[publish.PostResult]:
+    gw = _gw(job)
+    result = publish.post_review(gw, job.repo, job.number, head_sha, review, parse_diff(diff_text), event=event)
+    return Counted(result, gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def complete_check(job: Job, check_run_id: int, review: Review, summary_md: str, title: str) -> Counted[None]:
+    gw = _gw(job)
+    checks.complete_check_run(gw, job.repo, check_run_id, review, summary_md=summary_md, title=title)
+    return Counted(None, gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **FINAL_RETRY)
+@honour_retry_after
+def conclude(job: Job, check_run_id: int, conclusion: str, title: str, summary: str) -> Counted[None]:
+    gw = _gw(job)
+    checks.conclude_check_run(gw, job.repo, check_run_id, conclusion, title, summary)
+    return Counted(None, gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def conclude_superseded(job: Job, check_run_id: int, newer_sha: str) -> Counted[None]:
+    gw = _gw(job)
+    checks.conclude_superseded(gw, job.repo, check_run_id, newer_sha)
+    return Counted(None, gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def react(job: Job, content: str) -> Counted[None]:
+    gw = _gw(job)
+    gw.add_reaction(job.repo, job.comment_id, content)
+    return Counted(None, gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def reply(job: Job, body: str) -> Counted[int]:
+    gw = _gw(job)
+    return Counted(gw.post_issue_comment(job.repo, job.number, body), gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+def record_acceptance(job: Job, ids: list[str]) -> Counted[int]:
+    gw = _gw(job)
+    return Counted(gw.post_issue_comment(job.repo, job.number, acceptance_comment(job.actor, ids)), gw.calls)

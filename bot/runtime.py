@@ -1,0 +1,58 @@
+"""What the worker's steps share in one process: settings, App credentials, the token cache, the
+model client and metrics. Built once at start-up (`install_runtime`) and never from the environment.
+
+DBOS steps are module-level functions, so they reach the runtime through `current_runtime()`,
+the same way DBOS itself is a process-wide instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.github.auth import AppCredentials, TokenCache
+from bot.github.client import GitHubGateway
+from bot.github.retry import CountingRetry, default_retry
+from bot.metrics import Metrics
+from bot.settings import Settings
+
+NOT_INSTALLED = "the worker runtime is not installed: call bot.runtime.install_runtime() at start-up"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    model_client: Any | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    token_cache: TokenCache = field(default_factory=TokenCache)
+    retry: CountingRetry = field(default_factory=default_retry)
+    seconds_between_requests: float = 0.0
+    seconds_between_writes: float = 0.25  # stays under GitHub's content-creation limits per review
+
+    @property
+    def creds(self) -> AppCredentials:
+        s = self.settings
+        return AppCredentials(s.github_app_id, s.github_private_key.get_secret_value())
+
+    def gateway(self, installation_id: int, delivery_id: str) -> GitHubGateway:
+        """A gateway for one step: its own call counter, the shared token cache."""
+        return GitHubGateway(
+            self.settings.github_api_url, self.creds, installation_id, token_cache=self.token_cache,
+            delivery_id=delivery_id, retry=self.retry, seconds_between_requests=self.seconds_between_requests,
+            seconds_between_writes=self.seconds_between_writes,
+        )
+
+
+_RUNTIME: Runtime | None = None
+
+
+def install_runtime(runtime: Runtime) -> Runtime:
+    global _RUNTIME
+    _RUNTIME = runtime
+    return runtime
+
+
+def current_runtime() -> Runtime:
+    if _RUNTIME is None:
+        raise RuntimeError(NOT_INSTALLED)
+    return _RUNTIME
