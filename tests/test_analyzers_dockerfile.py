@@ -15,7 +15,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "docker"
 QUIET = sorted(p for p in (FIXTURES / "quiet").rglob("Dockerfile*"))
 EXPECTED = {
     "web/Dockerfile": {(12, "docker-dev-server")},
-    "api/Dockerfile": {(7, "docker-single-worker-gunicorn"), (7, "docker-shell-form-command")},
+    "api/Dockerfile": {(7, "docker-single-worker-gunicorn")},
+    "jobs/Dockerfile": {(3, "docker-shell-form-command")},
     "worker/Dockerfile": {(5, "docker-shell-form-command")},
 }
 

@@ -35,6 +35,7 @@ _DEV_SERVERS = (
 )
 _GUNICORN_TUNED = re.compile(r"(^|\s)(-w|--workers|-c|--config|-k|--worker-class|--threads)(\s|=|$)")
 _GUNICORN_ENV = re.compile(r"\b(WEB_CONCURRENCY|GUNICORN_CMD_ARGS)\b")
+_CONTROL_OPERATOR = re.compile(r"&&|\|\||;|\||(?<![&>0-9])&(?!&)")
 _INIT = re.compile(r"\b(tini|dumb-init|s6-svscan|supervisord)\b")
 
 
@@ -135,16 +136,25 @@ def _plain(args: str) -> str:
     return re.sub(r"[\[\],\"']", " ", args)
 
 
-def _runs_under_a_shell(ins: Instruction) -> bool:
-    """PID 1 would be a shell that does not forward SIGTERM (and does not `exec` the server)."""
-    if _INIT.search(ins.args):
-        return False
+def _shell_script(ins: Instruction) -> str | None:
+    """The shell script PID 1 runs: the shell form's text, or the argument of ["sh", "-c", ...]."""
     if not ins.exec_form:
-        return not ins.args.startswith("exec ")
+        return ins.args
     words = _plain(ins.args).split()
     if len(words) >= 3 and PurePosixPath(words[0]).name in ("sh", "bash", "ash") and words[1] == "-c":
-        return words[2] != "exec"
-    return False
+        return " ".join(words[2:])
+    return None
+
+
+def _runs_under_a_shell(ins: Instruction) -> bool:
+    """PID 1 stays a shell that does not forward SIGTERM: a compound script without exec, trap or an init.
+
+    Modern shells exec a single simple command themselves, so only scripts with control operators count.
+    """
+    script = _shell_script(ins)
+    if script is None or _INIT.search(script) or re.search(r"\b(exec|trap)\b", script):
+        return False
+    return bool(_CONTROL_OPERATOR.search(script))
 
 
 def _hit(rule_id: str, ins: Instruction, **values: str) -> Hit:
