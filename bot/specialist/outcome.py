@@ -46,21 +46,27 @@ class SpecialistResult(BaseModel):
 
     @property
     def prompt_version(self) -> str:
-        return ", ".join(f"{ref}" for ref in self.prompts.values())
+        return ", ".join(self.prompts.values())
 
     def stats(self) -> dict[str, Any]:
-        """The specialist part of the review's JSON `stats`."""
+        """The specialist part of the review's JSON `stats` (flat keys under "specialist")."""
+        usage = self.usage
         return {
             "specialist": {
                 "model": self.model,
-                "prompts": dict(self.prompts),
+                "prompt_version": self.prompt_version,
                 "turns": self.turns,
                 "stop_reason": self.stop_reason,
                 "complete": self.complete,
                 "degraded": self.degraded,
                 "findings": len(self.findings),
                 "dropped": self.dropped,
-                "usage": self.usage.stats(),
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "cache_read_tokens": usage.cache_read_tokens,
+                "cache_write_tokens": usage.cache_write_tokens,
+                "cost_usd": usage.cost_usd,
+                "model_requests": usage.requests,
             }
         }
 
