@@ -93,6 +93,15 @@ def test_read_files_is_one_graphql_call_with_clear_refusals(gh: FakeGitHub) -> N
     assert gw.calls - 2 == len(gh.calls) == 2  # minus the token and the earlier get_pull
 
 
+def test_read_files_refuses_symlinks(gh: FakeGitHub) -> None:
+    gh.add_repo("acme/links", {"real.py": "x = 1\n"}, symlinks={"link.py": "real.py", "up.py": "../../etc/passwd"})
+    sha = gh.store.repos["acme/links"].branches["main"]
+    got = make_gateway(gh).read_files("acme/links", sha, ["real.py", "link.py", "./up.py"])
+    assert got["real.py"] == b"x = 1\n"
+    assert "symlink" in str(got["link.py"]) and "symlink" in str(got["./up.py"])
+    assert gh.count("POST", r"/graphql$") == 1
+
+
 def test_truncated_graphql_text_is_read_over_rest(gh: FakeGitHub) -> None:
     pr = gh.store.repos[REPO].pulls[7]
     gh.graphql_text_limit = 10

@@ -12,6 +12,7 @@ from tests.fakegithub import FakeGitHub
 from tests.fakegithub.clients import make_gateway
 
 REPO = "acme/shop"
+API = r"^/(graphql|repos)"  # everything but minting the token
 
 
 @pytest.fixture
@@ -66,13 +67,21 @@ def test_refusals_say_why(view: GitHubRepo, path: str, reason: str) -> None:
 def test_search_reads_in_one_batch(gh: FakeGitHub, view: GitHubRepo) -> None:
     gh.reset_calls()
     hits = view.search_text(r"db\.query\(1\d?\)", "svc/*.py")
-    assert sorted(h.path for h in hits) == ["svc/link.py", "svc/m1.py", "svc/m10.py", "svc/m11.py"]
+    assert sorted(h.path for h in hits) == ["svc/m1.py", "svc/m10.py", "svc/m11.py"]  # the symlink is not repeated
     assert all(h.line == 2 for h in hits)
-    assert gh.count("GET", r"/git/trees/") == 1
-    graphql_calls = gh.count("POST", r"/graphql$")
-    assert graphql_calls <= 2  # one batch for the files, one for the symlink's target path
+    assert gh.count("GET", r"/git/trees/") == 1 and gh.count("POST", r"/graphql$") == 1
     view.read_text("svc/m5.py")
-    assert gh.count("POST", r"/graphql$") == graphql_calls  # cached
+    assert len(gh.calls_to(path=API)) == 2  # cached
+
+
+def test_prefetched_changed_files_need_no_listing(gh: FakeGitHub, view: GitHubRepo) -> None:
+    gh.reset_calls()
+    view.prefetch(["svc/m1.py", "svc/m2.py", "svc/link.py", "README.md", "gone.py"])
+    assert view.read_text("svc/m2.py").startswith("def f2")
+    assert [c.path for c in gh.calls_to(path=API)] == ["/graphql"]  # one batch, no tree listing
+    assert view.read_text("svc/link.py") == view.read_text("svc/m1.py")  # symlinks still resolved safely
+    with pytest.raises(RepoAccessError, match="no such file"):
+        view.read_text("gone.py")
 
 
 def test_a_search_budget_caps_the_files_read(gh: FakeGitHub) -> None:

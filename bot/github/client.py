@@ -7,17 +7,21 @@ is counted (`calls`), carries the delivery id (`X-GitHub-Delivery`), is retried 
 
 from __future__ import annotations
 
+import posixpath
 from datetime import datetime
 from typing import Any
 
 from bot.github.reads import (
     GRAPHQL_BATCH,
+    SYMLINK,
+    SYMLINK_MODE,
     blob_result,
     blob_text,
     config_query,
     config_variables,
     diff_from_files,
     files_query,
+    folder_modes,
     partial_note,
 )
 from bot.github.retry import GitHubError
@@ -56,23 +60,46 @@ class GitHubGateway(GitHubTransport):
     def read_files(self, repo: str, ref: str, paths: list[str], *,
                    max_bytes: int = MAX_FILE_BYTES) -> dict[str, bytes | str]:
         """Contents of `paths` at `ref`: bytes, or a message saying why not (refused path, missing,
-        binary, too big). One GraphQL call per 100 files; text GraphQL truncates is read over REST."""
+        binary, too big, symlink). One GraphQL call per 100 files; text GraphQL truncates is read over REST."""
         out: dict[str, bytes | str] = {}
-        wanted: list[str] = []
+        wanted: dict[str, str] = {}  # as asked -> normalised
         for path in dict.fromkeys(paths):
             try:
-                wanted.append(check_path(path))
+                wanted[path] = check_path(path)
             except RepoAccessError as exc:
                 out[path] = str(exc)
+        norms = list(dict.fromkeys(wanted.values()))
+        got: dict[str, bytes | str] = {}
+        for start in range(0, len(norms), GRAPHQL_BATCH):
+            got.update(self._read_batch(repo, ref, norms[start : start + GRAPHQL_BATCH], max_bytes))
+        out.update({asked: got[norm] for asked, norm in wanted.items()})
+        return out
+
+    def read_link(self, repo: str, ref: str, path: str) -> str:
+        """The target a symlink at `path` points to (its blob's text); "" when there is none."""
         owner, name = repo.split("/", 1)
-        for start in range(0, len(wanted), GRAPHQL_BATCH):
-            batch = wanted[start : start + GRAPHQL_BATCH]
-            variables: dict[str, Any] = {"owner": owner, "name": name}
-            variables.update({f"e{i}": f"{ref}:{p}" for i, p in enumerate(batch)})
-            found = self.graphql(files_query(len(batch)), variables).get("repository") or {}
-            for i, path in enumerate(batch):
-                result = blob_result(path, ref, found.get(f"f{i}"), max_bytes)
-                out[path] = result if result is not None else self._raw_file(repo, ref, path)
+        variables = {"owner": owner, "name": name, "e0": f"{ref}:{check_path(path)}"}
+        found = self.graphql(files_query(1), variables).get("repository") or {}
+        return blob_text(found.get("f0")) or ""
+
+    def _read_batch(self, repo: str, ref: str, batch: list[str], max_bytes: int) -> dict[str, bytes | str]:
+        """One GraphQL call: the blobs, plus their folders' entries to tell symlinks apart."""
+        owner, name = repo.split("/", 1)
+        folders = sorted({posixpath.dirname(p) for p in batch})
+        variables: dict[str, Any] = {"owner": owner, "name": name}
+        variables.update({f"e{i}": f"{ref}:{p}" for i, p in enumerate(batch)})
+        variables.update({f"d{j}": f"{ref}:{d}" for j, d in enumerate(folders)})
+        found = self.graphql(files_query(len(batch), len(folders)), variables).get("repository") or {}
+        modes: dict[str, int] = {}
+        for j, folder in enumerate(folders):
+            modes.update(folder_modes(folder, found.get(f"d{j}")))
+        out: dict[str, bytes | str] = {}
+        for i, path in enumerate(batch):
+            if modes.get(path) == SYMLINK_MODE:
+                out[path] = SYMLINK.format(path=path)
+                continue
+            result = blob_result(path, ref, found.get(f"f{i}"), max_bytes)
+            out[path] = result if result is not None else self._raw_file(repo, ref, path)
         return out
 
     def _raw_file(self, repo: str, ref: str, path: str) -> bytes:

@@ -9,22 +9,35 @@ from bot.repo import MAX_FILE_BYTES
 from bot.repo_config import CONFIG_PATH
 
 BLOB_FIELDS = "__typename ... on Blob { text byteSize isBinary isTruncated }"
+TREE_FIELDS = "... on Tree { entries { name mode } }"
 GRAPHQL_BATCH = 100  # object() aliases per GraphQL request
+SYMLINK_MODE = 0o120000
 ORG_CONFIG_REPO = ".github"
 NOT_FOUND = "{path}: no such file at {ref}"
 IS_FOLDER = "{path}: is a folder"
 BINARY = "{path}: binary file"
+SYMLINK = "{path}: is a symlink (not followed here)"
 TOO_BIG = "{path}: {size:,} bytes is over the {limit:,}-byte limit"
 DIFF_PARTIAL = ("GitHub refused the full diff as too large; the review used the per-file patches, "
                 "and {n} file(s) had none: {files}")
 DIFF_REBUILT = "GitHub refused the full diff as too large; the review used the per-file patches."
 
 
-def files_query(count: int) -> str:
-    """A query reading `count` objects of one repository; variables $owner, $name, $e0..$e{count-1}."""
-    params = ", ".join(["$owner: String!", "$name: String!"] + [f"$e{i}: String!" for i in range(count)])
-    fields = " ".join(f"f{i}: object(expression: $e{i}) {{ {BLOB_FIELDS} }}" for i in range(count))
-    return f"query({params}) {{ repository(owner: $owner, name: $name) {{ {fields} }} }}"
+def files_query(count: int, dirs: int = 0) -> str:
+    """A query reading `count` objects ($e0..) and the entry modes of `dirs` folders ($d0..) of one repo."""
+    params = ["$owner: String!", "$name: String!"] + [f"$e{i}: String!" for i in range(count)]
+    params += [f"$d{j}: String!" for j in range(dirs)]
+    fields = [f"f{i}: object(expression: $e{i}) {{ {BLOB_FIELDS} }}" for i in range(count)]
+    fields += [f"d{j}: object(expression: $d{j}) {{ {TREE_FIELDS} }}" for j in range(dirs)]
+    return f"query({', '.join(params)}) {{ repository(owner: $owner, name: $name) {{ {' '.join(fields)} }} }}"
+
+
+def folder_modes(folder: str, obj: Any) -> dict[str, int]:
+    """path -> git mode of each entry of a GraphQL Tree object (empty when it is not a tree)."""
+    if not isinstance(obj, dict):
+        return {}
+    prefix = folder + "/" if folder else ""
+    return {prefix + str(e.get("name")): int(e.get("mode") or 0) for e in obj.get("entries") or []}
 
 
 def config_query() -> str:

@@ -1,8 +1,10 @@
 """GitHubRepo: the `RepoView` of one commit on GitHub, with the same sandbox as `LocalGitRepo`.
 
 The file list comes from one recursive git-trees call; contents are read in GraphQL batches
-(`GitHubGateway.read_files`) and cached. Paths go through `check_path`, files over the size cap
-and secrets files are refused, symlinks are followed only while they stay inside the snapshot.
+(`GitHubGateway.read_files`) and cached; changed files can be prefetched without the listing.
+Paths go through `check_path`, files over the size cap and secrets files are refused, symlinks
+are followed only while they stay inside the snapshot, and searches skip symlinks (their targets
+are searched already).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class GitHubRepo:
         self.max_search_files = max_search_files
         self.truncated = False  # GitHub cut the tree listing (over 100,000 entries)
         self._tree: dict[str, _Node] | None = None
-        self._cache: dict[str, bytes] = {}
+        self._cache: dict[str, bytes] = {}  # regular files read so far (known to exist, under the cap)
 
     @property
     def tree(self) -> dict[str, _Node]:
@@ -75,6 +77,8 @@ class GitHubRepo:
 
     def _resolve(self, path: str) -> str:
         norm = check_path(path)
+        if norm in self._cache:  # read as a regular file already: no need for the listing
+            return norm
         for _ in range(MAX_SYMLINK_HOPS):
             node = self.tree.get(norm)
             if node is None:
@@ -85,8 +89,10 @@ class GitHubRepo:
                 if node.size > self.max_bytes:
                     raise RepoAccessError(f"{path}: {node.size:,} bytes is over the {self.max_bytes:,}-byte limit")
                 return norm
-            self._fetch([norm])
-            target = self._cache.get(norm, b"").decode(errors="replace")
+            try:
+                target = self.gw.read_link(self.repo, self.rev, norm)
+            except GitHubError as exc:
+                raise RepoAccessError(f"{path}: cannot read the symlink: {exc}") from exc
             joined = posixpath.normpath(posixpath.join(posixpath.dirname(norm), target))
             if target.startswith("/") or joined.startswith(".."):
                 raise RepoAccessError(f"{path}: symlink leads outside the repository")
@@ -104,11 +110,9 @@ class GitHubRepo:
         return decode_text(path, self.read_bytes(path), self.max_bytes)
 
     def prefetch(self, paths: list[str]) -> None:
-        """Read many regular files in as few calls as possible (GraphQL batches of 100)."""
-        wanted = [p for p in dict.fromkeys(paths)
-                  if (n := self.tree.get(p)) is not None and n.mode != SYMLINK_MODE and n.size <= self.max_bytes
-                  and not is_secret_path(p)]
-        self._fetch(wanted)
+        """Read many files in as few calls as possible (GraphQL batches of 100, no listing needed):
+        regular files land in the cache; symlinks, refusals and misses are left to `read_bytes`."""
+        self._fetch([p for p in dict.fromkeys(paths) if not is_secret_path(p)])
 
     def list_files(self, glob: str | None = None) -> list[str]:
         return sorted(p for p in self.tree if not is_secret_path(p) and glob_match(p, glob))
@@ -131,7 +135,8 @@ class GitHubRepo:
         return sorted(seen.values(), key=lambda e: (e.kind != "dir", e.path))
 
     def search_text(self, pattern: str, glob: str | None = None, max_results: int = 100) -> list[TextMatch]:
-        capped = _Capped(self, self.list_files(glob)[: self.max_search_files])
+        files = self.list_files(glob)
+        capped = _Capped(self, [p for p in files if self.tree[p].mode != SYMLINK_MODE][: self.max_search_files])
         self.prefetch(capped.files)
         return search_lines(capped, pattern, None, max_results)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .gitdata import blob_sha
-from .state import HttpError
+from .state import Commit, HttpError
 
 if TYPE_CHECKING:
     from .fake import FakeGitHub
@@ -138,7 +138,10 @@ def _select(values: dict[str, Any], fields: list[Field], typ: str) -> dict[str, 
             if f.on == typ:
                 out.update(_select(values, f.children, typ))
         elif f.name in values:
-            out[f.alias] = values[f.name]
+            value = values[f.name]
+            if isinstance(value, list) and f.children:
+                value = [_select(v, f.children, "TreeEntry") for v in value]
+            out[f.alias] = value
         else:
             raise HttpError(200, f"Field '{f.name}' doesn't exist on type '{typ}'")
     return out
@@ -159,8 +162,26 @@ def _object(fake: FakeGitHub, repo_key: str, f: Field) -> dict[str, Any] | None:
         data = commit.tree[path]
         return _blob(fake, data, blob_sha(data), f.children)
     if any(p.startswith(path + "/") for p in commit.tree) or not path:
-        return _select({"__typename": "Tree", "oid": commit.sha}, f.children, "Tree")
+        return _select({"__typename": "Tree", "oid": commit.sha, "entries": _entries(commit, path)},
+                       f.children, "Tree")
     return None
+
+
+def _entries(commit: Commit, folder: str) -> list[dict[str, Any]]:
+    """TreeEntry values of one folder; `mode` is an Int as in GitHub's schema (0o120000 = symlink)."""
+    prefix = folder + "/" if folder else ""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(commit.tree):
+        if not path.startswith(prefix):
+            continue
+        name, sep, _ = path[len(prefix):].partition("/")
+        if sep:
+            out.setdefault(name, {"name": name, "path": prefix + name, "type": "tree", "mode": 0o40000})
+        else:
+            mode = 0o120000 if path in commit.symlinks else 0o100644
+            out[name] = {"name": name, "path": path, "type": "blob", "mode": mode,
+                         "oid": blob_sha(commit.tree[path])}
+    return list(out.values())
 
 
 def _repository(fake: FakeGitHub, f: Field, installation_id: int | None) -> dict[str, Any] | None:
