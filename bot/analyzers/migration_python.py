@@ -20,9 +20,9 @@ _ALEMBIC = re.compile(r"^\s*(from\s+alembic\s+import|import\s+alembic)", re.MULT
 _DJANGO = re.compile(r"^\s*from\s+django\.db\s+import\s+.*\bmigrations\b", re.MULTILINE)
 _INDEX_NAME = re.compile(r"\bname\s*=\s*[\"']([^\"']+)")
 _NOT_NULL_CHECK = re.compile(r"is\s+not\s+null", re.IGNORECASE)
-_REWRITING_FIELD = re.compile(r"\b(BigAutoField|BigIntegerField|UUIDField|JSONField)\s*\(")
+_REWRITING_FIELD = re.compile(r"\b(BigAutoField|BigIntegerField)\s*\(")
 NOTE_ALTER_FIELD = (
-    "AlterField to this field class usually changes the column type (int to bigint, text to uuid or jsonb); "
+    "AlterField to a 64-bit integer field usually changes the column type from integer to bigint; "
     "`manage.py sqlmigrate` shows whether it emits ALTER COLUMN ... TYPE."
 )
 NOTE_CLIENT_DEFAULT = "`default=` is applied by SQLAlchemy, not the database; existing rows need `server_default`."
@@ -175,8 +175,18 @@ def _alembic_add_column(c: Call, table: str) -> list[Hit]:
     return []
 
 
+def _state_only(node: SgNode) -> bool:
+    """Inside SeparateDatabaseAndState(state_operations=[...]): no database change."""
+    for anc in node.ancestors():
+        if anc.kind() == "keyword_argument":
+            name = anc.field("name")
+            if name is not None and name.text() == "state_operations":
+                return True
+    return False
+
+
 def django_hits(root: SgNode) -> list[Hit]:
-    calls = _calls(root, None)
+    calls = [c for c in _calls(root, None) if not _state_only(c.node)]
     new = frozenset(name_of(c.arg(0, "name")) for c in calls if c.func == "CreateModel") - {""}
     hits: list[Hit] = []
     for c in calls:
