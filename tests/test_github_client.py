@@ -190,6 +190,17 @@ def test_comments_reactions_compare_and_commit_lookup(gh: FakeGitHub) -> None:
     assert gw.get_pull_numbers_for_sha(REPO, pr.heads[0]) == []
 
 
+def test_a_comment_whose_answer_was_lost_is_not_posted_twice(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    gh.fail("POST", r"/issues/7/comments$", 502, apply=True)
+    cid = gw.post_issue_comment(REPO, 7, "Only people with write access can run `/scale-review`.")
+    assert [c["id"] for c in gh.issue_comments(REPO, 7)] == [cid]
+    gh.fail("POST", r"/issues/7/comments$", 502)  # this time nothing landed: posted on the retry
+    gw.post_issue_comment(REPO, 7, "x" * 70_000)
+    bodies = [c["body"] for c in gh.issue_comments(REPO, 7)]
+    assert len(bodies) == 2 and len(bodies[1]) == 65_536
+
+
 def test_failed_deliveries_and_redelivery_use_the_app_jwt(gh: FakeGitHub) -> None:
     gh.add_delivery("old", "pull_request", "opened", status_code=500, delivered_at="2020-01-01T00:00:00Z")
     for i in range(120):

@@ -27,9 +27,12 @@ from bot.github.reads import (
 from bot.github.retry import GitHubError
 from bot.github.transport import DIFF_MEDIA, RAW_MEDIA, GitHubTransport, next_link, split_link
 from bot.github.values import ConfigTexts, DeliveryInfo, DiffResult, PullInfo
+from bot.render.sanitize import clip
 from bot.repo import MAX_FILE_BYTES, RepoAccessError, check_path
 
 MAX_PR_FILES = 3000  # the files API stops there
+MAX_COMMENT_BODY = 65_536
+FILES_CAPPED = f" GitHub lists at most {MAX_PR_FILES:,} files of a pull request; later files were not seen."
 
 
 class GitHubGateway(GitHubTransport):
@@ -55,7 +58,8 @@ class GitHubGateway(GitHubTransport):
                 raise
         files = self.paginate(f"/repos/{repo}/pulls/{number}/files", max_pages=MAX_PR_FILES // 100)
         text, missing = diff_from_files(files)
-        return DiffResult(text=text, source="files", missing=missing, note=partial_note(missing))
+        note = partial_note(missing) + (FILES_CAPPED if len(files) >= MAX_PR_FILES else "")
+        return DiffResult(text=text, source="files", missing=missing, note=note)
 
     def read_files(self, repo: str, ref: str, paths: list[str], *,
                    max_bytes: int = MAX_FILE_BYTES) -> dict[str, bytes | str]:
@@ -132,8 +136,15 @@ class GitHubGateway(GitHubTransport):
         self.request("POST", f"/repos/{repo}/issues/comments/{comment_id}/reactions", body={"content": content})
 
     def post_issue_comment(self, repo: str, number: int, body: str) -> int:
-        _, data = self.request("POST", f"/repos/{repo}/issues/{number}/comments", body={"body": body}, once=True)
-        return int(data["id"])
+        """Post a conversation comment (clipped to GitHub's limit); a retry first looks for it."""
+        text = clip(body, MAX_COMMENT_BODY)
+        path = f"/repos/{repo}/issues/{number}/comments"
+
+        def posted() -> dict[str, Any] | None:
+            mine = [c for c in self.paginate(path, max_pages=10) if (c.get("user") or {}).get("type") == "Bot"]
+            return next((c for c in reversed(mine) if c.get("body") == text), None)
+
+        return int(self.write_carefully("POST", path, {"body": text}, already_done=posted)["id"])
 
     def compare(self, repo: str, base: str, head: str) -> str:
         """The unified diff base...head (for incremental reviews)."""
