@@ -141,7 +141,11 @@ def _containers(m: Manifest) -> list[MappingNode]:
 
 def container_hits(m: Manifest, mf: ManifestFile, check_resources: bool) -> list[Hit]:
     hits: list[Hit] = []
-    for c in _containers(m):
+    containers = _containers(m)
+    # A pod is ready when all its containers are: one probe (on the main container) covers its sidecars.
+    pod_has_probe = any(get(c, "readinessProbe") is not None for c in containers)
+    readiness_reported = pod_has_probe or m.kind not in SERVING_KINDS
+    for c in containers:
         if get(c, "image") is None or _templated(mf, first_line(c), last_line(c)):
             continue  # a kustomize patch, or a template that may add what is missing
         name = scalar(get(c, "name")) or "(unnamed)"
@@ -154,8 +158,9 @@ def container_hits(m: Manifest, mf: ManifestFile, check_resources: bool) -> list
             hits.append(Hit(MISSING_REQUESTS, line, line, code, values))
         if check_resources and get(limits, "memory") is None:
             hits.append(Hit(MISSING_MEMORY_LIMIT, line, line, code, values))
-        if m.kind in SERVING_KINDS and get(c, "ports") is not None and get(c, "readinessProbe") is None:
+        if not readiness_reported and get(c, "ports") is not None:
             hits.append(Hit(MISSING_READINESS, line, line, code, values))
+            readiness_reported = True
     return hits
 
 
@@ -164,12 +169,12 @@ def manifest_hits(file_path: str, text: str) -> list[Hit]:
     mf = load_manifests(text)
     autoscaled = _autoscaled(mf)
     check_resources = not any(m.kind == "LimitRange" for m in mf.manifests)
-    quiet_replicas = non_production_path(file_path)
+    if non_production_path(file_path):
+        return []
     kustomize_base = bool({p.lower() for p in PurePosixPath(file_path).parts[:-1]} & KUSTOMIZE_BASES)
     hits: list[Hit] = []
     for m in mf.manifests:
-        if not quiet_replicas:
-            hits.extend(replica_hits(m, mf, autoscaled, kustomize_base))
+        hits.extend(replica_hits(m, mf, autoscaled, kustomize_base))
         hits.extend(container_hits(m, mf, check_resources))
     return hits
 
