@@ -187,6 +187,25 @@ def test_comments_reactions_permissions(gh: FakeGitHub) -> None:
     assert api(gh, "GET", f"/repos/{REPO}/collaborators/mallory/permission", tok).status_code == 404
 
 
+def test_seed_a_pull_from_a_local_git_repository(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.gitrepo import GitRepo
+
+    local = GitRepo(tmp_path / "r")
+    local.write("a.py", "x = 1\n")
+    local.write("keep.md", "same\n")
+    base = local.commit("base")
+    local.write("a.py", "x = 2\n")
+    local.write("b.py", "y = 1\n")
+    head = local.commit("head")
+    with FakeGitHub() as fake:
+        pr = fake.add_pull_from_git("acme/local", 3, str(local.root), base, head, title="From git")
+        diff = fake.pull_diff("acme/local", 3)
+        assert "diff --git a/a.py b/a.py" in diff and "+y = 1" in diff and "keep.md" not in diff
+        assert fake.store.commits[pr.head_sha].tree["keep.md"] == b"same\n"
+        expected = local.git("diff", base, head)
+        assert diff.count("\n+") == expected.count("\n+") and diff.count("\n-") == expected.count("\n-")
+
+
 def test_deliveries_and_manifest(gh: FakeGitHub) -> None:
     did = gh.add_delivery("guid-1", "pull_request", "opened", status_code=503)
     auth = {"Authorization": f"Bearer {app_jwt(gh)}"}

@@ -23,6 +23,8 @@ Seeding:
   draft=, head_ref=, base_files=) -> Pull` (base and head commits, diff computed with difflib in git's
   format; `Pull.diff_too_large = True` makes the diff media type answer 406 too_large;
   `Pull.no_patch.add(path)` drops that file's `patch` from the files API; `Pull.state`, `.draft` are live)
+- `add_pull_from_git(full_name, number, root, base, head, **add_pull_kwargs) -> Pull`: the change
+  base..head of a local git repository (its base tree becomes the default branch)
 - `push(full_name, number, {path: text|None}) -> new head sha` (a synchronize)
 - `set_permission(full_name, login, "admin"|"write"|"read"|"none")` (unset logins get 404)
 - `add_installation(id, account)`, `add_delivery(guid, event, action, status_code=)`,

@@ -12,7 +12,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import routes_app, routes_checks, routes_pulls, routes_repo  # noqa: F401 - registers routes
+from . import routes_app, routes_checks, routes_pulls, routes_repo, seed  # noqa: F401 - registers routes
 from .server import (
     SECONDARY_LIMIT_MESSAGE,
     Call,
@@ -207,6 +207,14 @@ class FakeGitHub:
                       draft, heads=[head_sha])
             repo.pulls[number] = pr
         return pr
+
+    def add_pull_from_git(self, full_name: str, number: int, root: str, base: str, head: str,
+                          **kw: Any) -> Pull:
+        """Seed PR `number` with a local repository's change base..head (revisions of the repo at
+        `root`): the base tree becomes the default branch; other arguments as for `add_pull`."""
+        self.add_repo(full_name, dict(seed.tree_files(root, base)))
+        files = {p: (old, new) for p, (old, new) in seed.changed_files(root, base, head).items()}
+        return self.add_pull(full_name, number, files, **kw)  # type: ignore[arg-type]
 
     @staticmethod
     def _apply(tree: dict[str, bytes], changes: Files) -> None:
