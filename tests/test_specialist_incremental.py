@@ -6,6 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.diff import parse_diff
 from bot.model import Category, Finding, Severity
@@ -65,3 +67,32 @@ def test_an_incremental_review_sends_only_the_new_commits_and_keeps_earlier_find
     assert [(f.path, f.start_line) for f in result.findings] == [("a.py", 10), ("b.py", 38)]
     assert any("2 earlier specialist finding(s) kept" in n for n in result.notes)
     assert result.prompts["scope"] == "scalability-architect.scope-incremental@1"
+
+
+def _diff(old_text: str, new_text: str, context: int) -> str:
+    import difflib
+
+    lines = difflib.unified_diff(old_text.splitlines(keepends=True), new_text.splitlines(keepends=True),
+                                 "a/f.py", "b/f.py", n=context)
+    return "diff --git a/f.py b/f.py\n" + "".join(lines)
+
+
+edits = st.lists(st.tuples(st.integers(0, 59), st.integers(0, 4), st.integers(0, 4)), max_size=4)
+spans = st.lists(st.tuples(st.integers(1, 60), st.integers(0, 5)), min_size=1, max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(edits=edits, spans=spans, context=st.integers(0, 3))
+def test_carried_findings_point_at_the_same_code_after_any_edit(
+    edits: list[tuple[int, int, int]], spans: list[tuple[int, int]], context: int
+) -> None:
+    old_lines = [f"line_{i} = {i}\n" for i in range(1, 61)]
+    new_lines = list(old_lines)
+    for at, removed, added in sorted(edits, reverse=True):  # edit from the bottom so positions stay valid
+        new_lines[at:at + removed] = [f"new_{at}_{k} = 0\n" for k in range(added)]
+    diff = _diff("".join(old_lines), "".join(new_lines), context)
+    previous = [old("f.py", s).model_copy(update={"id": f"SR-{n}", "end_line": min(60, s + length)})
+                for n, (s, length) in enumerate(spans)]
+    for f in carry_forward(previous, parse_diff(diff)):
+        before = next(p for p in previous if p.id == f.id)
+        assert new_lines[f.start_line - 1 : f.end_line] == old_lines[before.start_line - 1 : before.end_line]
