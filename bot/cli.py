@@ -16,6 +16,7 @@ from bot import __version__
 
 COMMAND_MODULES = (
     "bot.cli_review",
+    "bot.cli_service",
     "bot.eval",
 )
 

@@ -69,7 +69,7 @@ def delivery_workflow(job_data: dict[str, Any]) -> dict[str, Any]:
     assert queue is not None, "queues are registered at launch"
     with SetEnqueueOptions(queue_partition_key=job.installation_key):
         handle = queue.enqueue(job_workflow, job_data)
-    result: dict[str, Any] = handle.get_result()
+    result: dict[str, Any] = handle.get_result(polling_interval_sec=current_runtime().settings.queue_polling_seconds)
     return result
 
 
@@ -137,7 +137,7 @@ class DbosEnqueuer:
         return await asyncio.to_thread(self.enqueue_now, job)
 
     def ping(self) -> bool:
-        engine = sa.create_engine(_sqlalchemy_url(self.database_url))
+        engine = sa.create_engine(sqlalchemy_url(self.database_url))
         try:
             with engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
@@ -149,8 +149,9 @@ class DbosEnqueuer:
         return await asyncio.to_thread(self.ping)
 
 
-def _sqlalchemy_url(url: str) -> str:
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+def sqlalchemy_url(url: str) -> str:
+    """DATABASE_URL as SQLAlchemy wants it (psycopg 3 for PostgreSQL)."""
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 

@@ -60,3 +60,21 @@ def review_job(delivery: str, head: str, **fields: Any) -> Job:
 
     return Job(kind="review", trigger="pull_request", delivery_id=delivery, installation_id=wh.INSTALLATION,
                repo=wh.REPO, number=fields.pop("number", 7), head_sha=head, **fields)
+
+
+@contextmanager
+def receiver(settings: Settings, enqueuer: workflows.DbosEnqueuer) -> Iterator[Any]:
+    """The real FastAPI app over the real enqueuer (TestClient)."""
+    from fastapi.testclient import TestClient
+
+    from bot.server import create_app
+
+    with TestClient(create_app(settings, enqueuer)) as client:
+        yield client
+
+
+def deliver(client: Any, event: str, payload: dict[str, Any], delivery: str | None = None) -> Any:
+    from tests import webhooks as wh
+
+    body, headers = wh.signed(event, payload, SECRET.encode(), delivery=delivery)
+    return client.post("/webhook", content=body, headers=headers)
