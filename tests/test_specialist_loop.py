@@ -149,11 +149,21 @@ def test_a_suggestion_that_does_not_parse_is_removed_but_the_finding_stays(chang
     assert any("would no longer parse" in n for n in result.notes)
 
 
-def test_overloaded_then_success(change: Change) -> None:
-    fake = FakeModel([Fail(529, times=2), Reply([tool("finish_review", summary="done")])])
+@pytest.mark.parametrize(("status", "kind"), [(529, "overloaded_error"), (429, "rate_limit_error"),
+                                              (503, "api_error"), (500, "api_error")])
+def test_transient_errors_are_retried_then_succeed(change: Change, status: int, kind: str) -> None:
+    fake = FakeModel([Fail(status, times=2, error_type=kind), Reply([tool("finish_review", summary="done")])])
     result = review(change, fake)
     assert fake.calls == 3
     assert result.complete and result.degraded is None
+
+
+def test_our_own_backoff_outlasts_the_sdk_retries(change: Change) -> None:
+    waits: list[float] = []
+    fake = FakeModel([Fail(529, times=4), Reply([tool("finish_review", summary="done")])])
+    result = run_specialist(request(change), client=fake.client(max_retries=1), repo=change.repo,
+                            changes=change.changes, budget=Budget(), sleep=waits.append)
+    assert result.complete and fake.calls == 5 and waits == [4.0, 16.0]
 
 
 def test_overloaded_forever_degrades_without_raising(change: Change) -> None:
