@@ -314,3 +314,25 @@ def test_shared_utils_are_available_to_rules(tmp_path: Path) -> None:
     analyzer = AstGrepAnalyzer(load_rule_dir(tmp_path))
     found = scan(analyzer, "app/x.py", "go()\nstop()\n")
     assert [(f.start_line, f.evidence) for f in found] == [(1, "`go` called")]
+
+
+def test_rule_path_exclusions_apply() -> None:
+    text = 'def up(cur):\n    cur.execute("SELECT id, name FROM users")\n'
+    assert [f.source for f in scan(ANALYZER, "app/reports.py", text)] == ["py-sql-unbounded-select"]
+    assert scan(ANALYZER, "app/migrations/0042_backfill.py", text) == []
+    assert scan(ANALYZER, "alembic/versions/abc_backfill.py", text) == []
+
+
+def test_prefilter_and_path_regexes_are_validated() -> None:
+    with pytest.raises(RulePackError, match="'prefilter' is not a valid regular expression"):
+        parse_rule(minimal_rule(prefilter="(unclosed"), "x.yml")
+    with pytest.raises(RulePackError, match="'exclude_paths' is not a valid regular expression"):
+        parse_rule(minimal_rule(exclude_paths="[z-a]"), "x.yml")
+
+
+def test_prefilter_skips_files_that_cannot_match() -> None:
+    rule = parse_rule(minimal_rule(prefilter=r"\bgo\(", rule={"pattern": "go()"}), "x.yml")
+    assert rule.may_match("go()") and not rule.may_match("stop()")
+    analyzer = AstGrepAnalyzer([rule])
+    assert scan(analyzer, "app/x.py", "stop()\n") == []
+    assert [f.start_line for f in scan(analyzer, "app/x.py", "stop()\ngo()\n")] == [2]

@@ -125,7 +125,7 @@ class AstGrepAnalyzer:
         rules = self._by_language.get(lang or "", [])
         if not rules or not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
             return []
-        candidates = [r for r in rules if r.may_match(file.text)]
+        candidates = [r for r in rules if r.applies_to(file.path) and r.may_match(file.text)]
         if not candidates:
             return []
         root = SgRoot(file.text, lang or "").root()

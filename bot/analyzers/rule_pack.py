@@ -21,7 +21,7 @@ SUPPORTED_LANGUAGES = ("python", "javascript", "typescript", "tsx", "go", "ruby"
 MAX_RULE_FILES = 500
 REQUIRED_TEXT = ("title", "description", "evidence", "risk", "advice", "rollback", "monitoring")
 AST_GREP_KEYS = ("rule", "constraints", "utils", "transform")
-OPTIONAL_KEYS = ("fix", "add_argument", "report", "confidence", "language", "prefilter")
+OPTIONAL_KEYS = ("fix", "add_argument", "report", "confidence", "language", "prefilter", "exclude_paths")
 SHARED_UTILS_FILE = "_utils.yml"
 ERR_PREFIX = "invalid rule {where}: {what}"
 
@@ -51,11 +51,16 @@ class AstGrepRule:
     add_argument: str | None = None  # keyword argument appended to the matched call, e.g. "timeout=10"
     report: str | None = None  # metavariable whose node is the reported location (default: the match)
     prefilter: re.Pattern[str] | None = None  # a file whose text does not match cannot match the rule (speed only)
+    exclude_paths: re.Pattern[str] | None = None  # files whose path matches are out of the rule's scope
     path: str = ""
 
     def may_match(self, text: str) -> bool:
         """Cheap text test before parsing work: False only when the rule cannot match."""
         return self.prefilter is None or self.prefilter.search(text) is not None
+
+    def applies_to(self, path: str) -> bool:
+        """False for paths the rule excludes (e.g. SQL list-query rules skip data migrations)."""
+        return self.exclude_paths is None or self.exclude_paths.search(path) is None
 
     @property
     def language(self) -> str:
@@ -98,14 +103,14 @@ def _optional_str(doc: dict[str, Any], key: str, where: str) -> str | None:
     return value
 
 
-def _prefilter(doc: dict[str, Any], where: str) -> re.Pattern[str] | None:
-    raw = _optional_str(doc, "prefilter", where)
+def _regex(doc: dict[str, Any], key: str, where: str) -> re.Pattern[str] | None:
+    raw = _optional_str(doc, key, where)
     if raw is None:
         return None
     try:
         return re.compile(raw)
     except re.error as exc:
-        raise _fail(where, f"'prefilter' is not a valid regular expression: {exc}") from None
+        raise _fail(where, f"'{key}' is not a valid regular expression: {exc}") from None
 
 
 def parse_rule(doc: Any, source: str) -> AstGrepRule:
@@ -144,7 +149,8 @@ def parse_rule(doc: Any, source: str) -> AstGrepRule:
         fix=_optional_str(doc, "fix", where),
         add_argument=_optional_str(doc, "add_argument", where),
         report=_optional_str(doc, "report", where),
-        prefilter=_prefilter(doc, where),
+        prefilter=_regex(doc, "prefilter", where),
+        exclude_paths=_regex(doc, "exclude_paths", where),
         path=source,
     )
 
