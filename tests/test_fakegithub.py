@@ -187,6 +187,35 @@ def test_comments_reactions_permissions(gh: FakeGitHub) -> None:
     assert api(gh, "GET", f"/repos/{REPO}/collaborators/mallory/permission", tok).status_code == 404
 
 
+@pytest.mark.parametrize(("method", "path", "body", "op"), [
+    ("POST", "/repos/acme/shop/check-runs", {"name": "x", "head_sha": "a", "conclusion": "passed"}, "checks/create"),
+    ("PATCH", "/repos/acme/shop/check-runs/1", {"actions": [{"label": "x" * 21, "description": "d",
+                                                             "identifier": "i"}]}, "checks/update"),
+    ("PATCH", "/repos/acme/shop/check-runs/1", {"actions": [{"label": "a", "description": "d", "identifier": "i"}] * 4},
+     "checks/update"),
+    ("POST", "/repos/acme/shop/issues/comments/5/reactions", {"content": "thumbsup"},
+     "reactions/create-for-issue-comment"),
+    ("POST", "/repos/acme/shop/pulls/7/reviews", {"event": "LGTM", "body": "x"}, "pulls/create-review"),
+    ("POST", "/repos/acme/shop/pulls/7/reviews", {"comments": [{"path": "a", "body": "b", "line": "5"}]},
+     "pulls/create-review"),
+])
+def test_github_contract_refuses_what_github_refuses(method: str, path: str, body: dict, op: str) -> None:
+    from tests.fakegithub import contract
+    from tests.fakegithub.routing import Req
+
+    problem = contract.check(Req(method, path, {}, {}, b"", body))
+    assert problem is not None and problem.startswith(op)
+
+
+def test_contract_is_enforced_over_http(gh: FakeGitHub) -> None:
+    tok = token(gh)
+    sha = gh.store.repos[REPO].pulls[7].head_sha
+    r = api(gh, "POST", f"/repos/{REPO}/check-runs", tok, json={"name": "n", "head_sha": sha, "status": "waiting"})
+    assert r.status_code == 422 and "checks/create" in r.text
+    good = {"name": "n", "head_sha": sha, "status": "in_progress", "output": {"title": "t", "summary": "s"}}
+    assert api(gh, "POST", f"/repos/{REPO}/check-runs", tok, json=good).status_code == 201
+
+
 def test_seed_a_pull_from_a_local_git_repository(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.gitrepo import GitRepo
 

@@ -45,6 +45,10 @@ State queries: `check_runs(full_name)` (each with its `annotations`), `reviews(f
 `review_comments(full_name, n)`, `issue_comments(full_name, n)`, `reactions(comment_id)`,
 `pull_diff(full_name, n)`, `store.redeliveries` (guids).
 
+GitHub's contract: every request whose operation is in `openapi_subset.json` (extracted from GitHub's
+OpenAPI description by `build_openapi_subset.py`) is validated against its parameter and body schemas
+first; a violation answers 422 naming the operation. `fake.enforce_contract = False` switches it off.
+
 Rules enforced, as GitHub does: a valid installation token (or the App JWT, RS256-verified against the
 generated key, `iss` = app id or client id, lifetime <= 10 min) on every route but manifest conversion;
 rate-limit headers on every answer; check runs: <= 50 annotations per request (appended per PATCH),

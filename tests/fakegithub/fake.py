@@ -58,6 +58,7 @@ class FakeGitHub:
         self.rate_reset = time.time() + 3600
         self.rate_used: dict[str, int] = {}
         self.graphql_text_limit = 512_000
+        self.enforce_contract = True  # check requests against GitHub's OpenAPI description (contract.py)
         self.lock = threading.RLock()
         self.store = Store()
         self.calls: list[Call] = []

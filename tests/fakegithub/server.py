@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
+from . import contract
 from .routing import Req, Resp, match
 from .state import HttpError
 
@@ -188,5 +189,7 @@ def dispatch(fake: FakeGitHub, req: Req) -> Resp:
     route, params = found
     req.params = params
     authenticate(fake, req, route.auth)
+    if fake.enforce_contract:
+        contract.enforce(req)
     with fake.lock:
         return route.handler(fake, req)
