@@ -77,17 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.rule:
         analyzer = AstGrepAnalyzer([r for r in analyzer.rules if r.id == args.rule])
     findings, nfiles, seconds = scan_tree(args.path, analyzer, args.include_tests)
+    if args.jsonl:
+        with args.jsonl.open("w") as out:
+            for f in findings:
+                row = {"rule": f.source, "path": f.path, "start": f.start_line, "end": f.end_line}
+                out.write(json.dumps({**row, "line": line_text(args.path, f)}) + "\n")
     per_rule = Counter(f.source for f in findings)
     print(f"{args.path}: {nfiles} files, {len(findings)} findings, {seconds:.1f}s")
     for rule_id, n in per_rule.most_common():
         print(f"{n:6d}  {rule_id}")
         for f in [x for x in findings if x.source == rule_id][: args.show]:
             print(f"          {f.path}:{f.start_line}  {line_text(args.path, f)[:100]}")
-    if args.jsonl:
-        with args.jsonl.open("w") as out:
-            for f in findings:
-                row = {"rule": f.source, "path": f.path, "start": f.start_line, "end": f.end_line}
-                out.write(json.dumps({**row, "line": line_text(args.path, f)}) + "\n")
     return 0
 
 
