@@ -89,6 +89,8 @@ def test_findings_carry_categories_severities_and_evidence() -> None:
     assert replica.category == Category.single_point_of_failure and replica.severity == Severity.medium
     assert replica.start_line == 6 and "Deployment api" in replica.evidence
     assert by_rule["k8s-missing-resource-requests"].category == Category.missing_limits
+    assert by_rule["k8s-missing-resource-requests"].evidence.endswith("sets no resources.requests and no memory limit")
+    assert "k8s-missing-memory-limit" not in by_rule  # the requests finding covers it (one per line and category)
     assert by_rule["k8s-missing-readiness-probe"].start_line == 12
     assert "api" in by_rule["k8s-missing-readiness-probe"].evidence
 
@@ -113,7 +115,7 @@ def test_only_added_lines_are_reported() -> None:
 def test_identical_containers_in_two_objects_get_distinct_ids() -> None:
     text = DEPLOYMENT + "---\n" + DEPLOYMENT
     ids = [f.id for f in run("k8s/api.yaml", text)]
-    assert len(ids) == len(set(ids)) == 8
+    assert len(ids) == len(set(ids)) == 6
 
 
 def test_supports_only_yaml_with_api_version_and_kind() -> None:

@@ -256,3 +256,29 @@ def test_clickhouse_projection_drop_is_not_a_column_drop() -> None:
 def test_constant_default_not_null_column_is_only_informational() -> None:
     [f] = run("db/migrations/12.sql", "ALTER TABLE teams ADD COLUMN sharing boolean NOT NULL DEFAULT true;\n")
     assert f.source == "sql-add-column-not-null-default" and f.severity == Severity.info
+
+
+class _Files:
+    """A RepoView over a dict: only read_text is used by the engine."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+
+    def read_text(self, path: str) -> str:
+        return self.files[path]
+
+
+def test_engine_runs_the_migration_analyzer_on_the_changed_lines_only() -> None:
+    from bot.analyzers.engine import analyze_change
+    from bot.repo_config import RepoConfig
+
+    head = "CREATE INDEX old_one ON t (a);\nCREATE INDEX new_one ON t (b);\n"
+    diff = (
+        "diff --git a/migrations/7.sql b/migrations/7.sql\n--- a/migrations/7.sql\n+++ b/migrations/7.sql\n"
+        "@@ -1 +1,2 @@\n CREATE INDEX old_one ON t (a);\n+CREATE INDEX new_one ON t (b);\n"
+    )
+    result = analyze_change(parse_diff(diff), _Files({"migrations/7.sql": head}), RepoConfig(), default_analyzers())  # type: ignore[arg-type]
+    assert [(f.path, f.start_line, f.source) for f in result.findings] == [
+        ("migrations/7.sql", 2, "sql-create-index-not-concurrently")
+    ]
+    assert result.coverage[0].analyzers == ("sql-migrations",) and not result.errors

@@ -154,9 +154,12 @@ def container_hits(m: Manifest, mf: ManifestFile, check_resources: bool) -> list
         code = f"{m.kind} {m.name} container {name}"
         resources = get(c, "resources")
         requests, limits = get(resources, "requests"), get(resources, "limits")
-        if check_resources and get(requests, "cpu") is None and get(requests, "memory") is None:
-            hits.append(Hit(MISSING_REQUESTS, line, line, code, values))
-        if check_resources and get(limits, "memory") is None:
+        no_requests = get(requests, "cpu") is None and get(requests, "memory") is None
+        no_memory_limit = get(limits, "memory") is None
+        if check_resources and no_requests:  # one finding per line and category: mention the limit too
+            also = {"also": " and no memory limit" if no_memory_limit else ""}
+            hits.append(Hit(MISSING_REQUESTS, line, line, code, {**values, **also}))
+        elif check_resources and no_memory_limit:
             hits.append(Hit(MISSING_MEMORY_LIMIT, line, line, code, values))
         if not readiness_reported and get(c, "ports") is not None:
             hits.append(Hit(MISSING_READINESS, line, line, code, values))
