@@ -99,15 +99,36 @@ def _sql_of(node: SgNode | None, new: frozenset[str]) -> list[Hit]:
     return embedded_sql_hits(node, new)
 
 
+def _table_index(func: str) -> int:
+    return 0 if func in ("add_column", "alter_column", "drop_column", "drop_table") else 1
+
+
+def _batch_calls(calls: list[Call]) -> list[Call]:
+    """`with op.batch_alter_table("t") as batch_op:` bodies, with the table put back into each call's arguments."""
+    out: list[Call] = []
+    for batch in (c for c in calls if c.func == "batch_alter_table"):
+        pattern, table = batch.node.parent(), batch.arg(0, "table_name")
+        alias = pattern.field("alias") if pattern is not None and pattern.kind() == "as_pattern" else None
+        with_statement = next((a for a in batch.node.ancestors() if a.kind() == "with_statement"), None)
+        if alias is None or table is None or with_statement is None:
+            continue
+        for c in _calls(with_statement, f"{alias.text()}."):
+            c.args.insert(min(_table_index(c.func), len(c.args)), table)
+            out.append(c)
+    return out
+
+
 def alembic_hits(root: SgNode, has_not_null_check: bool) -> list[Hit]:
-    calls = [c for c in _calls(root, "op.") if _function_name(c.node).startswith("upgrade")]
+    calls = [c for c in _calls(root, None) if _function_name(c.node).startswith("upgrade")]
+    op_calls = [c for c in calls if c.node.text().startswith("op.")]
+    calls = op_calls + _batch_calls(op_calls)
     new = frozenset(name_of(c.arg(0, "table_name")) for c in calls if c.func == "create_table") - {""}
     hits: list[Hit] = []
     for c in calls:
         if c.func == "execute":
             hits.extend(_sql_of(c.arg(0, "sqltext"), new))
             continue
-        table_index = 0 if c.func in ("add_column", "alter_column", "drop_column", "drop_table") else 1
+        table_index = _table_index(c.func)
         table = name_of(c.arg(table_index, "table_name")) or name_of(c.arg(table_index, "source_table"))
         if table in new:
             continue
