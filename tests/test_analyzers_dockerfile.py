@@ -54,7 +54,7 @@ def test_continued_instruction_spans_its_lines_and_reports_when_any_is_added() -
 
 
 def test_parse_instructions_skips_comments_inside_continuations() -> None:
-    text = "FROM x\nRUN a \\\n  # note\n  && b\n\nCMD [\"c\"]\n"
+    text = 'FROM x\nRUN a \\\n  # note\n  && b\n\nCMD ["c"]\n'
     assert [(i.keyword, i.args, i.start_line, i.end_line) for i in parse_instructions(text)] == [
         ("FROM", "x", 1, 1),
         ("RUN", "a && b", 2, 4),

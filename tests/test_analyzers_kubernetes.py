@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.analyzers import default_analyzers
 from bot.analyzers.base import FileInput
@@ -182,3 +184,40 @@ def test_malformed_document_after_good_ones_keeps_the_good_findings() -> None:
 
 def test_default_analyzers_include_the_kubernetes_analyzer() -> None:
     assert any(isinstance(a, KubernetesAnalyzer) for a in default_analyzers())
+
+
+YAML_PIECES = [
+    "apiVersion: v1\n",
+    "kind: Deployment\n",
+    "spec:\n",
+    "  replicas: 1\n",
+    "  template:\n",
+    "    spec:\n",
+    "      containers:\n",
+    "        - name: a\n",
+    "          image: x\n",
+    "          ports: [1]\n",
+    "---\n",
+    "&a ",
+    "*a ",
+    "{{ x }}",
+    "[",
+    "]",
+    "{",
+    "}",
+    ": ",
+    "- ",
+    "\t",
+    "'",
+    '"',
+    "\n",
+    "<<: *a\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(YAML_PIECES), max_size=40))
+def test_arbitrary_yaml_never_raises(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    for finding in run("k8s/p.yaml", text):
+        assert 1 <= finding.start_line <= text.count("\n") + 1

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.analyzers import default_analyzers
 from bot.analyzers.base import FileInput
@@ -172,7 +174,14 @@ def test_tokenizer_keeps_strings_comments_and_dollar_quotes_apart() -> None:
     statements = split_statements(text)
     assert len(statements) == 2
     assert [t.kind for t in statements[0].tokens if t.kind != "punct"] == [
-        "word", "string", "word", "string", "ident", "string", "word", "word",
+        "word",
+        "string",
+        "word",
+        "string",
+        "ident",
+        "string",
+        "word",
+        "word",
     ]
 
 
@@ -282,3 +291,20 @@ def test_engine_runs_the_migration_analyzer_on_the_changed_lines_only() -> None:
         ("migrations/7.sql", 2, "sql-create-index-not-concurrently")
     ]
     assert result.coverage[0].analyzers == ("sql-migrations",) and not result.errors
+
+
+SQL_ALPHABET = "abc CREATE INDEX ON ALTER TABLE DROP COLUMN ADD NOT NULL DEFAULT ( ) , ; ' \" $ $$ -- /* */ \n E\\"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(SQL_ALPHABET.split(" ") + list("';\"$-/*\n\\ ")), max_size=120))
+def test_tokens_are_ordered_slices_of_the_text_and_checks_never_raise(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    tokens = tokenize(text)
+    end = 0
+    for token in tokens:
+        assert token.start >= end and text[token.start : token.end] == token.text
+        end = token.end
+    for issue in check_sql(text):
+        assert 0 <= issue.start <= issue.end <= len(text)
+    assert isinstance(run("db/migrations/p.sql", text), list)

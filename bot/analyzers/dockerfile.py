@@ -182,8 +182,12 @@ class DockerfileAnalyzer:
             return []
         if is_dev_dockerfile(file.path) or non_production_path(file.path):
             return []
+        try:
+            hits = dockerfile_hits(parse_instructions(file.text))
+        except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
+            return []
         out = []
-        for hit in dockerfile_hits(parse_instructions(file.text)):
+        for hit in hits:
             rule = self._by_id.get(hit.rule_id)
             if rule is not None and file.change.touches(hit.start_line, hit.end_line):
                 out.append(to_finding(rule, hit, file.path))

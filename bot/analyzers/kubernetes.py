@@ -206,7 +206,7 @@ class KubernetesAnalyzer:
             return []
         try:
             hits = manifest_hits(file.path, file.text)
-        except (RecursionError, ValueError, TypeError, AttributeError):  # hostile input: nothing, never raise
+        except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
             return []
         seen: Counter[tuple[str, str]] = Counter()
         out: list[Finding] = []

@@ -152,7 +152,7 @@ class SqlMigrationAnalyzer:
             return []
         try:
             hits = self._hits(file.path, file.text)
-        except (RecursionError, ValueError, RuntimeError):  # hostile input: report nothing, never raise
+        except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
             return []
         return self._findings(file, hits)
 
