@@ -142,6 +142,8 @@ def test_through_the_diff_parser() -> None:
         ("sql/V1__init.sql", True),
         ("20240101_add_index.sql", True),
         ("queries/report.sql", False),
+        ("sql/queries.sql", False),
+        ("etl/01_cleanup.sql", False),
         ("README.md", False),
     ],
 )
@@ -308,3 +310,8 @@ def test_tokens_are_ordered_slices_of_the_text_and_checks_never_raise(pieces: li
     for issue in check_sql(text):
         assert 0 <= issue.start <= issue.end <= len(text)
     assert isinstance(run("db/migrations/p.sql", text), list)
+
+
+def test_sqlc_query_files_are_not_migrations() -> None:
+    text = "-- name: DeleteAllAuthors :exec\nDELETE FROM authors;\n\n-- name: ListAuthors :many\nSELECT * FROM authors;\n"
+    assert run("db/queries/authors.sql", text) == []

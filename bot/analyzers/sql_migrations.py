@@ -44,7 +44,6 @@ SQL_DIRS = frozenset(
         "changelog",
         "changelogs",
         "ddl",
-        "sql",
     }
 )
 CODE_DIRS = frozenset({"migrations", "migration", "migrate", "alembic", "versions"})
@@ -52,6 +51,8 @@ PY_SUFFIXES = frozenset({".py"})
 JS_LANGUAGE = {".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".ts": "typescript"}
 _FLYWAY = re.compile(r"^[VR]\d[\w.]*__.+\.sql$", re.IGNORECASE)
 _DOWN_NAME = re.compile(r"(^|[._-])(down|rollback|undo)\.sql$|^U\d[\w.]*__", re.IGNORECASE)
+_NUMBERED = re.compile(r"^\d{3,}[_.-]")  # 001_init.sql, 20240101120000_add_index.sql
+_SQLC_QUERIES = re.compile(r"^\s*--\s*name:\s*\w+\s+:\w+", re.MULTILINE)  # sqlc query files are not migrations
 _MYSQL_HINT = re.compile(r"`|\bENGINE\s*=|\bAUTO_INCREMENT\b|\bUNSIGNED\b", re.IGNORECASE)
 _SQLITE_HINT = re.compile(r"\bAUTOINCREMENT\b|\bPRAGMA\b", re.IGNORECASE)
 
@@ -72,7 +73,7 @@ def is_sql_migration(path: str) -> bool:
     if p.suffix.lower() != ".sql":
         return False
     name = p.name.lower()
-    return bool(_dirs(path) & SQL_DIRS or name.endswith(".up.sql") or _FLYWAY.match(p.name) or name[:1].isdigit())
+    return bool(_dirs(path) & SQL_DIRS or name.endswith(".up.sql") or _FLYWAY.match(p.name) or _NUMBERED.match(name))
 
 
 def is_code_migration(path: str) -> bool:
@@ -115,6 +116,8 @@ def _suggestion(text: str, issue: SqlIssue) -> str | None:
 
 def sql_file_hits(path: str, text: str) -> list[Hit]:
     """Hits of the SQL checks on one `.sql` migration file."""
+    if _SQLC_QUERIES.search(text):
+        return []
     context = SqlContext(down=is_down_script(path), dialect=detect_dialect(path, text))
     lines = LineIndex(text)
     return [
