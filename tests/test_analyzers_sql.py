@@ -313,5 +313,6 @@ def test_tokens_are_ordered_slices_of_the_text_and_checks_never_raise(pieces: li
 
 
 def test_sqlc_query_files_are_not_migrations() -> None:
-    text = "-- name: DeleteAllAuthors :exec\nDELETE FROM authors;\n\n-- name: ListAuthors :many\nSELECT * FROM authors;\n"
+    text = "-- name: DeleteAllAuthors :exec\nDELETE FROM authors;\n\n"
+    text += "-- name: ListAuthors :many\nSELECT * FROM authors;\n"
     assert run("db/queries/authors.sql", text) == []
