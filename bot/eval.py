@@ -164,7 +164,10 @@ def run(args: argparse.Namespace) -> int:
     review = review_with_local(use_llm=args.llm, env=os.environ)
     results = run_cases(cases, args.mirrors, review, progress=None if args.quiet else sys.stderr)
     info = RunInfo(args.cases, args.mirrors, MODE_LLM if args.llm else MODE_STATIC, time.perf_counter() - started)
-    out = render(args.format, results, info, builtin_coverage())
+    is_covered = builtin_coverage()
+    for r in results:
+        r.covered = is_covered(r.case) if r.case.positive else None
+    out = render(args.format, results, info, is_covered)
     if args.output:
         Path(args.output).write_text(out, encoding="utf-8")
     else:

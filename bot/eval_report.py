@@ -13,6 +13,7 @@ RECALL_LINE = "Recall: {found}/{positives} ({recall}) · category agrees: {agree
 COVERED_LINE = "Recall in the categories the rules cover: {found}/{positives} ({recall})"
 FALSE_ALARM_LINE = "False alarms: {n} on {neg} negative case(s) ({per} per negative case)"
 NO_CASES = "(none)"
+COVERED_MARK = "  (* a positive whose category and language the rules claim to cover)"
 MAX_HITS_SHOWN = 6
 
 
@@ -84,11 +85,13 @@ def _tally_table(title: str, groups: dict[str, Tally]) -> list[str]:
 
 
 def _case_rows(results: list[CaseResult]) -> list[str]:
-    rows = [f"  {'case':36} {'kind':8} {'status':12} {'seconds':>7}  expected  ->  our findings"]
+    rows = [f"  {'case':36} {'kind':9} {'status':12} {'seconds':>7}  expected  ->  our findings"]
     for r in results:
         secs = f"{r.build_seconds + r.review_seconds:.2f}" if r.evaluated else "-"
         ours = r.reason if not r.evaluated else hits_text(r.matched or r.outside)
-        rows.append(f"  {r.case.id:36} {r.case.kind:8} {r.status.value:12} {secs:>7}  {expected_text(r)}  ->  {ours}")
+        kind = r.case.kind + ("*" if r.covered else "")
+        rows.append(f"  {r.case.id:36} {kind:9} {r.status.value:12} {secs:>7}  {expected_text(r)}  ->  {ours}")
+    rows.append(COVERED_MARK)
     return rows
 
 
@@ -136,6 +139,7 @@ def case_dict(r: CaseResult) -> dict[str, Any]:
         "language": r.case.language,
         "status": r.status.value,
         "expected": [{"path": x.path, "start_line": x.start_line, "end_line": x.end_line} for x in r.case.locations],
+        "covered": r.covered,
         "locations_found": r.locations_found,
         "category_agrees": r.category_agrees,
         "matched": [_hit_dict(h) for h in r.matched],

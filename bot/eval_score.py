@@ -70,6 +70,7 @@ class CaseResult:
     build_seconds: float = 0.0
     review_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    covered: bool | None = None  # positives: do the rules claim this category and language?
 
     @property
     def hits(self) -> list[Hit]:

@@ -207,6 +207,8 @@ def test_cli_writes_json_with_every_status(world, tmp_path) -> None:
     }
     assert doc["summary"]["recall"] == 0.5 and doc["summary"]["false_alarms_per_negative"] == 0.5
     assert doc["summary"]["counts"]["skipped"] == 1
+    covered = {c["id"]: c["covered"] for c in doc["cases"]}
+    assert covered["pos-timeout"] is True and covered["neg-typo"] is None  # the pack has python timeout rules
 
 
 def test_cli_html_and_only(world, capsys) -> None:
