@@ -60,8 +60,9 @@ class GitHubTransport:
         seconds = max(1, math.ceil(timeout))  # PyGithub insists on whole seconds
         pacing: dict[str, Any] = dict(timeout=seconds, per_page=100, seconds_between_requests=seconds_between_requests,
                                       seconds_between_writes=seconds_between_writes)
-        self._integration = GithubIntegration(base_url=self.api_url, auth=app_auth, retry=self.retry,
-                                              timeout=seconds)
+        self._integration = GithubIntegration(base_url=self.api_url, auth=app_auth, retry=self.retry, timeout=seconds,
+                                              seconds_between_requests=seconds_between_requests,
+                                              seconds_between_writes=seconds_between_writes)
         self._auth = InstallationTokenAuth(token_cache, installation_id, self._mint, self.counter)
         self._gh = Github(base_url=self.api_url, auth=self._auth, retry=self.retry, **pacing)
         self._gh_once = Github(base_url=self.api_url, auth=self._auth, retry=0, **pacing)
