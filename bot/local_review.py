@@ -10,14 +10,22 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping
+from typing import Any
 
-from bot.diff import DiffError, parse_diff
+from bot.analyzers.engine import AnalysisResult
+from bot.diff import ChangeSet, DiffError, parse_diff
 from bot.model import Review, Severity
-from bot.pipeline import review_change
+from bot.pipeline import assemble_review, run_static
 from bot.repo import LocalGitRepo, RepoAccessError
 from bot.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, RepoConfig, load_repo_config
+from bot.settings import DEFAULT_MODEL
+from bot.specialist.budget import Budget
+from bot.specialist.client import client_from_env
+from bot.specialist.loop import SpecialistRequest, SpecialistResult, run_specialist
 
 MAX_DIFF_BYTES = 200_000_000
+NOTE_NO_MODEL = "specialist not run: no model credentials (set ANTHROPIC_API_KEY); static analysis only"
+NOTE_LLM_OFF = "specialist not run: llm.enabled is false in the configuration"
 
 
 class LocalReviewError(Exception):
@@ -92,8 +100,13 @@ def review_local(
     fail_on: Severity | None = None,
     use_llm: bool = False,
     env: Mapping[str, str] | None = None,
+    model_client: Any | None = None,
 ) -> Review:
-    """Review base...head (what a pull request from head into base would show)."""
+    """Review base...head (what a pull request from head into base would show).
+
+    With `use_llm`, the specialist runs on `model_client`, else on the client the environment
+    describes (ANTHROPIC_API_KEY, ...); without credentials the review stays static and says so.
+    """
     started = time.perf_counter()
     root = _check_repo(repo_path)
     base_sha = _resolve(root, base)
@@ -107,7 +120,49 @@ def review_local(
     except DiffError as exc:
         raise LocalReviewError(f"git produced a diff that could not be read: {exc}") from exc
     repo = LocalGitRepo(root, head_sha)
-    stats = {"base": base_sha, "head": head_sha, "mode": "static"}
-    review = review_change(changes, repo, config, fail_on=fail_on, stats=stats)
+    analysis = run_static(changes, repo, config)
+    stats: dict[str, object] = {"base": base_sha, "head": head_sha, "mode": "static"}
+    specialist = None
+    if use_llm:
+        specialist = _run_specialist(root, head_sha, raw, changes, repo, config, analysis, env or {}, model_client)
+        if specialist is None:
+            stats["specialist"] = NOTE_NO_MODEL if config.llm.enabled else NOTE_LLM_OFF
+        else:
+            stats["mode"] = "static+specialist"
+            stats.update(specialist.stats())
+    review = assemble_review(changes, config, analysis, specialist=specialist, fail_on=fail_on, stats=stats)
     review.stats["seconds"] = round(time.perf_counter() - started, 3)
     return review
+
+
+def _run_specialist(
+    root: str,
+    head_sha: str,
+    raw_diff: bytes,
+    changes: ChangeSet,
+    repo: LocalGitRepo,
+    config: RepoConfig,
+    analysis: AnalysisResult,
+    env: Mapping[str, str],
+    model_client: Any | None,
+) -> SpecialistResult | None:
+    """The model loop over the local snapshot; None when no model is configured or it is disabled."""
+    if not config.llm.enabled:
+        return None
+    client = model_client or client_from_env(env)
+    if client is None:
+        return None
+    subject, _, body = _git(root, "log", "-1", "--format=%s%n%b", head_sha).decode(errors="replace").partition("\n")
+    request = SpecialistRequest(
+        diff=raw_diff.decode("utf-8", errors="replace"),
+        candidates=list(analysis.findings),
+        pr_title=subject.strip(),
+        pr_body=body.strip(),
+        focus=list(config.focus),
+        instructions=dict(config.instructions),
+        model=env.get("SCALE_REVIEW_MODEL") or config.llm.model or DEFAULT_MODEL,
+        max_turns=config.llm.max_turns,
+    )
+    return run_specialist(
+        request, client=client, repo=repo, changes=changes, budget=Budget.from_config(config.llm)
+    )

@@ -8,7 +8,7 @@ with an unavailable model degrades instead of crashing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -102,3 +102,24 @@ def make_client(
         return anthropic.Anthropic(api_key=api_key, auth_token=auth_token, **common)
     except (anthropic.AnthropicError, ValueError, TypeError, ImportError):
         return None
+
+
+def client_from_env(env: Mapping[str, str]) -> Any | None:
+    """The model client the SDK's own variables describe, or None (static analysis only).
+
+    `SCALE_REVIEW_PROVIDER` picks `anthropic` (default; `ANTHROPIC_API_KEY`/`ANTHROPIC_AUTH_TOKEN`,
+    `ANTHROPIC_BASE_URL` for a compatible gateway), `bedrock` (`AWS_REGION`) or `vertex`
+    (`ANTHROPIC_VERTEX_PROJECT_ID`, `CLOUD_ML_REGION`).
+    """
+    provider = env.get("SCALE_REVIEW_PROVIDER", "anthropic").lower()
+    if provider not in ("anthropic", "bedrock", "vertex"):
+        return None
+    return make_client(
+        api_key=env.get("ANTHROPIC_API_KEY") or None,
+        auth_token=env.get("ANTHROPIC_AUTH_TOKEN") or None,
+        base_url=env.get("ANTHROPIC_BASE_URL") or None,
+        provider=provider,  # type: ignore[arg-type]
+        aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        vertex_project=env.get("ANTHROPIC_VERTEX_PROJECT_ID") or None,
+        vertex_region=env.get("CLOUD_ML_REGION") or None,
+    )
