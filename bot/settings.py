@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_DATABASE_URL = "sqlite:///scale-review.db"
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
 
 MISSING_APP_ID = "GITHUB_APP_ID is not set (the App's id or client id)"
