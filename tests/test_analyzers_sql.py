@@ -157,6 +157,8 @@ def test_sql_migration_paths(path: str, sql: bool) -> None:
         ("alembic/versions/abc_add.py", True),
         ("shop/migrations/0002_x.py", True),
         ("db/migrate/20240101-add.js", True),
+        ("db/migrate/20240101120000_add_index.rb", True),
+        ("app/models/order.rb", False),
         ("src/migrations/1700-Add.ts", True),
         ("shop/migrations/__init__.py", False),
         ("shop/models.py", False),

@@ -1,8 +1,9 @@
 """The migration analyzer: SQL migration files and framework migrations that lock, rewrite or drop.
 
 Plain `.sql` files are recognised by path (migrations/, migrate/, db/, schema/, alembic/, flyway
-`V1__x.sql`, `*.up.sql`, timestamped names); Python (Alembic, Django) and JavaScript/TypeScript
-(Sequelize, knex, TypeORM, node-pg-migrate) files only when their path says migration. Findings are
+`V1__x.sql`, `*.up.sql`, timestamped names); Python (Alembic, Django), Ruby (Rails) and
+JavaScript/TypeScript (Sequelize, knex, TypeORM, node-pg-migrate) files only when their path says
+migration. Findings are
 reported only on lines the change added; the whole file gives the context (tables created in the
 same migration are new, so work on them is quiet).
 """
@@ -17,6 +18,7 @@ from pathlib import PurePosixPath
 from bot.analyzers.base import FileInput
 from bot.analyzers.migration_js import js_migration_hits
 from bot.analyzers.migration_python import python_migration_hits
+from bot.analyzers.migration_ruby import rails_migration_hits
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, load_rule_infos, to_finding
 from bot.analyzers.sql_checks import check_sql
 from bot.analyzers.sql_lexer import LineIndex
@@ -48,6 +50,7 @@ SQL_DIRS = frozenset(
 )
 CODE_DIRS = frozenset({"migrations", "migration", "migrate", "alembic", "versions"})
 PY_SUFFIXES = frozenset({".py"})
+RUBY_SUFFIXES = frozenset({".rb"})
 JS_LANGUAGE = {".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".ts": "typescript"}
 _FLYWAY = re.compile(r"^[VR]\d[\w.]*__.+\.sql$", re.IGNORECASE)
 _DOWN_NAME = re.compile(r"(^|[._-])(down|rollback|undo)\.sql$|^U\d[\w.]*__", re.IGNORECASE)
@@ -80,7 +83,7 @@ def is_code_migration(path: str) -> bool:
     """A Python, JavaScript or TypeScript file in a migrations directory."""
     p = PurePosixPath(path)
     suffix = p.suffix.lower()
-    if suffix not in PY_SUFFIXES and suffix not in JS_LANGUAGE or p.name.endswith(".d.ts"):
+    if suffix not in PY_SUFFIXES | RUBY_SUFFIXES and suffix not in JS_LANGUAGE or p.name.endswith(".d.ts"):
         return False
     return bool(_dirs(path) & CODE_DIRS) and p.name != "__init__.py"
 
@@ -167,6 +170,8 @@ class SqlMigrationAnalyzer:
             return python_migration_hits(text)
         if suffix in JS_LANGUAGE:
             return js_migration_hits(text, JS_LANGUAGE[suffix])
+        if suffix in RUBY_SUFFIXES:
+            return rails_migration_hits(text)
         return []
 
     def _findings(self, file: FileInput, hits: list[Hit]) -> list[Finding]:
