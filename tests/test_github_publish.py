@@ -194,6 +194,16 @@ def test_a_stale_changeset_falls_back_to_the_body_instead_of_failing(gh: FakeGit
     assert finding(1).id in find_markers(posted["body"]) and gh.review_comments(REPO, 9) == []
 
 
+def test_a_huge_review_body_stays_under_githubs_limit(gh: FakeGitHub, gw: GitHubGateway) -> None:
+    long_path = "deep/" * 35 + "x.py"
+    many = [finding(i, start=(i % 100) + 1, title="slow " * 40) for i in range(200)]
+    outside = [finding(1000 + i, path=long_path, start=1, title="far " * 40) for i in range(300)]
+    result = post_review(gw, REPO, 9, head(gh), Review(findings=many + outside + many[:5]), changes(gh))
+    [posted] = gh.reviews(REPO, 9)
+    assert len(result.inline) == 30 and len(posted["body"]) <= 65_536
+    assert len(gh.review_comments(REPO, 9)) == 30  # duplicates of an id are posted once
+
+
 def test_calls_for_a_whole_review_of_a_10_file_pr(gh: FakeGitHub) -> None:
     """What the review workflow does, end to end, counted by the fake. Target: at most 12."""
     files = {f"svc/m{i}.py": ("".join(f"a{j} = {j}\n" for j in range(20)),

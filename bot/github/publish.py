@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 MAX_INLINE = 30
-MAX_BODY_LISTED = 200
+LISTING_LIMITS = (100, 40, 10, 0)  # rows per listing, tried in turn until the body fits
+MAX_BODY_CHARS = 65_000  # GitHub refuses bodies over 65,536 characters; the fallback note needs room
 REVIEW_MARKER = MARKER_PREFIX + "review={key} -->"
 _MARKABLE = re.compile(FINDING_ID_PATTERN)  # ids that cannot carry a marker stay in the check run only
 _REVIEW_MARKER_RE = re.compile(re.escape(MARKER_PREFIX) + r"review=([0-9a-f:]+) -->")
@@ -97,25 +98,34 @@ def _row(f: Finding) -> str:
                            start=f.start_line, end=f.end_line, id=f.id)
 
 
-def _listing(heading: str, findings: list[Finding]) -> list[str]:
+def _listing(heading: str, findings: list[Finding], limit: int) -> list[str]:
     if not findings:
         return []
-    rows = [_row(f) for f in findings[:MAX_BODY_LISTED]]
-    if len(findings) > MAX_BODY_LISTED:
-        rows.append(BODY_CUT.format(n=len(findings) - MAX_BODY_LISTED))
+    rows = [_row(f) for f in findings[:limit]]
+    if len(findings) > limit:
+        rows.append(BODY_CUT.format(n=len(findings) - limit))
     return ["", heading, *rows]
 
 
 def _body(head_sha: str, key: str, inline: list[Finding], more: list[Finding], outside: list[Finding]) -> str:
-    total = len(inline) + len(more) + len(outside)
-    lines = [BODY_HEADER.format(sha=head_sha[:12], n=total)]
-    if inline:
-        lines.append(BODY_INLINE.format(n=len(inline)))
-    lines += _listing(BODY_MORE.format(limit=MAX_INLINE), more)
-    lines += _listing(BODY_OUTSIDE, outside)
-    listed = inline + more[:MAX_BODY_LISTED] + outside[:MAX_BODY_LISTED]
-    lines += ["", REVIEW_MARKER.format(key=key), *(marker(f.id) for f in listed)]
-    return "\n".join(lines)
+    """The review body: counts, the findings not commented inline, and the markers of all it lists.
+
+    Listings shrink until the body fits GitHub's limit; unlisted findings carry no marker, so a
+    later run can still post them."""
+    body = ""
+    for limit in LISTING_LIMITS:
+        total = len(inline) + len(more) + len(outside)
+        lines = [BODY_HEADER.format(sha=head_sha[:12], n=total)]
+        if inline:
+            lines.append(BODY_INLINE.format(n=len(inline)))
+        lines += _listing(BODY_MORE.format(limit=MAX_INLINE), more, limit)
+        lines += _listing(BODY_OUTSIDE, outside, limit)
+        listed = inline + more[:limit] + outside[:limit]
+        lines += ["", REVIEW_MARKER.format(key=key), *(marker(f.id) for f in listed)]
+        body = "\n".join(lines)
+        if len(body) <= MAX_BODY_CHARS:
+            break
+    return body
 
 
 def _review_key(head_sha: str, ids: list[str]) -> str:
@@ -126,7 +136,8 @@ def _review_key(head_sha: str, ids: list[str]) -> str:
 def _split(review: Review, changes: ChangeSet, known: set[str]) -> tuple[list[tuple[Finding, dict[str, Any]]],
                                                                          list[Finding], list[Finding]]:
     accepted = {a.finding_id for a in review.accepted}
-    fresh = [f for f in review.findings
+    unique = {f.id: f for f in reversed(review.findings)}  # one comment per id (the first one wins)
+    fresh = [f for f in unique.values()
              if f.id not in known and f.id not in accepted and _MARKABLE.fullmatch(f.id)]
     fresh.sort(key=lambda f: (-f.severity.rank, f.path, f.start_line))
     anchored: list[tuple[Finding, dict[str, Any]]] = []
