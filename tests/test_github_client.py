@@ -215,6 +215,23 @@ def test_failed_deliveries_and_redelivery_use_the_app_jwt(gh: FakeGitHub) -> Non
     assert gh.count("GET", r"/app/hook/deliveries$") == 2  # cursor pagination followed
 
 
+def test_app_identity_and_installation_lookup(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    assert gw.app_info()["id"] == gh.app_id
+    assert gw.installation_for_repo(REPO) == 1
+    with pytest.raises(GitHubError) as info:
+        gw.installation_for_repo("acme/elsewhere")
+    assert info.value.status == 404
+
+
+def test_sticky_comment_is_edited_and_the_edit_retried(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    cid = gw.post_issue_comment(REPO, 7, "first")
+    gh.fail("PATCH", rf"/issues/comments/{cid}$", 502)
+    gw.edit_issue_comment(REPO, cid, "second")
+    assert [c["body"] for c in gh.issue_comments(REPO, 7)] == ["second"]
+
+
 def test_enterprise_server_paths(gh: FakeGitHub) -> None:
     with FakeGitHub(prefix="/api/v3") as ghes:
         ghes.add_pull(REPO, 3, {"a.py": ("a\n", "b\n")})

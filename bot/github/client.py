@@ -176,6 +176,21 @@ class GitHubGateway(GitHubTransport):
     def redeliver(self, delivery_id: int) -> None:
         self.app_request("POST", f"/app/hook/deliveries/{delivery_id}/attempts")
 
+    def app_info(self) -> dict[str, Any]:
+        """The App as GitHub knows it (`id`, `slug`, `name`): proves the key and id match (App JWT)."""
+        _, data = self.app_request("GET", "/app")
+        return {k: data.get(k) for k in ("id", "slug", "name", "client_id")}
+
+    def installation_for_repo(self, repo: str) -> int:
+        """The installation id of this App on `repo` (App JWT); GitHubError 404 when not installed."""
+        _, data = self.app_request("GET", f"/repos/{repo}/installation")
+        return int(data["id"])
+
+    def edit_issue_comment(self, repo: str, comment_id: int, body: str) -> None:
+        """Replace a conversation comment's body (a sticky comment); safe to repeat."""
+        self.write_carefully("PATCH", f"/repos/{repo}/issues/comments/{comment_id}",
+                             {"body": clip(body, MAX_COMMENT_BODY)}, already_done=lambda: None)
+
 
 def _epoch(iso: str) -> float:
     try:
