@@ -51,7 +51,10 @@ def _name(node: SgNode | None) -> str:
 
 
 def _in_down(node: SgNode) -> bool:
+    """Inside `def down` or a `dir.down do ... end` block of `reversible`."""
     for anc in node.ancestors():
+        if anc.kind() == "call" and _method(anc) == "down":
+            return True
         if anc.kind() == "method":
             name = anc.field("name")
             return name is not None and name.text() == "down"
@@ -62,9 +65,9 @@ def _heredoc_sql(call: SgNode, heredocs: list[SgNode], new: frozenset[str]) -> l
     line = call.range().start.line
     for body in heredocs:
         if body.range().start.line == line:
-            content = next((c for c in body.children() if c.kind() == "heredoc_content"), None)
-            if content is not None:
-                return _sql_hits(content.text(), content.range().start.line + 1, new)
+            text = body.text()
+            content = text[: text.rfind("\n")] if "\n" in text else ""  # drop the closing marker line
+            return _sql_hits(content, body.range().start.line + 1, new)
     return []
 
 
