@@ -182,7 +182,14 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     result = result.model_copy(update={"notes": notes, "stats": {**result.stats, "github_calls": calls}})
     tally.take(steps.complete_check(job, check_id, result, render_summary(result), render_title(result)))
     return Outcome(result.conclusion.value, result.verdict, check_run_id=check_id, review_id=posted.review_id,
-                   calls=tally.calls, extra={"findings": [f.id for f in result.findings], "outdated": outdated})
+                   calls=tally.calls, extra={"findings": [f.id for f in result.findings], "outdated": outdated,
+                                             "blocking": _blocking(result)})
+
+
+def _blocking(result: Review) -> list[str]:
+    """Ids of the findings that fail the gate (at or above fail_on, not accepted)."""
+    accepted = {a.finding_id for a in result.accepted}
+    return [f.id for f in result.findings if f.severity.at_least(result.fail_on) and f.id not in accepted]
 
 
 def _completion_calls(result: Review) -> int:
