@@ -147,6 +147,25 @@ def test_secondary_rate_limit_with_retry_after_then_success(gh: FakeGitHub) -> N
     assert gw.calls == len(gh.calls)
 
 
+def test_primary_rate_limit_waits_for_the_reset_then_succeeds(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)  # max_rate_limit_wait=5 s: a later reset raises instead of blocking the worker
+
+    def exhausted(seconds: int) -> None:
+        gh.fail("GET", r"/pulls/7$", 403, body={"message": "API rate limit exceeded for installation ID 1."},
+                headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + seconds)})
+
+    exhausted(3)
+    started = time.monotonic()
+    assert gw.get_pull(REPO, 7).number == 7
+    assert time.monotonic() - started < 1  # ~4 s of waiting, scaled down for the test
+    assert [c.status for c in gh.calls_to("GET", r"/pulls/7$")] == [403, 200]
+    exhausted(3600)
+    with pytest.raises(GitHubError) as info:
+        gw.get_pull(REPO, 7)
+    assert info.value.status == 403 and info.value.retryable  # the workflow step retries later
+    assert gw.calls == len(gh.calls)
+
+
 def test_persistent_failure_raises_a_plain_error_after_the_retry_budget(gh: FakeGitHub) -> None:
     gw = make_gateway(gh)
     gh.fail("GET", r"/pulls/7$", 503, times=100)

@@ -71,6 +71,9 @@ class CountingRetry(GithubRetry):
         nxt = super().increment(*args, **kwargs)
         if self.counter is not None:
             self.counter.add()
+        rate_wait = nxt.__dict__.get("get_backoff_time")  # GithubRetry's wait for a rate limit
+        if rate_wait is not None and self.wait_scale != 1.0:
+            nxt.get_backoff_time = lambda: float(rate_wait()) * self.wait_scale  # type: ignore[method-assign]
         return nxt  # type: ignore[return-value]
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
