@@ -9,6 +9,9 @@ PyGithub (or any HTTP client) talks to it through `GITHUB_API_URL = fake.url`; n
         ...  # run code against gh.url with AppCredentials(str(gh.app_id), gh.private_key_pem)
         assert gh.count("POST", r"/pulls/7/reviews$") == 1
 
+Our client on it: `tests.fakegithub.clients.make_gateway(fake, installation_id=1, cache=, delivery_id=,
+wait_scale=0.001, timeout=5)` and `fast_retry()` (a CountingRetry whose waits are scaled down).
+
 Construction: `FakeGitHub(app_id=4242, app_slug="scale-review", prefix="", token_ttl=3600)`.
 `prefix="/api/v3"` serves GHES-style paths (GraphQL then lives at `/api/graphql`).
 
@@ -62,7 +65,7 @@ Routes: GET /app, GET /app/installations, GET /repos/{o}/{r}/installation,
 POST /app/installations/{id}/access_tokens, GET /app/hook/deliveries (cursor), POST
 /app/hook/deliveries/{id}/attempts, POST /app-manifests/{code}/conversions, POST /graphql
 (`repository(owner:,name:) { alias: object(expression: "ref:path") { ... on Blob { text byteSize isBinary
-isTruncated oid } } }`), GET /repos/{o}/{r}, GET .../contents/{path}?ref= (JSON base64 or raw with a
+isTruncated oid } ... on Tree { entries { name mode type path } } } }`, variables allowed), GET /repos/{o}/{r}, GET .../contents/{path}?ref= (JSON base64 or raw with a
 `raw` Accept), GET .../git/trees/{sha}?recursive=1, GET .../git/blobs/{sha}, GET .../pulls/{n} (JSON, or
 the diff with `Accept: application/vnd.github.diff`), GET .../pulls/{n}/files, GET .../commits/{sha}/pulls,
 GET .../compare/{base}...{head} (JSON or diff), POST/GET .../pulls/{n}/reviews, GET .../pulls/{n}/comments,
