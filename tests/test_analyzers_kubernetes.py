@@ -221,3 +221,22 @@ def test_arbitrary_yaml_never_raises(pieces: list[str]) -> None:
     text = "".join(pieces)
     for finding in run("k8s/p.yaml", text):
         assert 1 <= finding.start_line <= text.count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("schedule", "frequent"),
+    [
+        ("*/5 * * * *", True),
+        ("0 * * * *", True),
+        ("0,30 3 * * *", True),
+        ("@hourly", True),
+        ("0 3 * * *", False),
+        ("30 2 * * 1", False),
+        ("@daily", False),
+        ("nonsense", False),
+    ],
+)
+def test_cron_frequency(schedule: str, frequent: bool) -> None:
+    from bot.analyzers.k8s_scaling import runs_at_least_hourly
+
+    assert runs_at_least_hourly(schedule) is frequent

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from yaml.nodes import MappingNode, SequenceNode
 
 from bot.analyzers.base import FileInput
+from bot.analyzers.k8s_scaling import autoscaler_hits, cronjob_hits
 from bot.analyzers.k8s_yaml import (
     Manifest,
     ManifestFile,
@@ -178,6 +179,8 @@ def manifest_hits(file_path: str, text: str) -> list[Hit]:
     hits: list[Hit] = []
     for m in mf.manifests:
         hits.extend(replica_hits(m, mf, autoscaled, kustomize_base))
+        hits.extend(autoscaler_hits(m))
+        hits.extend(cronjob_hits(m))
         hits.extend(container_hits(m, mf, check_resources))
     return hits
 
