@@ -176,6 +176,26 @@ def test_persistent_failure_raises_a_plain_error_after_the_retry_budget(gh: Fake
     assert gw.calls == len(gh.calls)
 
 
+def test_a_plain_githubretry_is_counted_too(gh: FakeGitHub) -> None:
+    from github import GithubRetry
+
+    from bot.github.auth import AppCredentials, TokenCache
+    from bot.github.client import GitHubGateway
+
+    gw = GitHubGateway(gh.url, AppCredentials(str(gh.app_id), gh.private_key_pem), 1, token_cache=TokenCache(),
+                       retry=GithubRetry(total=3, backoff_factor=0), seconds_between_requests=0,
+                       seconds_between_writes=0)
+    gh.fail("GET", r"/pulls/7$", 502, times=2)
+    assert gw.get_pull(REPO, 7).number == 7 and gw.calls == len(gh.calls) == 4
+
+
+def test_errors_survive_a_checkpoint() -> None:
+    import pickle
+
+    err = pickle.loads(pickle.dumps(GitHubError(403, "You have exceeded a secondary rate limit", 7.0)))
+    assert (err.status, err.retry_after, err.retryable) == (403, 7.0, True)
+
+
 def test_a_forbidden_answer_is_not_retried(gh: FakeGitHub) -> None:
     gw = make_gateway(gh)
     gh.fail("GET", r"/pulls/7$", 403, body={"message": "Resource not accessible by integration"})
