@@ -318,3 +318,11 @@ def test_sqlc_query_files_are_not_migrations() -> None:
     text = "-- name: DeleteAllAuthors :exec\nDELETE FROM authors;\n\n"
     text += "-- name: ListAuthors :many\nSELECT * FROM authors;\n"
     assert run("db/queries/authors.sql", text) == []
+
+
+def test_index_in_a_multi_statement_file_keeps_the_fix_and_says_to_split_the_file() -> None:
+    [alone] = run("db/migrations/13.sql", "CREATE INDEX a ON t (x);\n")
+    [shared] = run("db/migrations/14.sql", "ALTER TABLE t ADD COLUMN y int;\nCREATE INDEX a ON t (x);\n")
+    assert alone.suggestion == shared.suggestion == "CREATE INDEX CONCURRENTLY a ON t (x);"
+    assert "migration file of its own" not in (alone.advice or "")
+    assert "migration file of its own" in (shared.advice or "")

@@ -15,6 +15,7 @@ from bot.analyzers.sql_script import (
     CREATE_INDEX,
     DROP_TABLE,
     NOTE_IN_TRANSACTION,
+    NOTE_OWN_FILE,
     POSTGRESQL,
     UNBATCHED_BACKFILL,
     SqlContext,
@@ -62,6 +63,7 @@ def check_sql(text: str, context: SqlContext | None = None) -> list[SqlIssue]:
             "CHECK" in (ws := words(st.tokens)) and has_seq(ws, "IS", "NOT", "NULL") for st in statements
         ),
         in_transaction=any(_is_begin(st) for st in statements),
+        statement_count=len(statements),
     )
     for st in statements:
         ws = words(st.tokens)
@@ -74,6 +76,12 @@ def check_sql(text: str, context: SqlContext | None = None) -> list[SqlIssue]:
         elif ws[:1] in (["UPDATE"], ["DELETE"]) and "WHERE" not in ws:
             _check_whole_table_write(script, st, ws)
     return script.issues
+
+
+def _index_note(script: SqlScript) -> str | None:
+    if script.in_transaction:
+        return NOTE_IN_TRANSACTION
+    return NOTE_OWN_FILE if script.statement_count > 1 else None
 
 
 def _check_create_index(script: SqlScript, st: Statement, ws: list[str]) -> None:
@@ -98,8 +106,8 @@ def _check_create_index(script: SqlScript, st: Statement, ws: list[str]) -> None
             st.end,
             code,
             {"table": table, "index": index if index != table else "(unnamed)", "statement": short(code)},
-            insert=(index_token.end, " CONCURRENTLY"),
-            note=NOTE_IN_TRANSACTION if script.in_transaction else None,
+            insert=None if script.in_transaction else (index_token.end, " CONCURRENTLY"),
+            note=_index_note(script),
         )
     )
 

@@ -105,7 +105,7 @@ def detect_dialect(path: str, text: str) -> str:
 
 
 def _suggestion(text: str, issue: SqlIssue) -> str | None:
-    if issue.insert is None or issue.note:
+    if issue.insert is None:
         return None
     line_start = text.rfind("\n", 0, issue.start) + 1
     line_end = text.find("\n", issue.end)

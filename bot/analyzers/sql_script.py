@@ -63,6 +63,10 @@ NOTE_TEXT_TYPE = (
     "Widening varchar(n) to a longer varchar or to text is binary-compatible and does not rewrite; "
     "shortening it, or converting from another type, does."
 )
+NOTE_OWN_FILE = (
+    "Give it a migration file of its own: several statements sent as one script run in one implicit "
+    "transaction (golang-migrate, psql -1, many runners), where CONCURRENTLY fails."
+)
 NOTE_IN_TRANSACTION = (
     "This file wraps its statements in an explicit transaction; CREATE INDEX CONCURRENTLY must run outside it."
 )
@@ -96,6 +100,7 @@ class SqlScript:
     new_tables: set[str]
     has_not_null_check: bool
     in_transaction: bool
+    statement_count: int = 1
     issues: list[SqlIssue] = field(default_factory=list)
 
     def add(self, rule_id: str, tokens: tuple[Token, ...] | list[Token], **values: str) -> None:
