@@ -189,6 +189,15 @@ def test_a_plain_githubretry_is_counted_too(gh: FakeGitHub) -> None:
     assert gw.get_pull(REPO, 7).number == 7 and gw.calls == len(gh.calls) == 4
 
 
+def test_github_unreachable_is_a_retryable_error() -> None:
+    with FakeGitHub() as gone:
+        gw = make_gateway(gone)
+    for call in (lambda: gw.get_pull(REPO, 7), lambda: gw.app_info()):
+        with pytest.raises(GitHubError) as info:
+            call()
+        assert info.value.status == 0 and info.value.retryable
+
+
 def test_errors_survive_a_checkpoint() -> None:
     import pickle
 

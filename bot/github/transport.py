@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
+import requests
 from github import Github, GithubException, GithubIntegration, GithubRetry
 from github.Requester import Requester
 
@@ -80,7 +81,7 @@ class GitHubTransport:
     def _mint(self) -> InstallationToken:
         try:
             auth = self._integration.get_access_token(self.installation_id)
-        except GithubException as exc:
+        except (GithubException, requests.RequestException) as exc:
             raise translate(exc) from exc
         return InstallationToken(auth.token, auth.expires_at.timestamp())
 
@@ -157,7 +158,7 @@ class GitHubTransport:
         try:
             return req.requestJsonAndCheck(verb, self.api_url + path, parameters=params or None,
                                            headers={"X-GitHub-Api-Version": API_VERSION})
-        except GithubException as exc:
+        except (GithubException, requests.RequestException) as exc:
             raise translate(exc) from exc
 
 
