@@ -32,6 +32,7 @@ RESULT_MARK = "BENCH-RESULT:"
 SUITE_BUDGET = 600
 BUDGET_NOTE = "skipped: the suite's {budget:.0f} s budget was spent"
 MISSING_NOTE = "skipped: bench/{name}.py is not there yet"
+NO_RUN_NOTE = "skipped: bench/{name}.py has no run(quick) yet"
 
 
 def has_run(path: Path) -> bool:
@@ -71,6 +72,8 @@ def run_child(name: str, quick: bool, timeout: float) -> dict[str, Any]:
     """Run one module in a child process; a crash or timeout becomes a row with a note."""
     if not (HERE / f"{name}.py").exists():
         return row(name, notes=MISSING_NOTE.format(name=name), status="skipped")
+    if not has_run(HERE / f"{name}.py"):
+        return row(name, notes=NO_RUN_NOTE.format(name=name), status="skipped")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name] + (["--quick"] if quick else [])
     started = time.perf_counter()
     try:
