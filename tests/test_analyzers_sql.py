@@ -326,3 +326,12 @@ def test_index_in_a_multi_statement_file_keeps_the_fix_and_says_to_split_the_fil
     assert alone.suggestion == shared.suggestion == "CREATE INDEX CONCURRENTLY a ON t (x);"
     assert "migration file of its own" not in (alone.advice or "")
     assert "migration file of its own" in (shared.advice or "")
+
+
+def test_plain_parser_rule_files_stay_out_of_the_ast_grep_pack() -> None:
+    from bot.analyzers.dockerfile import DockerfileAnalyzer
+    from bot.analyzers.kubernetes import KubernetesAnalyzer
+    from bot.analyzers.rule_pack import builtin_rules
+
+    ours = {*SqlMigrationAnalyzer().rule_ids(), *KubernetesAnalyzer().rule_ids(), *DockerfileAnalyzer().rule_ids()}
+    assert not {r.id for r in builtin_rules()} & ours
