@@ -38,6 +38,16 @@ def test_get_pull_returns_plain_values(gh: FakeGitHub) -> None:
     assert pull.model_dump_json()  # checkpointable
 
 
+def test_fork_pulls_are_recognised(gh: FakeGitHub) -> None:
+    gw = make_gateway(gh)
+    pr = gh.store.repos[REPO].pulls[7]
+    pr.head_repo = "mallory/shop"
+    assert gw.get_pull(REPO, 7).is_fork
+    pr.head_repo = None  # the fork was deleted
+    pull = gw.get_pull(REPO, 7)
+    assert pull.is_fork and pull.head_repo is None
+
+
 def test_every_call_carries_the_delivery_id_and_is_counted(gh: FakeGitHub) -> None:
     gw = make_gateway(gh, delivery_id="abc-123")
     gw.get_pull(REPO, 7)

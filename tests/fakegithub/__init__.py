@@ -25,7 +25,8 @@ Seeding:
 - `add_pull(full_name, number, files={path: (base|None, head|None)}, title=, body=, user=, user_type=,
   draft=, head_ref=, base_files=) -> Pull` (base and head commits, diff computed with difflib in git's
   format; `Pull.diff_too_large = True` makes the diff media type answer 406 too_large;
-  `Pull.no_patch.add(path)` drops that file's `patch` from the files API; `Pull.state`, `.draft` are live)
+  `Pull.no_patch.add(path)` drops that file's `patch` from the files API; `Pull.head_repo` = "owner/name"
+  makes it a fork PR, None a deleted fork; `Pull.state`, `.draft`, `.title`, `.body` are live)
 - `add_pull_from_git(full_name, number, root, base, head, **add_pull_kwargs) -> Pull`: the change
   base..head of a local git repository (its base tree becomes the default branch)
 - `push(full_name, number, {path: text|None}) -> new head sha` (a synchronize)
@@ -62,14 +63,16 @@ side, `start_line` is not before `line` or in another hunk, `position` is used, 
 with `Link` headers (`per_page` <= 100).
 
 Routes: GET /app, GET /app/installations, GET /repos/{o}/{r}/installation,
-POST /app/installations/{id}/access_tokens, GET /app/hook/deliveries (cursor), POST
-/app/hook/deliveries/{id}/attempts, POST /app-manifests/{code}/conversions, POST /graphql
-(`repository(owner:,name:) { alias: object(expression: "ref:path") { ... on Blob { text byteSize isBinary
-isTruncated oid } ... on Tree { entries { name mode type path } } } }`, variables allowed), GET /repos/{o}/{r}, GET .../contents/{path}?ref= (JSON base64 or raw with a
-`raw` Accept), GET .../git/trees/{sha}?recursive=1, GET .../git/blobs/{sha}, GET .../pulls/{n} (JSON, or
-the diff with `Accept: application/vnd.github.diff`), GET .../pulls/{n}/files, GET .../commits/{sha}/pulls,
-GET .../compare/{base}...{head} (JSON or diff), POST/GET .../pulls/{n}/reviews, GET .../pulls/{n}/comments,
-POST/GET .../issues/{n}/comments, GET/PATCH .../issues/comments/{id}, POST .../issues/comments/{id}/reactions,
+POST /app/installations/{id}/access_tokens, GET /app/hook/deliveries (cursor),
+POST /app/hook/deliveries/{id}/attempts, POST /app-manifests/{code}/conversions,
+POST /graphql (`repository(owner:, name:) { alias: object(expression: "ref:path") { ... on Blob { text
+byteSize isBinary isTruncated oid } ... on Tree { entries { name mode type path } } } }`, variables allowed),
+GET /repos/{o}/{r}, GET .../contents/{path}?ref= (JSON base64, or raw with a `raw` Accept),
+GET .../git/trees/{sha}?recursive=1, GET .../git/blobs/{sha},
+GET .../pulls/{n} (JSON, or the diff with `Accept: application/vnd.github.diff`), GET .../pulls/{n}/files,
+GET .../commits/{sha}/pulls, GET .../compare/{base}...{head} (JSON or diff),
+POST/GET .../pulls/{n}/reviews, GET .../pulls/{n}/comments, POST/GET .../issues/{n}/comments,
+GET/PATCH .../issues/comments/{id}, POST .../issues/comments/{id}/reactions,
 GET .../collaborators/{login}/permission, POST .../check-runs, GET/PATCH .../check-runs/{id},
 GET .../check-runs/{id}/annotations, GET .../commits/{ref}/check-runs?check_name=&app_id=.
 """

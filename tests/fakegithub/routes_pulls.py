@@ -26,11 +26,17 @@ def pull_json(fake: FakeGitHub, repo: Repo, pr: Pull) -> dict[str, Any]:
     files = fake.store.pull_files(repo, pr)
     repo_ref = {"full_name": repo.full_name, "name": repo.name, "owner": _user(repo.owner, "Organization"),
                 "fork": False}
+    head_ref: dict[str, Any] | None = repo_ref
+    if pr.head_repo is None:
+        head_ref = None
+    elif pr.head_repo:
+        owner, name = pr.head_repo.split("/")
+        head_ref = {"full_name": pr.head_repo, "name": name, "owner": _user(owner), "fork": True}
     return {
         "url": f"{fake.url}/repos/{repo.full_name}/pulls/{pr.number}", "id": pr.number * 7919,
         "number": pr.number, "state": pr.state, "draft": pr.draft, "title": pr.title, "body": pr.body,
         "user": _user(pr.user, pr.user_type), "merged": False, "mergeable": None,
-        "head": {"sha": pr.head_sha, "ref": pr.head_ref, "repo": repo_ref, "label": f"{repo.owner}:{pr.head_ref}"},
+        "head": {"sha": pr.head_sha, "ref": pr.head_ref, "repo": head_ref, "label": f"{repo.owner}:{pr.head_ref}"},
         "base": {"sha": pr.base_sha, "ref": pr.base_ref, "repo": repo_ref, "label": f"{repo.owner}:{pr.base_ref}"},
         "html_url": f"https://github.com/{repo.full_name}/pull/{pr.number}",
         "changed_files": len(files), "additions": sum(f["additions"] for f in files),

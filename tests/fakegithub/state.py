@@ -45,6 +45,7 @@ class Pull:
     diff_too_large: bool = False  # the diff media type answers 406 too_large
     no_patch: set[str] = field(default_factory=set)  # files whose `patch` the files API omits
     heads: list[str] = field(default_factory=list)  # every head sha this PR has had
+    head_repo: str | None = ""  # "" the base repo itself, "owner/name" a fork, None a deleted fork
 
 
 @dataclass
