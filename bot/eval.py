@@ -22,14 +22,15 @@ from bot.eval_build import CaseBuildError, CaseSkipped, build_case
 from bot.eval_cases import Case, CaseFileError, load_cases, select_cases
 from bot.eval_report import RunInfo, render_json, render_text
 from bot.eval_score import CaseResult, Status, score_case, summarize, unevaluated
-from bot.model import Finding
+from bot.model import Review
 
-ReviewFn = Callable[[str, str, str], list[Finding]]
+ReviewFn = Callable[[str, str, str], Review]
 
 FORMATS = ("text", "json", "html")
 EXIT_OK, EXIT_ERROR = 0, 2
 MODE_STATIC = "static analyzers"
 MODE_LLM = "static analyzers + specialist"
+MODE_NO_MODEL = "static analyzers only: --llm was given but no model is configured"
 ERR_MIRRORS = "mirrors folder not found: {path}"
 ERR_REVIEW = "review failed: {what}"
 ERR_CRASH = "review crashed: {kind}: {what}"
@@ -39,11 +40,11 @@ JS_FAMILY = {"javascript": "typescript", "tsx": "typescript"}
 
 
 def review_with_local(*, use_llm: bool = False, env: Mapping[str, str] | None = None) -> ReviewFn:
-    """The review the `review` command runs (bot.local_review), returning its findings."""
+    """The review the `review` command runs (bot.local_review)."""
     from bot.local_review import review_local
 
-    def run(repo: str, base: str, head: str) -> list[Finding]:
-        return list(review_local(repo, base, head, use_llm=use_llm, env=env).findings)
+    def run(repo: str, base: str, head: str) -> Review:
+        return review_local(repo, base, head, use_llm=use_llm, env=env)
 
     return run
 
@@ -65,12 +66,13 @@ def evaluate_case(case: Case, mirrors: str | Path, review: ReviewFn, scratch_roo
             return unevaluated(case, Status.error, str(exc))
         built_at = time.perf_counter()
         try:
-            findings = review(built.repo_path, built.base, built.head)
+            review_result = review(built.repo_path, built.base, built.head)
         except Exception as exc:  # one broken case is reported, never sinks the run
             kind = type(exc).__name__
             msg = ERR_REVIEW.format(what=exc) if kind == "LocalReviewError" else ERR_CRASH.format(kind=kind, what=exc)
             return unevaluated(case, Status.error, msg)
-        result = score_case(case, findings)
+        result = score_case(case, review_result.findings)
+        result.mode = str(review_result.stats.get("mode", "static"))
         result.build_seconds = built_at - started
         result.review_seconds = time.perf_counter() - built_at
         if built.absent:
@@ -137,6 +139,13 @@ def render(fmt: str, results: list[CaseResult], info: RunInfo, is_covered: Calla
     return render_text(results, summary, info)
 
 
+def run_mode(results: list[CaseResult], llm_requested: bool) -> str:
+    """What actually ran: the specialist counts only if it ran on at least one case."""
+    if any(r.mode != "static" for r in results if r.evaluated):
+        return MODE_LLM
+    return MODE_NO_MODEL if llm_requested else MODE_STATIC
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("eval", help="measure detection quality on real-world cases (reverted fixes)")
     p.add_argument("--cases", required=True, help="cases file (JSON lines), e.g. cases-dev.jsonl")
@@ -163,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     review = review_with_local(use_llm=args.llm, env=os.environ)
     results = run_cases(cases, args.mirrors, review, progress=None if args.quiet else sys.stderr)
-    info = RunInfo(args.cases, args.mirrors, MODE_LLM if args.llm else MODE_STATIC, time.perf_counter() - started)
+    info = RunInfo(args.cases, args.mirrors, run_mode(results, args.llm), time.perf_counter() - started)
     is_covered = builtin_coverage()
     for r in results:
         r.covered = is_covered(r.case) if r.case.positive else None

@@ -19,6 +19,7 @@ from bot.eval_cases import Case
 GIT_TIMEOUT_SECONDS = 300
 ZERO_SHA = "0" * 40
 HEAD_DATE = "2000-01-01T00:00:00Z"
+HEAD_MESSAGE = "Update {path}{more}"
 ERR_NO_MIRROR = "mirror not found: {path}"
 ERR_NO_COMMIT = "commit {sha} is not in the mirror"
 ERR_PARENTS = "fix commit {sha} has {n} parents (exactly one is needed)"
@@ -110,6 +111,13 @@ def _absent_blobs(repo: Path, blobs: list[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(sorted({path for sha, path in blobs if sha in missing}))
 
 
+def head_message(entries: list[tuple[str, str, str]]) -> str:
+    """A neutral commit message: the specialist reads it as the PR title, so it must not say 'revert'."""
+    paths = [path for _, _, path in entries]
+    more = f" and {len(paths) - 1} other file(s)" if len(paths) > 1 else ""
+    return HEAD_MESSAGE.format(path=paths[0] if paths else "files", more=more)
+
+
 def _write_head(repo: Path, fix: str, parent: str, entries: list[tuple[str, str, str]]) -> str:
     index_env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git" / "index.build")}
     _git(repo, "read-tree", fix, env=index_env)
@@ -128,8 +136,7 @@ def _write_head(repo: Path, fix: str, parent: str, entries: list[tuple[str, str,
         "GIT_AUTHOR_DATE": HEAD_DATE,
         "GIT_COMMITTER_DATE": HEAD_DATE,
     }
-    message = f"Revert fix {fix[:12]} (restore parent {parent[:12]} versions of touched files)"
-    return _git(repo, "commit-tree", tree, "-p", fix, "-m", message, env=commit_env).decode().strip()
+    return _git(repo, "commit-tree", tree, "-p", fix, "-m", head_message(entries), env=commit_env).decode().strip()
 
 
 def build_case(case: Case, mirrors: str | Path, scratch: str | Path) -> BuiltCase:

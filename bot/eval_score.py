@@ -71,6 +71,7 @@ class CaseResult:
     review_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     covered: bool | None = None  # positives: do the rules claim this category and language?
+    mode: str = "static"  # what reviewed it: "static" or "static+specialist"
 
     @property
     def hits(self) -> list[Hit]:

@@ -9,11 +9,20 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.eval import covered_by, covered_pairs, evaluate_case, review_with_local, run_cases
+from bot.eval import (
+    MODE_LLM,
+    MODE_NO_MODEL,
+    covered_by,
+    covered_pairs,
+    evaluate_case,
+    review_with_local,
+    run_cases,
+    run_mode,
+)
 from bot.eval_build import CaseBuildError, CaseSkipped, build_case
 from bot.eval_cases import Case, Location, load_cases
 from bot.eval_score import Status
-from bot.model import Category, Finding, Severity
+from bot.model import Category, Finding, Review, Severity
 from tests.gitrepo import GitRepo
 
 CLIENT_BAD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
@@ -171,7 +180,7 @@ def test_evaluation_with_the_real_review_scores_every_kind_of_case(world, tmp_pa
 
 
 def test_a_crashing_review_is_reported_as_that_case_error(world) -> None:
-    def boom(repo: str, base: str, head: str) -> list[Finding]:
+    def boom(repo: str, base: str, head: str) -> Review:
         raise RuntimeError("analyzer exploded")
 
     r = evaluate_case(get_case(world, "pos-timeout"), world["mirrors"], boom)
@@ -249,24 +258,43 @@ def test_covered_pairs_come_from_the_rules_category_and_language() -> None:
     assert is_covered(mk("missing_timeout", "typescript"))
 
 
-def test_finding_fixture_shape_is_accepted_by_the_fake_review(world) -> None:
-    def fake(repo: str, base: str, head: str) -> list[Finding]:
-        return [
-            Finding(
-                id="SR-1",
-                category=Category.missing_timeout,
-                severity=Severity.high,
-                path="app/client.py",
-                start_line=8,
-                end_line=8,
-                title="t",
-                evidence="e",
-                risk="r",
-                rollback="b",
-                monitoring="m",
-                source="fake",
-            )
-        ]
+def test_a_review_that_ran_the_specialist_is_reported_as_such(world) -> None:
+    finding = Finding(
+        id="SR-1",
+        category=Category.missing_timeout,
+        severity=Severity.high,
+        path="app/client.py",
+        start_line=8,
+        end_line=8,
+        title="t",
+        evidence="e",
+        risk="r",
+        rollback="b",
+        monitoring="m",
+        source="specialist",
+    )
+
+    def fake(repo: str, base: str, head: str) -> Review:
+        return Review(findings=[finding], stats={"mode": "static+specialist"})
 
     r = evaluate_case(get_case(world, "pos-timeout"), world["mirrors"], fake)
-    assert r.status == Status.found and r.review_seconds >= 0 and r.build_seconds > 0  # line 8 is 5 + 3
+    assert r.status == Status.found and r.build_seconds > 0  # line 8 is 5 + 3: inside the tolerance
+    assert run_mode([r], llm_requested=True) == MODE_LLM
+
+
+def test_llm_requested_without_a_model_says_static_only(world, capsys, monkeypatch) -> None:
+    for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SCALE_REVIEW_PROVIDER", "anthropic")
+    code = main(
+        ["eval", "--cases", world["cases"], "--mirrors", world["mirrors"], "--only", "pos-timeout", "--llm", "--quiet"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and MODE_NO_MODEL in out
+
+
+def test_the_head_commit_message_does_not_give_the_answer_away(world, tmp_path) -> None:
+    built = build_case(get_case(world, "neg-drop"), world["mirrors"], tmp_path)
+    message = git(Path(built.repo_path), "log", "-1", "--format=%B", built.head)
+    assert "revert" not in message.lower() and "fix" not in message.lower()
+    assert message.startswith("Update app/")
