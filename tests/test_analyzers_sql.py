@@ -335,3 +335,14 @@ def test_plain_parser_rule_files_stay_out_of_the_ast_grep_pack() -> None:
 
     ours = {*SqlMigrationAnalyzer().rule_ids(), *KubernetesAnalyzer().rule_ids(), *DockerfileAnalyzer().rule_ids()}
     assert not {r.id for r in builtin_rules()} & ours
+
+
+def test_code_migrations_for_another_database_only_report_data_loss() -> None:
+    text = (
+        "from alembic import op\n\ndef upgrade():\n"
+        "    op.create_index('ix_a', 'orders', ['a'])\n    op.drop_column('orders', 'legacy')\n"
+    )
+    pg = run("app/migrations/versions/postgresql/1_x.py", text)
+    lite = run("app/migrations/versions/sqlite/1_x.py", text)
+    assert [f.source for f in pg] == ["sql-create-index-not-concurrently", "sql-drop-column"]
+    assert [f.source for f in lite] == ["sql-drop-column"]

@@ -158,12 +158,12 @@ def _alembic_call(c: Call, table: str, has_not_null_check: bool) -> list[Hit]:
                 sc.CONSTRAINT_VALIDATES,
                 c.node,
                 table=table,
-                constraint=name_of(c.arg(0, "constraint_name")) or "(unnamed)",
+                constraint=_index_name(c.arg(0, "constraint_name")),
                 kind=kind,
             )
         ]
     if c.func in ("create_unique_constraint", "create_primary_key"):
-        constraint = name_of(c.arg(0, "constraint_name")) or "(unnamed)"
+        constraint = _index_name(c.arg(0, "constraint_name"))
         return [node_hit(sc.CONSTRAINT_BUILDS_INDEX, c.node, table=table, constraint=constraint)]
     return []
 

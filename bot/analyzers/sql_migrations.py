@@ -22,7 +22,7 @@ from bot.analyzers.migration_ruby import rails_migration_hits
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, load_rule_infos, to_finding
 from bot.analyzers.sql_checks import check_sql
 from bot.analyzers.sql_lexer import LineIndex
-from bot.analyzers.sql_script import POSTGRESQL, SqlContext, SqlIssue
+from bot.analyzers.sql_script import DROP_COLUMN, DROP_TABLE, POSTGRESQL, UNBATCHED_BACKFILL, SqlContext, SqlIssue
 from bot.model import Finding
 
 ANALYZER_NAME = "sql-migrations"
@@ -30,6 +30,7 @@ RULES_FILE = RULES_DIR / "sql_migrations.yml"
 MAX_TEXT_CHARS = 2_000_000
 MAX_SUGGESTION_LINES = 12
 MAX_FINDINGS = 200
+DIALECT_NEUTRAL_RULES = frozenset({DROP_COLUMN, DROP_TABLE, UNBATCHED_BACKFILL})
 SQL_DIRS = frozenset(
     {
         "migrations",
@@ -92,14 +93,23 @@ def is_down_script(path: str) -> bool:
     return bool(_DOWN_NAME.search(PurePosixPath(path).name)) or bool(_dirs(path) & {"down", "rollback", "undo"})
 
 
-def detect_dialect(path: str, text: str) -> str:
-    """postgresql unless the path or text says MySQL/MariaDB or SQLite."""
+def dialect_of_path(path: str) -> str:
+    """The database a path names (…/sqlite/…, mysql_…), postgresql when it names none."""
     low = path.lower()
-    if "clickhouse" in low:
-        return "clickhouse"
-    if "mysql" in low or "mariadb" in low or _MYSQL_HINT.search(text):
+    for name, dialect in (("clickhouse", "clickhouse"), ("mysql", "mysql"), ("mariadb", "mysql"), ("sqlite", "sqlite")):
+        if name in low:
+            return dialect
+    return POSTGRESQL
+
+
+def detect_dialect(path: str, text: str) -> str:
+    """postgresql unless the path or the SQL text says MySQL/MariaDB, SQLite or ClickHouse."""
+    by_path = dialect_of_path(path)
+    if by_path != POSTGRESQL:
+        return by_path
+    if _MYSQL_HINT.search(text):
         return "mysql"
-    if "sqlite" in low or _SQLITE_HINT.search(text):
+    if _SQLITE_HINT.search(text):
         return "sqlite"
     return POSTGRESQL
 
@@ -167,12 +177,16 @@ class SqlMigrationAnalyzer:
         if is_sql_migration(path):
             return sql_file_hits(path, text)
         if suffix in PY_SUFFIXES:
-            return python_migration_hits(text)
-        if suffix in JS_LANGUAGE:
-            return js_migration_hits(text, JS_LANGUAGE[suffix])
-        if suffix in RUBY_SUFFIXES:
-            return rails_migration_hits(text)
-        return []
+            hits = python_migration_hits(text)
+        elif suffix in JS_LANGUAGE:
+            hits = js_migration_hits(text, JS_LANGUAGE[suffix])
+        elif suffix in RUBY_SUFFIXES:
+            hits = rails_migration_hits(text)
+        else:
+            hits = []
+        if dialect_of_path(path) != POSTGRESQL:  # the lock rules are PostgreSQL's; data loss is everyone's
+            hits = [h for h in hits if h.rule_id in DIALECT_NEUTRAL_RULES]
+        return hits
 
     def _findings(self, file: FileInput, hits: list[Hit]) -> list[Finding]:
         seen: Counter[tuple[str, str]] = Counter()
