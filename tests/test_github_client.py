@@ -103,6 +103,17 @@ def test_read_files_is_one_graphql_call_with_clear_refusals(gh: FakeGitHub) -> N
     assert gw.calls - 2 == len(gh.calls) == 2  # minus the token and the earlier get_pull
 
 
+def test_a_batch_github_keeps_failing_is_read_in_halves(gh: FakeGitHub) -> None:
+    files = {f"pkg/m{i}.py": f"print({i})\n" for i in range(8)}
+    head_sha = gh.push(REPO, 7, files)
+    gw = make_gateway(gh)
+    gh.fail("POST", r"/graphql$", 502, times=5)  # the whole batch fails through every retry
+    got = gw.read_files(REPO, head_sha, list(files))
+    assert got == {p: t.encode() for p, t in files.items()}
+    assert [len(c.json["variables"]) for c in gh.calls_to("POST", r"/graphql$") if c.status == 200] == [2 + 4 + 1] * 2
+    assert gw.calls == len(gh.calls)
+
+
 def test_read_files_refuses_symlinks(gh: FakeGitHub) -> None:
     gh.add_repo("acme/links", {"real.py": "x = 1\n"}, symlinks={"link.py": "real.py", "up.py": "../../etc/passwd"})
     sha = gh.store.repos["acme/links"].branches["main"]

@@ -32,6 +32,7 @@ from bot.repo import MAX_FILE_BYTES, RepoAccessError, check_path
 
 MAX_PR_FILES = 3000  # the files API stops there
 MAX_COMMENT_BODY = 65_536
+MAX_HALVINGS = 3  # a failing GraphQL batch of 100 files is retried down to batches of 12
 FILES_CAPPED = f" GitHub lists at most {MAX_PR_FILES:,} files of a pull request; later files were not seen."
 
 
@@ -75,7 +76,7 @@ class GitHubGateway(GitHubTransport):
         norms = list(dict.fromkeys(wanted.values()))
         got: dict[str, bytes | str] = {}
         for start in range(0, len(norms), GRAPHQL_BATCH):
-            got.update(self._read_batch(repo, ref, norms[start : start + GRAPHQL_BATCH], max_bytes))
+            got.update(self._read_halving(repo, ref, norms[start : start + GRAPHQL_BATCH], max_bytes))
         out.update({asked: got[norm] for asked, norm in wanted.items()})
         return out
 
@@ -85,6 +86,18 @@ class GitHubGateway(GitHubTransport):
         variables = {"owner": owner, "name": name, "e0": f"{ref}:{check_path(path)}"}
         found = self.graphql(files_query(1), variables).get("repository") or {}
         return blob_text(found.get("f0")) or ""
+
+    def _read_halving(self, repo: str, ref: str, batch: list[str], max_bytes: int,
+                      depth: int = 0) -> dict[str, bytes | str]:
+        """A batch GitHub keeps failing (too big an answer, a timeout) is read again in halves."""
+        try:
+            return self._read_batch(repo, ref, batch, max_bytes)
+        except GitHubError as err:
+            if not err.retryable or len(batch) < 2 or depth >= MAX_HALVINGS:
+                raise
+        half = len(batch) // 2
+        return {**self._read_halving(repo, ref, batch[:half], max_bytes, depth + 1),
+                **self._read_halving(repo, ref, batch[half:], max_bytes, depth + 1)}
 
     def _read_batch(self, repo: str, ref: str, batch: list[str], max_bytes: int) -> dict[str, bytes | str]:
         """One GraphQL call: the blobs, plus their folders' entries to tell symlinks apart."""
