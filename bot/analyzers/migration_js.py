@@ -128,7 +128,7 @@ def _table_call(call: SgNode, method: str, table: str, args: list[SgNode]) -> li
             node_hit(
                 sc.ALTER_TYPE,
                 call,
-                severity=Severity.low,
+                severity=Severity.info,
                 note=NOTE_CHANGE_COLUMN,
                 table=table,
                 column=column,
