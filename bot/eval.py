@@ -32,6 +32,7 @@ MODE_STATIC = "static analyzers"
 MODE_LLM = "static analyzers + specialist"
 MODE_NO_MODEL = "static analyzers only: --llm was given but no model is configured"
 ERR_MIRRORS = "mirrors folder not found: {path}"
+ERR_OUTPUT = "cannot write the report to {path}: {what}"
 ERR_REVIEW = "review failed: {what}"
 ERR_CRASH = "review crashed: {kind}: {what}"
 NOTE_ABSENT = "{n} changed file(s) absent from the mirror snapshot: {paths}"
@@ -169,6 +170,10 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.isdir(args.mirrors):
         print(f"scale-review: error: {ERR_MIRRORS.format(path=args.mirrors)}", file=sys.stderr)
         return EXIT_ERROR
+    out_dir = Path(args.output).resolve().parent if args.output else None
+    if out_dir is not None and not out_dir.is_dir():
+        print(f"scale-review: error: {ERR_OUTPUT.format(path=args.output, what='no such folder')}", file=sys.stderr)
+        return EXIT_ERROR
     started = time.perf_counter()
     review = review_with_local(use_llm=args.llm, env=os.environ)
     results = run_cases(cases, args.mirrors, review, progress=None if args.quiet else sys.stderr)
@@ -178,7 +183,13 @@ def run(args: argparse.Namespace) -> int:
         r.covered = is_covered(r.case) if r.case.positive else None
     out = render(args.format, results, info, is_covered)
     if args.output:
-        Path(args.output).write_text(out, encoding="utf-8")
+        try:
+            Path(args.output).write_text(out, encoding="utf-8")
+        except OSError as exc:
+            print(
+                f"scale-review: error: {ERR_OUTPUT.format(path=args.output, what=exc.strerror or exc)}", file=sys.stderr
+            )
+            return EXIT_ERROR
     else:
         sys.stdout.write(out)
     return EXIT_OK

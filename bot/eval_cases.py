@@ -117,7 +117,7 @@ def load_cases(path: str | Path) -> list[Case]:
         raise CaseFileError(ERR_TOO_BIG.format(path=p, limit=MAX_CASES_FILE_BYTES))
     cases: list[Case] = []
     seen: set[str] = set()
-    text = p.read_text(encoding="utf-8", errors="replace")
+    text = p.read_text(encoding="utf-8-sig", errors="replace")
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue

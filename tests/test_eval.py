@@ -233,6 +233,7 @@ def test_cli_html_and_only(world, capsys) -> None:
     ("args", "message"),
     [
         (["--only", "nope"], "unknown case id(s): nope"),
+        (["--only", "neg-typo", "--output", "/nonexistent-dir/report.txt"], "cannot write the report to"),
         (["--mirrors-missing"], "mirrors folder not found"),
     ],
 )

@@ -170,7 +170,7 @@ GOOD = json.dumps(
 
 
 def test_load_cases_reads_the_shared_format(tmp_path) -> None:
-    cases = load_cases(write_cases(tmp_path, [GOOD, ""]))
+    cases = load_cases(write_cases(tmp_path, ["\ufeff" + GOOD, ""]))  # a byte-order mark is tolerated
     assert cases[0].locations == (Location("a.py", 1, 2),) and cases[0].mirror_name == "acme+shop"
 
 
