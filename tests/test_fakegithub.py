@@ -152,6 +152,15 @@ def test_faults_are_served_in_order_then_cleared(gh: FakeGitHub) -> None:
     assert [c.status for c in gh.calls_to("GET", r"/pulls/7$")] == [502, 403, 200]
 
 
+def test_content_creation_limit(gh: FakeGitHub) -> None:
+    tok = token(gh)
+    gh.writes_per_minute = 3
+    statuses = [api(gh, "POST", f"/repos/{REPO}/issues/7/comments", tok, json={"body": f"c{i}"}) for i in range(4)]
+    assert [r.status_code for r in statuses] == [201, 201, 201, 403]
+    assert statuses[-1].json()["message"] == SECONDARY_LIMIT_MESSAGE and int(statuses[-1].headers["retry-after"]) >= 1
+    assert api(gh, "GET", f"/repos/{REPO}/pulls/7", tok).status_code == 200  # reads are not limited
+
+
 def test_contents_blobs_trees_and_graphql(gh: FakeGitHub) -> None:
     tok = token(gh)
     sha = gh.store.repos[REPO].pulls[7].head_sha

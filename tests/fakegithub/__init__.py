@@ -41,6 +41,8 @@ Faults (a queue; the first matching fault answers, `times` counts down):
   only replaces the answer (a write whose response was lost).
 - `secondary_rate_limit(method, path_regex, retry_after=1, times=1)`: 403 + `retry-after` + GitHub's message.
 - `slow(method, path_regex, seconds, times=1)`.
+- `writes_per_minute = N`: more than N writes (POST/PATCH/PUT/DELETE, GraphQL aside) by one installation
+  within 60 s get GitHub's secondary-limit 403 with `retry-after` (off by default).
 
 Recorded calls: `calls` (list of `Call(method, path, query, headers, json, status)`; header names lower
 case; `path` without the prefix), `calls_to(method=None, path=None)`, `count(method, path)`, `reset_calls()`.

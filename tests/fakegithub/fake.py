@@ -58,6 +58,8 @@ class FakeGitHub:
         self.rate_reset = time.time() + 3600
         self.rate_used: dict[str, int] = {}
         self.graphql_text_limit = 512_000
+        self.writes_per_minute: int | None = None  # e.g. 80: GitHub's content-creation secondary limit
+        self.write_times: dict[int, list[float]] = {}
         self.enforce_contract = True  # check requests against GitHub's OpenAPI description (contract.py)
         self.lock = threading.RLock()
         self.store = Store()

@@ -156,6 +156,23 @@ def verify_jwt(fake: FakeGitHub, token: str) -> None:
         raise HttpError(401, "'Expiration time' claim ('exp') is too far in the future")
 
 
+WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
+
+
+def throttle_writes(fake: FakeGitHub, req: Req) -> None:
+    """GitHub's content-creation secondary limit: at most `writes_per_minute` writes per installation."""
+    if req.method not in WRITE_METHODS or req.installation_id is None or req.path == "/graphql":
+        return
+    now = time.time()
+    with fake.lock:
+        recent = [t for t in fake.write_times.get(req.installation_id, []) if t > now - 60]
+        if len(recent) >= (fake.writes_per_minute or 0):
+            wait = max(1, int(recent[0] + 60 - now) + 1)
+            fake.write_times[req.installation_id] = recent
+            raise HttpError(403, SECONDARY_LIMIT_MESSAGE, headers={"retry-after": str(wait)})
+        fake.write_times[req.installation_id] = [*recent, now]
+
+
 def rate_headers(fake: FakeGitHub, req: Req) -> dict[str, str]:
     resource = "graphql" if req.path == "/graphql" else "core"
     key = req.headers.get("authorization", "anonymous")
@@ -192,5 +209,7 @@ def dispatch(fake: FakeGitHub, req: Req) -> Resp:
     authenticate(fake, req, route.auth)
     if fake.enforce_contract:
         contract.enforce(req)
+    if fake.writes_per_minute is not None:
+        throttle_writes(fake, req)
     with fake.lock:
         return route.handler(fake, req)
