@@ -159,21 +159,26 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _fail(message: str) -> int:
+    print(f"scale-review: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _selected_cases(args: argparse.Namespace) -> list[Case]:
+    """The cases to run; CaseFileError (with a one-line message) for any usage problem."""
+    cases = select_cases(load_cases(args.cases), [x.strip() for x in (args.only or "").split(",") if x.strip()])
+    if not os.path.isdir(args.mirrors):
+        raise CaseFileError(ERR_MIRRORS.format(path=args.mirrors))
+    if args.output and not Path(args.output).resolve().parent.is_dir():
+        raise CaseFileError(ERR_OUTPUT.format(path=args.output, what="no such folder"))
+    return cases
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        cases = load_cases(args.cases)
-        only = [x.strip() for x in (args.only or "").split(",") if x.strip()]
-        cases = select_cases(cases, only)
+        cases = _selected_cases(args)
     except CaseFileError as exc:
-        print(f"scale-review: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    if not os.path.isdir(args.mirrors):
-        print(f"scale-review: error: {ERR_MIRRORS.format(path=args.mirrors)}", file=sys.stderr)
-        return EXIT_ERROR
-    out_dir = Path(args.output).resolve().parent if args.output else None
-    if out_dir is not None and not out_dir.is_dir():
-        print(f"scale-review: error: {ERR_OUTPUT.format(path=args.output, what='no such folder')}", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(str(exc))
     started = time.perf_counter()
     review = review_with_local(use_llm=args.llm, env=os.environ)
     results = run_cases(cases, args.mirrors, review, progress=None if args.quiet else sys.stderr)
@@ -182,14 +187,11 @@ def run(args: argparse.Namespace) -> int:
     for r in results:
         r.covered = is_covered(r.case) if r.case.positive else None
     out = render(args.format, results, info, is_covered)
-    if args.output:
-        try:
-            Path(args.output).write_text(out, encoding="utf-8")
-        except OSError as exc:
-            print(
-                f"scale-review: error: {ERR_OUTPUT.format(path=args.output, what=exc.strerror or exc)}", file=sys.stderr
-            )
-            return EXIT_ERROR
-    else:
+    if not args.output:
         sys.stdout.write(out)
+        return EXIT_OK
+    try:
+        Path(args.output).write_text(out, encoding="utf-8")
+    except OSError as exc:
+        return _fail(ERR_OUTPUT.format(path=args.output, what=exc.strerror or exc))
     return EXIT_OK
