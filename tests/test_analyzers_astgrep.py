@@ -336,3 +336,10 @@ def test_prefilter_skips_files_that_cannot_match() -> None:
     analyzer = AstGrepAnalyzer([rule])
     assert scan(analyzer, "app/x.py", "stop()\n") == []
     assert [f.start_line for f in scan(analyzer, "app/x.py", "stop()\ngo()\n")] == [2]
+
+
+def test_the_per_rule_cap_counts_reported_findings_not_matches() -> None:
+    body = "".join(f"def f{i}(ids):\n    for i in ids:\n        Order.objects.get(pk=i)\n" for i in range(500))
+    last = body.count("\n")  # the query line of the last function
+    found = ANALYZER.analyze(FileInput(change=change("app/big.py", {last}), text=body))
+    assert [(f.source, f.start_line) for f in found] == [("py-django-query-in-loop", last)]

@@ -35,7 +35,7 @@ LANGUAGE_BY_SUFFIX = {
     ".rb": "ruby",
 }
 MAX_TEXT_CHARS = 2_000_000  # larger files (generated, vendored, minified) are not parsed
-MAX_MATCHES_PER_RULE = 200
+MAX_FINDINGS_PER_RULE = 200  # per rule and file: a generated file must not flood the review
 MAX_REPORTED_SPAN = 12  # a longer match is reported on its first lines, without a suggestion
 MAX_EVIDENCE_VAR_CHARS = 80
 WHOLE_MATCH = "MATCH"  # `$MATCH` in an evidence template: the whole matched code
@@ -138,7 +138,9 @@ class AstGrepAnalyzer:
         seen: Counter[str] = Counter()
         out: list[Finding] = []
         config = cast(Config, rule.config)
-        for node in root.find_all(config)[:MAX_MATCHES_PER_RULE]:
+        for node in root.find_all(config):
+            if len(out) >= MAX_FINDINGS_PER_RULE:
+                break
             where = _reported_node(rule, node)
             code = " ".join(where.text().split())
             occurrence = seen[code]
