@@ -226,6 +226,28 @@ def test_errors_survive_a_checkpoint() -> None:
     assert (err.status, err.retry_after, err.retryable) == (403, 7.0, True)
 
 
+def test_repeated_reads_are_conditional_and_304s_do_not_spend_the_rate_limit(gh: FakeGitHub) -> None:
+    from bot.github.auth import TokenCache
+    from bot.github.conditional import ResponseCache
+
+    responses, tokens = ResponseCache(), TokenCache()
+    first = make_gateway(gh, cache=tokens, responses=responses)
+    pull, diff = first.get_pull(REPO, 7), first.get_diff(REPO, 7)
+    spent = dict(gh.rate_used)
+    second = make_gateway(gh, cache=tokens, responses=responses)  # another step of the same review
+    assert second.get_pull(REPO, 7) == pull and second.get_diff(REPO, 7) == diff
+    statuses = [c.status for c in gh.calls_to("GET", r"/pulls/7$")]
+    assert statuses == [200, 200, 304, 304] and responses.hits == 2
+    assert gh.rate_used == spent and second.calls == 2  # still calls, but free ones
+    gh.push(REPO, 7, {"app.py": HEAD + "v31 = 31\n"})
+    assert second.get_pull(REPO, 7).head_sha != pull.head_sha  # changed: a full answer again
+    gh.add_installation(2, "other")
+    gh.add_repo("other/shop", {"a.py": "x\n"}, installation_id=2)
+    other = make_gateway(gh, 2, cache=tokens, responses=responses)
+    other.get_permission("other/shop", "nobody")
+    assert all("if-none-match" not in c.headers for c in gh.calls_to("GET", r"^/repos/other/"))
+
+
 def test_a_forbidden_answer_is_not_retried(gh: FakeGitHub) -> None:
     gw = make_gateway(gh)
     gh.fail("GET", r"/pulls/7$", 403, body={"message": "Resource not accessible by integration"})

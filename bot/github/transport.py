@@ -19,6 +19,7 @@ from github import Github, GithubException, GithubIntegration, GithubRetry
 from github.Requester import Requester
 
 from bot.github.auth import AppCredentials, InstallationToken, InstallationTokenAuth, TokenCache, make_app_auth
+from bot.github.conditional import ResponseCache, cache_key
 from bot.github.retry import CallCounter, CountingRetry, GitHubError, default_retry, translate
 
 T = TypeVar("T")
@@ -44,16 +45,19 @@ class GitHubTransport:
     api_url: REST root (`GITHUB_API_URL`); creds: the App id and key; installation_id: whose token;
     token_cache: shared per process; delivery_id: sent as `X-GitHub-Delivery` on every call;
     retry: a `GithubRetry` (a `CountingRetry` keeps its `wait_scale`); timeout: seconds per request;
-    seconds_between_requests / seconds_between_writes: PyGithub's pacing per gateway.
+    seconds_between_requests / seconds_between_writes: PyGithub's pacing per gateway;
+    response_cache: shared per process, turns repeated GETs into conditional requests (None: off).
     """
 
     def __init__(self, api_url: str, creds: AppCredentials, installation_id: int, *, token_cache: TokenCache,
                  delivery_id: str | None = None, retry: GithubRetry | None = None, timeout: float = 15,
-                 seconds_between_requests: float = 0.25, seconds_between_writes: float = 1.0) -> None:
+                 seconds_between_requests: float = 0.25, seconds_between_writes: float = 1.0,
+                 response_cache: ResponseCache | None = None) -> None:
         self.api_url = api_url.rstrip("/")
         self.creds = creds
         self.installation_id = installation_id
         self.token_cache = token_cache
+        self.response_cache = response_cache
         self.counter = CallCounter(delivery_id)
         self.retry = _as_counting(retry, self.counter)
         self.wait_scale = self.retry.wait_scale
@@ -106,8 +110,21 @@ class GitHubTransport:
         gh = self._gh_once if once else self._gh
         hdrs = {"X-GitHub-Api-Version": API_VERSION, **(headers or {})}
         url = path if path.startswith(("http://", "https://")) else self.api_url + path
-        return self.call(lambda: gh.requester.requestJsonAndCheck(verb, url, parameters=params, headers=hdrs,
-                                                                  input=body))
+        cache = self.response_cache if verb == "GET" and not once else None
+        key = cache_key(self.installation_id, url, params, hdrs.get("Accept", ""))
+        kept = cache.lookup(key) if cache is not None else None
+        if kept is not None:
+            hdrs["If-None-Match"] = kept[0]
+        answer = self.call(lambda: gh.requester.requestJsonAndCheck(verb, url, parameters=params, headers=hdrs,
+                                                                    input=body))
+        if cache is None:
+            return answer
+        got_headers, data = answer
+        if kept is not None and data is None and got_headers.get("etag") == kept[0]:  # 304 Not Modified
+            cache.hit()
+            return got_headers, kept[1]
+        cache.store(key, str(got_headers.get("etag") or ""), data)
+        return answer
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None)[1]

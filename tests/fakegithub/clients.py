@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.github.auth import AppCredentials, TokenCache
 from bot.github.client import GitHubGateway
+from bot.github.conditional import ResponseCache
 from bot.github.retry import CountingRetry
 
 from .fake import FakeGitHub
@@ -18,9 +19,9 @@ def fast_retry(total: int = 4, wait_scale: float = TEST_WAIT_SCALE) -> CountingR
 
 def make_gateway(fake: FakeGitHub, installation_id: int = 1, *, cache: TokenCache | None = None,
                  delivery_id: str | None = "delivery-1", wait_scale: float = TEST_WAIT_SCALE,
-                 timeout: float = 5) -> GitHubGateway:
+                 timeout: float = 5, responses: ResponseCache | None = None) -> GitHubGateway:
     """A GitHubGateway on the fake: App credentials from the fake, no pacing, tiny waits."""
     return GitHubGateway(fake.url, AppCredentials(str(fake.app_id), fake.private_key_pem), installation_id,
                          token_cache=cache or TokenCache(), delivery_id=delivery_id,
                          retry=fast_retry(wait_scale=wait_scale), timeout=timeout,
-                         seconds_between_requests=0, seconds_between_writes=0)
+                         seconds_between_requests=0, seconds_between_writes=0, response_cache=responses)

@@ -20,6 +20,7 @@ from .server import (
     dispatch,
     encode,
     error_body,
+    etag_of,
     parse_request,
     rate_headers,
     start_server,
@@ -95,7 +96,6 @@ class FakeGitHub:
             fault = self._take_fault(req.method, req.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
-        rate = rate_headers(self, req)
         if fault is not None and fault.apply:
             try:
                 dispatch(self, req)
@@ -105,16 +105,21 @@ class FakeGitHub:
             call.status = fault.status
             payload = fault.body if fault.body is not None else error_body(fault.status, "Injected fault")
             raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            return fault.status, {**rate, "Content-Type": "application/json", **fault.headers}, raw
+            return fault.status, {**rate_headers(self, req), "Content-Type": "application/json", **fault.headers}, raw
         try:
             resp = dispatch(self, req)
         except HttpError as err:
             call.status = err.status
-            return err.status, {**rate, "Content-Type": "application/json; charset=utf-8", **err.headers}, \
-                json.dumps(error_body(err.status, err.message, err.errors)).encode()
-        call.status = resp.status
+            hdrs = {**rate_headers(self, req), "Content-Type": "application/json; charset=utf-8", **err.headers}
+            return err.status, hdrs, json.dumps(error_body(err.status, err.message, err.errors)).encode()
         status, hdrs, payload = encode(resp)
-        return status, {**rate, **hdrs}, payload
+        if req.method == "GET" and status == 200:
+            hdrs["ETag"] = etag_of(payload)
+            if req.headers.get("if-none-match") == hdrs["ETag"]:
+                call.status = 304
+                return 304, {**rate_headers(self, req, consume=False), "ETag": hdrs["ETag"]}, b""
+        call.status = status
+        return status, {**rate_headers(self, req), **hdrs}, payload
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for i, f in enumerate(self.faults):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -173,11 +174,12 @@ def throttle_writes(fake: FakeGitHub, req: Req) -> None:
         fake.write_times[req.installation_id] = [*recent, now]
 
 
-def rate_headers(fake: FakeGitHub, req: Req) -> dict[str, str]:
+def rate_headers(fake: FakeGitHub, req: Req, consume: bool = True) -> dict[str, str]:
+    """GitHub's rate-limit headers; a 304 (`consume=False`) does not count against the limit."""
     resource = "graphql" if req.path == "/graphql" else "core"
     key = req.headers.get("authorization", "anonymous")
     with fake.lock:
-        used = fake.rate_used.get(key, 0) + 1
+        used = fake.rate_used.get(key, 0) + int(consume)
         fake.rate_used[key] = used
     return {
         "x-ratelimit-limit": str(fake.rate_limit),
@@ -187,6 +189,10 @@ def rate_headers(fake: FakeGitHub, req: Req) -> dict[str, str]:
         "x-ratelimit-resource": resource,
         "x-github-api-version-selected": "2022-11-28",
     }
+
+
+def etag_of(payload: bytes) -> str:
+    return 'W/"' + hashlib.sha1(payload, usedforsecurity=False).hexdigest() + '"'
 
 
 def encode(resp: Resp) -> tuple[int, dict[str, str], bytes]:
