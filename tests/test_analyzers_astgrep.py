@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from ast_grep_py import SgRoot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.analyzers import default_analyzers
 from bot.analyzers.astgrep import MAX_TEXT_CHARS, AstGrepAnalyzer, is_test_path, language_for
@@ -343,3 +345,38 @@ def test_the_per_rule_cap_counts_reported_findings_not_matches() -> None:
     last = body.count("\n")  # the query line of the last function
     found = ANALYZER.analyze(FileInput(change=change("app/big.py", {last}), text=body))
     assert [(f.source, f.start_line) for f in found] == [("py-django-query-in-loop", last)]
+
+
+def test_crlf_files_get_lf_suggestions_on_the_right_lines() -> None:
+    text = "import requests\r\n\r\ndef f():\r\n    return requests.get(u)\r\n"
+    (finding,) = scan(ANALYZER, "app/win.py", text)
+    assert (finding.start_line, finding.suggestion) == (4, "    return requests.get(u, timeout=10)")
+
+
+SNIPPETS = [
+    "import requests\n",
+    "for i in ids:\n",
+    "    Order.objects.get(pk=i)\n",
+    "    requests.post(u, json=x)\n",
+    "async def h(request):\n",
+    "    time.sleep(1)\n",
+    "def f(\n",
+    "    \ufffd)\n",
+    '    cur.execute("SELECT * FROM t")\n',
+    "class V(ListView):\n",
+    "        while True:\n",
+    "x = len(Order.objects.filter(a=1))\n",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(SNIPPETS), min_size=1, max_size=25),
+    added=st.sets(st.integers(min_value=1, max_value=30), max_size=10),
+)
+def test_any_mix_of_lines_never_raises_and_reports_only_added_lines(lines: list[str], added: set[int]) -> None:
+    text = "".join(lines)
+    found = ANALYZER.analyze(FileInput(change=change("app/fuzz.py", added), text=text))
+    for f in found:
+        assert any(f.start_line <= n <= f.end_line for n in added)
+        assert 1 <= f.start_line <= f.end_line <= text.count("\n") + 1
