@@ -21,14 +21,14 @@ ZERO_SHA = "0" * 40
 HEAD_DATE = "2000-01-01T00:00:00Z"
 HEAD_MESSAGE = "Update {path}{more}"
 ERR_NO_MIRROR = "mirror not found: {path}"
-ERR_NO_COMMIT = "commit {sha} is not in the mirror"
+ERR_NO_COMMIT = "commit {sha} is not in the mirror (fetch a newer snapshot)"
 ERR_PARENTS = "fix commit {sha} has {n} parents (exactly one is needed)"
 ERR_PARENT_MISMATCH = "the fix's parent is {actual}, the case says {expected}"
 ERR_TREE = "restoring the touched files did not reproduce the parent's tree"
 
 
 class CaseSkipped(Exception):
-    """The case cannot be evaluated here (no mirror): reported as skipped, never as a miss."""
+    """The case cannot be evaluated here (no mirror, or the fix commit is not in it): skipped, never a miss."""
 
 
 class CaseBuildError(Exception):
@@ -74,8 +74,8 @@ def _objects_dir(mirror: Path) -> str:
 def _single_parent(mirror: Path, case: Case) -> tuple[str, str]:
     try:
         fix = _git(mirror, "rev-parse", "--verify", "--quiet", f"{case.fix_commit}^{{commit}}").decode().strip()
-    except CaseBuildError as exc:
-        raise CaseBuildError(ERR_NO_COMMIT.format(sha=case.fix_commit)) from exc
+    except CaseBuildError as exc:  # a snapshot older than the case: cannot be evaluated here
+        raise CaseSkipped(ERR_NO_COMMIT.format(sha=case.fix_commit)) from exc
     parents = _git(mirror, "show", "-s", "--format=%P", fix).decode().split()
     if len(parents) != 1:
         raise CaseBuildError(ERR_PARENTS.format(sha=fix[:12], n=len(parents)))

@@ -120,10 +120,10 @@ def test_build_restores_the_parent_version_of_every_touched_file(world, tmp_path
     assert Path(alternates).resolve() == (mirror / "objects").resolve()  # borrows, does not copy
 
 
-def test_build_without_a_mirror_is_skipped_and_a_bad_commit_is_an_error(world, tmp_path) -> None:
+def test_build_without_a_mirror_or_without_the_commit_is_skipped(world, tmp_path) -> None:
     with pytest.raises(CaseSkipped, match="mirror not found"):
         build_case(get_case(world, "pos-nomirror"), world["mirrors"], tmp_path / "a")
-    with pytest.raises(CaseBuildError, match="not in the mirror"):
+    with pytest.raises(CaseSkipped, match="not in the mirror"):
         build_case(get_case(world, "pos-badcommit"), world["mirrors"], tmp_path / "b")
 
 
@@ -175,7 +175,7 @@ def test_evaluation_with_the_real_review_scores_every_kind_of_case(world, tmp_pa
     assert results["neg-drop"].status == Status.false_alarm
     assert results["neg-drop"].outside[0].path == "app/legacy.py"
     assert results["pos-nomirror"].status == Status.skipped
-    assert results["pos-badcommit"].status == Status.error
+    assert results["pos-badcommit"].status == Status.skipped
     assert list(scratch.iterdir()) == []  # scratch repositories are cleaned up
 
 
@@ -212,10 +212,10 @@ def test_cli_writes_json_with_every_status(world, tmp_path) -> None:
         "neg-typo": "clean",
         "neg-drop": "false_alarm",
         "pos-nomirror": "skipped",
-        "pos-badcommit": "error",
+        "pos-badcommit": "skipped",
     }
     assert doc["summary"]["recall"] == 0.5 and doc["summary"]["false_alarms_per_negative"] == 0.5
-    assert doc["summary"]["counts"]["skipped"] == 1
+    assert doc["summary"]["counts"]["skipped"] == 2
     covered = {c["id"]: c["covered"] for c in doc["cases"]}
     assert covered["pos-timeout"] is True and covered["neg-typo"] is None  # the pack has python timeout rules
 
