@@ -33,10 +33,18 @@ def test_app_jwt_is_accepted_and_well_formed(gh: FakeGitHub) -> None:
     assert mint.status == 201
     scheme, _, token = mint.headers["authorization"].partition(" ")
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert scheme == "Bearer" and claims["iss"] == str(gh.app_id)
+    assert scheme == "Bearer" and claims["iss"] == str(gh.app_id)  # PyJWT insists on a string
     assert claims["exp"] - claims["iat"] <= 600
     api_call = gh.calls_to("GET", r"/pulls/1$")[0]
     assert api_call.headers["authorization"].startswith("Bearer ghs_")
+
+
+def test_a_client_id_works_as_the_issuer(gh: FakeGitHub) -> None:
+    gw = GitHubGateway(gh.url, AppCredentials(gh.client_id, gh.private_key_pem), 1, token_cache=TokenCache(),
+                       retry=fast_retry(), seconds_between_requests=0, seconds_between_writes=0)
+    assert gw.get_pull(REPO, 1).number == 1
+    token = gh.calls_to("POST", TOKENS)[0].headers["authorization"].split()[1]
+    assert jwt.decode(token, options={"verify_signature": False})["iss"] == gh.client_id
 
 
 def test_token_is_cached_across_calls_and_gateways(gh: FakeGitHub) -> None:

@@ -38,7 +38,7 @@ class HookedAppAuth(Auth.AppAuth):
     """`Auth.AppAuth` that reports every request it authenticates (for counting and tracing)."""
 
     def __init__(self, creds: AppCredentials, hook: RequestHook | None = None, jwt_expiry: int = JWT_EXPIRY) -> None:
-        super().__init__(creds.app_id, creds.private_key, jwt_expiry=jwt_expiry)
+        super().__init__(creds.app_id.strip(), creds.private_key, jwt_expiry=jwt_expiry)  # `iss`: id or client id
         self._hook = hook
 
     def authentication(self, headers: dict[str, str]) -> None:

@@ -111,7 +111,8 @@ def create_check_run(fake: FakeGitHub, req: Req) -> Resp:
         raise _invalid("No commit found for SHA: " + str(data["head_sha"]))
     rid = fake.store.next_id()
     run: dict[str, Any] = {"id": rid, "name": data["name"], "head_sha": data["head_sha"], "status": "queued",
-                           "conclusion": None, "external_id": "", "app": {"id": fake.app_id, "slug": fake.app_slug},
+                           "conclusion": None, "external_id": "",
+                           "app": {"id": fake.app_id, "slug": fake.app_slug, "client_id": fake.client_id},
                            "output": {"title": None, "summary": None, "text": None, "annotations_count": 0},
                            "actions": [], "_repo": repo.full_name}
     _apply(fake, run, data)

@@ -151,8 +151,8 @@ def verify_jwt(fake: FakeGitHub, token: str) -> None:
                             options={"require": ["iat", "exp", "iss"]})
     except jwt.PyJWTError as exc:
         raise HttpError(401, f"A JSON web token could not be decoded: {exc}") from exc
-    if str(claims["iss"]) not in (str(fake.app_id), fake.client_id):
-        raise HttpError(401, "'Issuer' claim ('iss') must be an Integer")
+    if str(claims["iss"]) not in (str(fake.app_id), fake.client_id):  # the App id (number or text) or client id
+        raise HttpError(401, "'Issuer' claim ('iss') does not name this App")
     if int(claims["exp"]) - int(claims["iat"]) > 660:
         raise HttpError(401, "'Expiration time' claim ('exp') is too far in the future")
 
