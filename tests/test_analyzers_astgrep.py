@@ -120,7 +120,15 @@ def test_language_by_suffix(path: str, lang: str | None) -> None:
 
 
 def test_test_paths_are_recognised() -> None:
-    for path in ("tests/test_views.py", "app/tests/helpers.py", "pkg/store_test.go", "web/a.test.ts", "conftest.py"):
+    test_paths = (
+        "tests/test_views.py",
+        "app/tests/helpers.py",
+        "pkg/store_test.go",
+        "web/a.test.ts",
+        "conftest.py",
+        "internal/testutil/db.go",
+    )
+    for path in test_paths:
         assert is_test_path(path), path
     for path in ("app/views.py", "pkg/store.go", "web/latest.ts", "contest.py"):
         assert not is_test_path(path), path

@@ -41,7 +41,9 @@ MAX_EVIDENCE_VAR_CHARS = 80
 WHOLE_MATCH = "MATCH"  # `$MATCH` in an evidence template: the whole matched code
 _EVIDENCE_VAR = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 # Test code does not run at production scale: its loops and sleeps are not findings.
-TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "e2e", "testdata", "fixtures"})
+TEST_DIRS = frozenset(
+    {"test", "tests", "testing", "__tests__", "spec", "specs", "e2e", "testdata", "fixtures", "testutil", "testutils"}
+)
 TEST_FILE = re.compile(r"^(test_.*\.py|.*_test\.(py|go|rb)|conftest\.py|.*_spec\.rb|.*\.(test|spec)\.[cm]?[jt]sx?)$")
 
 
