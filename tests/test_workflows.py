@@ -115,3 +115,17 @@ def test_secondary_rate_limit_is_waited_out(fake_github, sqlite_backend):
         enq.enqueue_now(review_job("limited", head(gh)))
         assert wait_result("limited")["outcome"] == "failure"
     assert len(gh.reviews(wh.REPO, 7)) == 1
+
+
+def test_a_ten_file_pr_costs_at_most_twelve_github_calls(fake_github, sqlite_backend):
+    gh = fake_github
+    files = {f"svc/mod{i}.py": (f"def f{i}():\n    return {i}\n",
+                                f"import requests\n\n\ndef f{i}(url):\n    return requests.get(url).json()\n")
+             for i in range(10)}
+    gh.add_pull(wh.REPO, 20, files)
+    gh.reset_calls()
+    with running_app(app_settings(gh, sqlite_backend.url)) as enq:
+        enq.enqueue_now(review_job("ten-files", head(gh, 20), number=20))
+        result = wait_result("ten-files")
+    assert len(result["findings"]) >= 10
+    assert result["calls"] == len(gh.calls) <= 12, [f"{c.method} {c.path}" for c in gh.calls]
