@@ -17,6 +17,7 @@ import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetEnqueueOptions
 
 from bot import __version__
@@ -28,6 +29,8 @@ from bot.review_steps import Counted, load_pull
 from bot.runtime import current_runtime
 from bot.server import Outcome as EnqueueOutcome
 from bot.settings import Settings
+
+log = structlog.get_logger("scale_review.worker")
 
 APP_NAME = "scale-review"
 PR_QUEUE = "scale-review-pr"
@@ -102,6 +105,9 @@ def job_workflow(job_data: dict[str, Any]) -> dict[str, Any]:
     metrics = current_runtime().metrics
     metrics.reviews.labels(outcome=outcome.outcome).inc()
     metrics.github_calls.inc(outcome.calls)
+    log.info("job.finished", delivery_id=job.delivery_id, repo=job.repo, pr=job.number, kind=job.kind,
+             trigger=job.trigger, outcome=outcome.outcome, detail=outcome.detail[:300], github_calls=outcome.calls,
+             check_run_id=outcome.check_run_id)
     return outcome.as_dict()
 
 
