@@ -244,6 +244,8 @@ def run_local(args: argparse.Namespace, tmp: Path) -> None:
         try:
             run([port], Requests("opened"))  # warm-up
             results[kind] = run([port], Requests("opened"))
+            results[kind + "-paced"] = asyncio.run(load([port], Requests("opened"), seconds=args.seconds,
+                                                        max_requests=args.max_requests, connections=8, rate=50.0))
         finally:
             proc.terminate()
             proc.wait()
@@ -269,6 +271,8 @@ def run_local(args: argparse.Namespace, tmp: Path) -> None:
     report("ours: accepted (DBOS enqueue)", results["accepted"])
     report("ours: duplicate delivery", results["duplicate"])
     report("ours: ignored (labeled)", results["ignored"])
+    report("bare, paced at 50/s", results["bare-paced"])
+    report("bare + SQLite insert, paced at 50/s", results["durable-paced"])
     report("ours: accepted, paced at 50/s", paced)
     ceiling, bare = results["durable"].rate, results["bare"].rate
     print(f"\n  accepted / durability ceiling  {results['accepted'].rate / ceiling:6.0%}   (target >= 25%)")
