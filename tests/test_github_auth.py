@@ -94,6 +94,14 @@ def test_unknown_app_key_fails_clearly_without_looping(gh: FakeGitHub) -> None:
     assert gh.count("POST", TOKENS) == 1 and gh.count("GET") == 0
 
 
+def test_a_broken_key_is_refused_up_front_without_echoing_it(gh: FakeGitHub) -> None:
+    broken = "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n"
+    with pytest.raises(ValueError, match="not an unencrypted PEM private key") as info:
+        GitHubGateway(gh.url, AppCredentials(str(gh.app_id), broken), 1, token_cache=TokenCache())
+    assert "bm90IGEga2V5" not in str(info.value)
+    assert gh.calls == []
+
+
 def test_secrets_stay_out_of_reprs_and_errors(gh: FakeGitHub) -> None:
     creds = AppCredentials(str(gh.app_id), gh.private_key_pem)
     assert "PRIVATE KEY" not in repr(creds)

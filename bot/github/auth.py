@@ -6,15 +6,19 @@ Tokens live only in memory, never on the durable queue or in logs.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from github import Auth
 
 TOKEN_REFRESH_MARGIN = 300.0  # seconds before `expires_at` at which a cached token is replaced
 JWT_EXPIRY = 540  # seconds; GitHub allows at most 600
+BAD_KEY = "the GitHub App private key is not an unencrypted PEM private key (GITHUB_PRIVATE_KEY / _PATH)"
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,22 @@ class InstallationToken:
 RequestHook = Callable[[dict[str, str]], None]
 
 
+@functools.lru_cache(maxsize=8)
+def signing_key(pem: str) -> PrivateKeyTypes:
+    """The parsed App key (PKCS#1 or PKCS#8 PEM). Parsing checks the RSA key and costs ~0.1 s, so it
+    happens once per key per process instead of once per JWT."""
+    try:
+        return serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(BAD_KEY) from exc
+
+
 class HookedAppAuth(Auth.AppAuth):
     """`Auth.AppAuth` that reports every request it authenticates (for counting and tracing)."""
 
     def __init__(self, creds: AppCredentials, hook: RequestHook | None = None, jwt_expiry: int = JWT_EXPIRY) -> None:
-        super().__init__(creds.app_id.strip(), creds.private_key, jwt_expiry=jwt_expiry)  # `iss`: id or client id
+        key = signing_key(creds.private_key)
+        super().__init__(creds.app_id.strip(), lambda: key, jwt_expiry=jwt_expiry)  # type: ignore[arg-type,return-value]
         self._hook = hook
 
     def authentication(self, headers: dict[str, str]) -> None:

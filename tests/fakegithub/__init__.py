@@ -12,7 +12,8 @@ PyGithub (or any HTTP client) talks to it through `GITHUB_API_URL = fake.url`; n
 Our client on it: `tests.fakegithub.clients.make_gateway(fake, installation_id=1, cache=, delivery_id=,
 wait_scale=0.001, timeout=5)` and `fast_retry()` (a CountingRetry whose waits are scaled down).
 
-Construction: `FakeGitHub(app_id=4242, app_slug="scale-review", prefix="", token_ttl=3600)`.
+Construction: `FakeGitHub(app_id=4242, app_slug="scale-review", prefix="", token_ttl=3600, fresh_key=False)`
+(the App key pair is generated once per process unless `fresh_key=True`).
 `prefix="/api/v3"` serves GHES-style paths (GraphQL then lives at `/api/graphql`).
 
 Attributes: `url` (REST root), `app_id`, `client_id`, `private_key_pem` (PKCS#1, as GitHub hands out),

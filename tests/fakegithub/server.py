@@ -94,7 +94,7 @@ class _Server(ThreadingHTTPServer):
 def start_server(fake: FakeGitHub) -> tuple[_Server, threading.Thread]:
     srv = _Server(("127.0.0.1", 0), _Handler)
     srv.fake = fake
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-github",
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.01}, name="fake-github",
                               daemon=True)
     thread.start()
     return srv, thread
