@@ -71,6 +71,8 @@ def test_too_large_diff_falls_back_to_files_and_names_what_is_missing(gh: FakeGi
     pr = gh.store.repos[REPO].pulls[7]
     pr.diff_too_large = True
     pr.no_patch.add("new.py")  # GitHub sometimes omits a large file's patch
+    gh.push(REPO, 7, {"README.md": None})
+    pr.no_patch.add("README.md")  # a deleted file without a patch: nothing was missed
     diff = gw.get_diff(REPO, 7)
     assert diff.source == "files"
     assert sorted(diff.missing) == ["logo.png", "new.py"]

@@ -100,7 +100,8 @@ def diff_from_files(files: list[dict[str, Any]]) -> tuple[str, list[str]]:
     for item in files:
         patch = item.get("patch")
         if not patch:
-            if item.get("changes", 1) or item.get("status") != "renamed":
+            pure_rename = item.get("status") == "renamed" and not item.get("changes")
+            if item.get("status") != "removed" and not pure_rename:  # nothing to review in either
                 missing.append(str(item["filename"]))
             continue
         parts.append("\n".join(_file_header(item)) + "\n" + str(patch).rstrip("\n") + "\n")
