@@ -3,6 +3,7 @@
 auth.py       App JWT (RS256) and the installation-token cache
 retry.py      counting GithubRetry, GitHubError (the only error that leaves this package)
 transport.py  authenticated, counted, retried requests for one installation; careful writes
+conditional.py  ETag cache: repeated GETs become conditional requests (free 304s)
 client.py     GitHubGateway: the PR, its diff, files, configs, permissions, comments, deliveries
 reads.py      GraphQL queries for batched reads; a diff rebuilt from the files API
 repo_view.py  GitHubRepo, the RepoView of one commit
