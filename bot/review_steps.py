@@ -131,8 +131,9 @@ def specialist_start(request: SpecialistRequest) -> dict[str, Any]:
 def specialist_turn(job: Job, head_sha: str, state: dict[str, Any], budget: Budget) -> Counted[dict[str, Any]]:
     """ONE model call and its tool runs: checkpointed, so a finished turn is never paid for twice."""
     gw = _gw(job)
-    client = current_runtime().model_client
-    new_state = run_turn(state, client=client, repo=GitHubRepo(gw, job.repo, head_sha), budget=budget)
+    runtime = current_runtime()
+    new_state = run_turn(state, client=runtime.model_client, repo=GitHubRepo(gw, job.repo, head_sha), budget=budget,
+                         sleep=runtime.model_sleep)
     return Counted(new_state, gw.calls)
 
 

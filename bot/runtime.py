@@ -7,6 +7,8 @@ the same way DBOS itself is a process-wide instance.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,7 @@ class Runtime:
     retry: CountingRetry = field(default_factory=default_retry)
     seconds_between_requests: float = 0.0
     seconds_between_writes: float = 0.25  # stays under GitHub's content-creation limits per review
+    model_sleep: Callable[[float], None] = time.sleep  # backoff between model retries (tests: no wait)
 
     @property
     def creds(self) -> AppCredentials:

@@ -34,7 +34,7 @@ def app_settings(gh: Any, database_url: str, **overrides: Any) -> Settings:
 def running_app(settings: Settings, *, schema: str | None = None, model_client: Any = None,
                 worker: bool = True) -> Iterator[workflows.DbosEnqueuer]:
     install_runtime(Runtime(settings, model_client=model_client, retry=fast_retry(),
-                            seconds_between_writes=0))
+                            seconds_between_writes=0, model_sleep=lambda _seconds: None))
     enqueuer = workflows.launch(settings, worker=worker, schema=schema)
     try:
         yield enqueuer

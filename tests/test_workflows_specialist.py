@@ -50,7 +50,7 @@ def test_model_overloaded_gives_a_static_review_that_says_so(fake_github, sqlite
     [run] = gh.check_runs(wh.REPO)
     assert run["status"] == "completed"
     assert result["outcome"] in ("failure", "neutral")  # the static high finding still gates
-    assert "model" in run["output"]["summary"].lower()
+    assert "model unavailable" in run["output"]["summary"]
 
 
 def test_without_a_model_the_review_is_static_and_says_so(fake_github, sqlite_backend):
