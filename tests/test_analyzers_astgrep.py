@@ -388,3 +388,11 @@ def test_any_mix_of_lines_never_raises_and_reports_only_added_lines(lines: list[
     for f in found:
         assert any(f.start_line <= n <= f.end_line for n in added)
         assert 1 <= f.start_line <= f.end_line <= text.count("\n") + 1
+
+
+def test_every_prefilter_is_fast_on_a_large_file_without_matches() -> None:
+    text = "value = compute(1)\n" * 60_000  # ~1 MB, none of the prefilters' keywords
+    for rule in builtin_rules():
+        started = time.perf_counter()
+        rule.may_match(text)
+        assert time.perf_counter() - started < 0.5, f"{rule.id}: prefilter is not linear"
