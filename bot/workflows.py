@@ -44,7 +44,11 @@ SQLITE_POOL_SIZE = 1
 # step is idempotent on GitHub's side). A FULL commit also makes every earlier NORMAL one durable.
 RECEIVER_SYNCHRONOUS = ("PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL")
 WORKER_SYNCHRONOUS = "NORMAL"
-MAX_QUEUED_SCAN = 500  # enqueued deliveries looked at when checking for a newer head
+MAX_QUEUED_SCAN = 500
+# A delivery holds its PR's slot while its job waits for (and runs on) the installation queue, so
+# many more deliveries than jobs may be in flight: a busy installation waiting out its rate limit
+# must not occupy every slot and stall the other installations' PRs.
+DELIVERIES_PER_WORKER = 16  # enqueued deliveries looked at when checking for a newer head
 
 
 def is_sqlite(url: str) -> bool:
@@ -225,7 +229,7 @@ def launch(settings: Settings, *, worker: bool = True, executor: str | None = No
         engine = sa.create_engine(sqlalchemy_url(settings.database_url), pool_size=4, max_overflow=4)
     client = DBOSClient(system_database_engine=engine, dbos_system_schema=schema or "dbos", application_name=APP_NAME)
     DBOS.register_queue(
-        PR_QUEUE, partition_concurrency=1, worker_concurrency=settings.worker_concurrency,
+        PR_QUEUE, partition_concurrency=1, worker_concurrency=settings.worker_concurrency * DELIVERIES_PER_WORKER,
         polling_interval_sec=settings.queue_polling_seconds, on_conflict="always_update",
     )
     DBOS.register_queue(

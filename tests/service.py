@@ -58,8 +58,8 @@ def wait_result(delivery_id: str, timeout: float = 60) -> dict[str, Any]:
 def review_job(delivery: str, head: str, **fields: Any) -> Job:
     from tests import webhooks as wh
 
-    return Job(kind="review", trigger="pull_request", delivery_id=delivery, installation_id=wh.INSTALLATION,
-               repo=wh.REPO, number=fields.pop("number", 7), head_sha=head, **fields)
+    values: dict[str, Any] = {"installation_id": wh.INSTALLATION, "repo": wh.REPO, "number": 7, **fields}
+    return Job(kind="review", trigger="pull_request", delivery_id=delivery, head_sha=head, **values)
 
 
 @contextmanager

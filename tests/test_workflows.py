@@ -129,3 +129,22 @@ def test_a_ten_file_pr_costs_at_most_twelve_github_calls(fake_github, sqlite_bac
         result = wait_result("ten-files")
     assert len(result["findings"]) >= 10
     assert result["calls"] == len(gh.calls) <= 12, [f"{c.method} {c.path}" for c in gh.calls]
+
+
+def test_an_installation_over_its_rate_limit_waits_while_others_proceed(fake_github, sqlite_backend):
+    gh = fake_github
+    gh.add_pull(wh.REPO, 21, {"app/a.py": ("x = 1\n", "x = 2\n")})
+    gh.add_installation(777, "other")
+    gh.add_repo("other/app", {"README.md": "hi\n"}, installation_id=777)
+    gh.add_pull("other/app", 1, {"b.py": ("y = 1\n", "y = 2\n")})
+    settings = app_settings(gh, sqlite_backend.url, installation_reviews_per_minute=1, worker_concurrency=1)
+    with running_app(settings) as enq:
+        enq.enqueue_now(review_job("quota-1", head(gh)))
+        enq.enqueue_now(review_job("quota-2", head(gh, 21), number=21))  # same installation: over its limit
+        enq.enqueue_now(review_job("other-1", gh.store.repos["other/app"].pulls[1].head_sha, repo="other/app",
+                                   number=1, installation_id=777))
+        wait_result("quota-1")
+        assert wait_result("other-1")["outcome"] == "success"  # not stuck behind installation 4242
+        time.sleep(1.0)
+        assert DBOS.retrieve_workflow("quota-2").get_status().status == "PENDING"  # still waiting its turn
+    assert {r["head_sha"] for r in gh.check_runs()} == {head(gh), gh.store.repos["other/app"].pulls[1].head_sha}
