@@ -103,22 +103,25 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(settings: Settings, enqueuer: Enqueuer, *, metrics: Metrics | None = None) -> FastAPI:
-    """The receiver. Refuses to build without a webhook secret."""
-    secrets = settings.secret_bytes()
-    if not secrets:
-        raise SettingsError(["GITHUB_WEBHOOK_SECRET is not set (the receiver refuses unsigned deliveries)"])
-    meter = metrics or Metrics()
-    seen = _SeenDeliveries()
-    limit = settings.max_webhook_bytes
-    app = FastAPI(title="scale-review", docs_url=None, redoc_url=None, openapi_url=None)
+class Receiver:
+    """POST /webhook: verify, decide, enqueue. Holds the secrets, the enqueuer and the seen-ids cache."""
 
-    async def receive(request: Request) -> Answer:
+    def __init__(self, settings: Settings, enqueuer: Enqueuer, metrics: Metrics) -> None:
+        self.secrets = settings.secret_bytes()
+        if not self.secrets:
+            raise SettingsError(["GITHUB_WEBHOOK_SECRET is not set (the receiver refuses unsigned deliveries)"])
+        self.app_id = settings.github_app_id
+        self.limit = settings.max_webhook_bytes
+        self.enqueuer = enqueuer
+        self.metrics = metrics
+        self.seen = _SeenDeliveries()
+
+    async def receive(self, request: Request) -> Answer:
         try:
-            body = await _read_body(request, limit)
+            body = await _read_body(request, self.limit)
         except _BodyTooLarge:
-            return Answer(413, "rejected", TOO_LARGE.format(limit=limit))
-        if not verify_signature(body, request.headers.get("x-hub-signature-256"), secrets):
+            return Answer(413, "rejected", TOO_LARGE.format(limit=self.limit))
+        if not verify_signature(body, request.headers.get("x-hub-signature-256"), self.secrets):
             return Answer(401, "rejected", BAD_SIGNATURE)
         event = request.headers.get("x-github-event", "")
         delivery_id = request.headers.get("x-github-delivery", "")
@@ -132,31 +135,38 @@ def create_app(settings: Settings, enqueuer: Enqueuer, *, metrics: Metrics | Non
             envelope = Envelope.parse(body)
         except ValidationError:
             return Answer(400, "rejected", NOT_JSON)
-        decision = handlers.dispatch(Delivery(event, delivery_id, settings.github_app_id), envelope)
+        decision = handlers.dispatch(Delivery(event, delivery_id, self.app_id), envelope)
         if isinstance(decision, Ignored):
             if decision.status != "ignored":
                 log.info("webhook." + decision.status, delivery_id=delivery_id, github_event=event, **decision.fields)
             return Answer(200 if decision.status == "pong" else 202, decision.status, decision.reason)
-        return await _enqueue(decision, event)
+        return await self.enqueue(decision, event)
 
-    async def _enqueue(job: Job, event: str) -> Answer:
-        if job.delivery_id in seen:
+    async def enqueue(self, job: Job, event: str) -> Answer:
+        if job.delivery_id in self.seen:
             return Answer(202, "duplicate", "delivery already received", delivery=job.delivery_id)
         try:
-            outcome = await enqueuer.enqueue(job)
+            outcome = await self.enqueuer.enqueue(job)
         except Exception as exc:  # any storage failure: GitHub shows the delivery failed; redeliver later
             log.error("webhook.enqueue_failed", delivery_id=job.delivery_id, error=type(exc).__name__)
             return Answer(503, "error", ENQUEUE_FAILED)
-        seen.add(job.delivery_id)
-        log.info("webhook." + outcome, delivery_id=job.delivery_id, github_event=event, repo=job.repo, pr=job.number,
-                 kind=job.kind)
+        self.seen.add(job.delivery_id)
+        log.info("webhook." + outcome, delivery_id=job.delivery_id, github_event=event, repo=job.repo,
+                 pr=job.number, kind=job.kind)
         reason = "delivery already received" if outcome == "duplicate" else ""
         return Answer(202, outcome, reason, delivery=job.delivery_id)
+
+
+def create_app(settings: Settings, enqueuer: Enqueuer, *, metrics: Metrics | None = None) -> FastAPI:
+    """The receiver app. Refuses to build without a webhook secret."""
+    meter = metrics or Metrics()
+    receiver = Receiver(settings, enqueuer, meter)
+    app = FastAPI(title="scale-review", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.post("/webhook")
     async def webhook(request: Request) -> JSONResponse:
         with meter.time_delivery() as record:
-            answer = await receive(request)
+            answer = await receiver.receive(request)
             record(request.headers.get("x-github-event", ""), answer.status)
         return answer.response()
 
