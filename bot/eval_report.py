@@ -85,12 +85,15 @@ def _tally_table(title: str, groups: dict[str, Tally]) -> list[str]:
 
 
 def _case_rows(results: list[CaseResult]) -> list[str]:
-    rows = [f"  {'case':36} {'kind':9} {'status':12} {'seconds':>7}  expected  ->  our findings"]
+    rows = [f"  {'case':36} {'kind':9} {'category':22} {'status':12} {'seconds':>7}  expected  ->  our findings"]
     for r in results:
         secs = f"{r.build_seconds + r.review_seconds:.2f}" if r.evaluated else "-"
         ours = r.reason if not r.evaluated else hits_text(r.matched or r.outside)
         kind = r.case.kind + ("*" if r.covered else "")
-        rows.append(f"  {r.case.id:36} {kind:9} {r.status.value:12} {secs:>7}  {expected_text(r)}  ->  {ours}")
+        rows.append(
+            f"  {r.case.id:36} {kind:9} {r.case.category:22} {r.status.value:12} {secs:>7}  "
+            f"{expected_text(r)}  ->  {ours}"
+        )
     rows.append(COVERED_MARK)
     return rows
 
