@@ -163,10 +163,10 @@ class RestDescription:
         key = (op.template, op.method)
         if key not in self._validators:
             from openapi_schema_validator import OAS30WriteValidator
-            from referencing import Registry, Resource
+            from referencing import Registry
             from referencing.jsonschema import DRAFT4
 
-            registry: Any = Registry().with_resource(SPEC_URI, Resource(self.spec, specification=DRAFT4))
+            registry: Any = Registry().with_resource(SPEC_URI, DRAFT4.create_resource(self.spec))
             self._validators[key] = OAS30WriteValidator({"$ref": _pointer(*key)}, registry=registry)
         return self._validators[key]
 
