@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bot.cli_review",
     "bot.cli_service",
     "bot.eval",
+    "bot.cli_redeliver",
 )
 
 EXIT_USAGE = 2
