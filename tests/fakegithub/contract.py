@@ -20,8 +20,23 @@ from .state import HttpError
 SUBSET = Path(__file__).with_name("openapi_subset.json")
 
 
+def source() -> str:
+    """"npm" when GitHub's full description is installed (tests/contract.py), else "extract" (the fallback)."""
+    from tests.contract import rest_spec
+
+    return "npm" if rest_spec() is not None else "extract"
+
+
 @cache
 def operations() -> dict[str, dict[str, Any]]:
+    """The rules of our operations: from the installed npm description when present, else the extract."""
+    from tests.contract import rest_spec
+
+    from .build_openapi_subset import build
+
+    spec = rest_spec()
+    if spec is not None:
+        return build(spec)
     data: dict[str, dict[str, Any]] = json.loads(SUBSET.read_text())
     return data
 
