@@ -111,3 +111,24 @@ def test_the_fake_github_takes_its_rules_from_the_installed_description_and_the_
     r = requests.post(url, json={"content": "thumbsup"}, headers=auth, timeout=5)
     assert r.status_code == 422 and "reactions/create-for-issue-comment" in r.text, r.text
     assert fake_github.reactions(cid) == ["eyes"]
+
+
+def test_every_route_the_fake_serves_is_an_operation_github_describes_and_bodies_are_checked(
+        description: Any) -> None:
+    """So every request of every end-to-end test (they all go to the fake) names a real operation, and the
+    fake validates each JSON body against that operation's schema before answering."""
+    import re
+
+    from tests.fakegithub import contract as fake_contract
+    from tests.fakegithub.routing import ROUTES
+
+    enforced = {(op["method"], op["template"]) for op in fake_contract.operations().values()}
+    for r in ROUTES:
+        template = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: "{" + m.group(1) + "}", r.pattern.pattern).strip("^$")
+        concrete = re.sub(r"\{(\w+)\}", lambda m: "a...b" if m.group(1) == "basehead" else "x1", template)
+        if (r.method, concrete) in NOT_REST:
+            continue
+        op = description.operation(r.method, concrete)
+        assert op is not None, (r.method, template)
+        takes_body = "requestBody" in description.spec["paths"][op.template][op.method.lower()]
+        assert not takes_body or (op.method, op.template) in enforced, (op.operation_id, "body not enforced")
