@@ -170,6 +170,15 @@ def _hunk(h: object) -> Hunk:
     )
 
 
+def _check_order(path: str, hunks: tuple[Hunk, ...]) -> None:
+    """Git writes a file's hunks in order and never overlapping; anything else is a broken diff."""
+    for before, after in zip(hunks, hunks[1:], strict=False):
+        if after.head_start < before.head_start + before.head_length or (
+            after.base_start < before.base_start + before.base_length
+        ):
+            raise DiffError(f"not a unified diff: hunks of {path} overlap or are out of order")
+
+
 def parse_diff(diff: str | bytes) -> ChangeSet:
     """Parse a unified (git) diff into a ChangeSet."""
     text = _decode(diff).replace("\r\n", "\n")
@@ -186,6 +195,7 @@ def parse_diff(diff: str | bytes) -> ChangeSet:
         old = _strip_prefix(pf.source_file)
         new = _strip_prefix(pf.target_file)
         hunks = tuple(_hunk(h) for h in pf)
+        _check_order(pf.path, hunks)
         status = _status(pf, old, new, bool(hunks))
         path = new or old or pf.path
         added = frozenset(n for h in hunks for n in h.added)

@@ -158,7 +158,7 @@ def _parse_yaml(text: str | bytes | None, source: str, errors: list[str]) -> dic
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         errors.append(f"{source}:{where}: not valid YAML: {problem}")
         return {}
-    except (RecursionError, ValueError) as exc:
+    except (RecursionError, ValueError, IndexError, KeyError, AttributeError, TypeError) as exc:
         errors.append(f"{source}: not valid YAML: {exc}")
         return {}
     if data is None:

@@ -6,7 +6,6 @@ nothing else escapes, and every query on the result is total.
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -131,12 +130,7 @@ index 1111111..2222222 100644
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FINDING (bot/diff.py, parse_diff): hunks out of order / overlapping (git never writes them, a hostile "
-    "or broken diff can) are accepted; then anchor(1, 3) == (1, 3) from the second hunk while "
-    "can_comment_range(1, 3) looks at the first hunk holding line 3 and says False. Expected: DiffError, "
-    "or an anchor that can_comment_range accepts"))
-def test_finding_overlapping_hunks_are_accepted_and_anchor_disagrees_with_can_comment_range() -> None:
+def test_overlapping_hunks_are_a_diff_error_or_anchor_agrees_with_can_comment_range() -> None:
     try:
         f = parse_diff(OVERLAPPING).files[0]
     except DiffError:
