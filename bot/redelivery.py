@@ -187,17 +187,20 @@ def _redeliver_one(gateway: DeliveryGateway, attempt: Attempt) -> RedeliveryItem
 
 
 def run_periodically(gateway_factory: Callable[[], DeliveryGateway], stop: threading.Event, *,
-                     every_seconds: float = 600, lookback_seconds: float = 3600, max_runs: int = 10**9,
-                     now: Callable[[], float] = time.time) -> int:
-    """Redeliver every `every_seconds` until `stop` is set (for a thread inside `serve`); returns runs made.
-    Each run looks back `lookback_seconds` (longer than the period, so a run that failed is covered)."""
+                     every_seconds: float = 600, lookback_seconds: float = 3600, first_after_seconds: float = 30,
+                     max_runs: int = 10**9, now: Callable[[], float] = time.time) -> int:
+    """Redeliver soon after start (what failed while the App was down; `first_after_seconds` lets the
+    receiver start listening first), then every `every_seconds`, until `stop` is set. For a thread inside
+    `serve`; returns the runs made. Each run looks back `lookback_seconds` (longer than the period)."""
     runs = 0
+    if stop.wait(first_after_seconds):
+        return runs
     for _ in range(max_runs):
-        if stop.wait(every_seconds):
-            break
         try:
             redeliver_failed(gateway_factory, now() - lookback_seconds, now=now)
         except GitHubError as exc:  # GitHub unreachable or the key refused: try again next period
             log.warning("redelivery.listing_failed", error=str(exc))
         runs += 1
+        if stop.wait(every_seconds):
+            break
     return runs

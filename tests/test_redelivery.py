@@ -155,10 +155,25 @@ def test_run_periodically_repeats_until_stopped_and_survives_a_listing_failure(f
     gh.add_delivery("lost", "pull_request", "opened", status_code=502, delivered_at=ago(60))
     gh.fail("GET", r"/app/hook/deliveries$", status=404, times=1)  # first run: GitHub refuses; logged, not raised
     stop = threading.Event()
-    runs = run_periodically(factory(gh), stop, every_seconds=0.01, lookback_seconds=HOUR, max_runs=3)
+    runs = run_periodically(factory(gh), stop, every_seconds=0.01, lookback_seconds=HOUR, first_after_seconds=0,
+                            max_runs=3)
     assert runs == 3 and gh.store.redeliveries == ["lost", "lost"]  # run 2 and 3 (the log never shows success)
     stop.set()
-    assert run_periodically(factory(gh), stop, every_seconds=0.01, max_runs=3) == 0
+    assert run_periodically(factory(gh), stop, every_seconds=0.01, first_after_seconds=0, max_runs=3) == 0
+
+
+def test_a_periodic_redelivery_thread_stops_promptly_when_serve_shuts_down(fake_github: Any) -> None:
+    stop = threading.Event()
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(run_periodically(
+        factory(fake_github), stop, every_seconds=60, first_after_seconds=0)), daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 5
+    while fake_github.count("GET", r"/app/hook/deliveries$") == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    worker.join(timeout=2)
+    assert not worker.is_alive() and result == [1]
 
 
 @pytest.fixture
