@@ -24,6 +24,7 @@ from bot import __version__
 from bot.command_flow import run_check_action, run_command
 from bot.group_commit import GroupCommitter
 from bot.jobs import Job
+from bot.logging_setup import route_dbos_logs
 from bot.review_flow import Outcome, run_review
 from bot.review_steps import Counted, load_pull
 from bot.runtime import current_runtime
@@ -217,6 +218,7 @@ def launch(settings: Settings, *, worker: bool = True, executor: str | None = No
     """Start DBOS (recovering this executor's interrupted workflows) and register the queues.
 
     `worker=False` (a receiver-only process) dequeues nothing."""
+    route_dbos_logs()
     engine = None
     if is_sqlite(settings.database_url):
         prepare_sqlite(settings.database_url)
