@@ -26,6 +26,8 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=None, metavar="N", help="reviews run at once by this process")
     serve.add_argument("--no-worker", action="store_true", help="receive and enqueue only (scale-out on PostgreSQL)")
+    serve.add_argument("--no-redeliver", action="store_true",
+                       help="do not ask GitHub to redeliver deliveries that failed while the App was down")
     serve.set_defaults(func=cmd_serve)
     worker = subparsers.add_parser("worker", help="run workflow workers only (scale-out on PostgreSQL)")
     worker.add_argument("--workers", type=int, default=None, metavar="N", help="reviews run at once by this process")
@@ -78,12 +80,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     runtime = start_worker_runtime(settings)
     enqueuer = workflows.launch(settings, worker=not args.no_worker)
+    stop = threading.Event()
+    if not args.no_redeliver:
+        start_redelivery(runtime, stop)
     try:
         app = create_app(settings, enqueuer, metrics=runtime.metrics)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     finally:
+        stop.set()
         workflows.shutdown()
     return EXIT_OK
+
+
+def start_redelivery(runtime: Any, stop: threading.Event) -> threading.Thread:
+    """Soon after start, then periodically: ask GitHub to redeliver what failed (bot.redelivery)."""
+    from bot.redelivery import run_periodically
+
+    thread = threading.Thread(target=run_periodically, args=(lambda: runtime.gateway(0, ""), stop),
+                              name="redelivery", daemon=True)
+    thread.start()
+    return thread
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
