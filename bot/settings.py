@@ -57,6 +57,7 @@ class Settings(BaseModel):
     installation_reviews_per_minute: int = Field(default=30, ge=1)
     installation_concurrency: int = Field(default=4, ge=1)
     queue_polling_seconds: float = Field(default=1.0, gt=0)
+    executor_id: str = ""  # who recovers this process's workflows after a restart (PostgreSQL scale-out)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +94,7 @@ class Settings(BaseModel):
             model=env.get("SCALE_REVIEW_MODEL") or DEFAULT_MODEL,
             log_level=level,  # type: ignore[arg-type]
             log_format=fmt,  # type: ignore[arg-type]
+            executor_id=env.get("SCALE_REVIEW_EXECUTOR_ID", "").strip(),
         )
 
     def app_problems(self) -> list[str]:

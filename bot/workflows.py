@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import sqlite3
 from typing import Any
@@ -56,13 +55,13 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def executor_id(settings: Settings, environ: dict[str, str] | None = None) -> str:
+def executor_id(settings: Settings) -> str:
     """Who owns (and after a restart recovers) pending workflows. One process on SQLite: "local".
-    On PostgreSQL each process needs a stable id of its own (SCALE_REVIEW_EXECUTOR_ID, else the host name)."""
-    env = os.environ if environ is None else environ
-    if is_sqlite(settings.database_url):
-        return env.get("SCALE_REVIEW_EXECUTOR_ID", "local")
-    return env.get("SCALE_REVIEW_EXECUTOR_ID") or socket.gethostname()
+    On PostgreSQL each process needs a stable id of its own: settings.executor_id
+    (SCALE_REVIEW_EXECUTOR_ID, e.g. a StatefulSet pod name), else the host name."""
+    if settings.executor_id:
+        return settings.executor_id
+    return "local" if is_sqlite(settings.database_url) else socket.gethostname()
 
 
 def dbos_config(settings: Settings, *, executor: str = "local", schema: str | None = None,

@@ -67,3 +67,12 @@ def test_enterprise_api_url_and_database_url():
                            "DATABASE_URL": "postgresql://u@h/db"})
     assert s.github_api_url == "https://ghe.example.com/api/v3"
     assert s.database_url == "postgresql://u@h/db"
+
+
+def test_executor_id_for_scale_out():
+    from bot.workflows import executor_id
+
+    assert executor_id(Settings()) == "local"  # SQLite: one process
+    pg = Settings.from_env({"DATABASE_URL": "postgresql://u@h/db", "SCALE_REVIEW_EXECUTOR_ID": "worker-0"})
+    assert executor_id(pg) == "worker-0"
+    assert executor_id(Settings(database_url="postgresql://u@h/db")) not in ("", "local")
