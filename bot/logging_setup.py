@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from typing import TextIO, cast
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -25,17 +28,102 @@ class _CurrentStderr:
 CURRENT_STDERR = _CurrentStderr()
 
 
-def configure_logging(level: str = "info", fmt: str = "json") -> None:
+REDACTED = "[redacted]"
+# Credentials by shape: GitHub tokens (ghs_/ghp_/gho_/ghu_/ghr_/github_pat_), JWTs, PEM private keys,
+# Authorization header values, Anthropic keys.
+SECRET_PATTERNS = (
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL),
+    re.compile(r"\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_\-]{16,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
+    re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9_\-.=]{16,}"),
+    re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{16,}"),
+)
+_active_redactor: Redactor | None = None  # the one configure_logging installed (DBOS's handler gets it too)
+MIN_SECRET_LENGTH = 6  # shorter literal "secrets" would redact ordinary words
+MAX_REDACT_DEPTH = 6
+
+
+class Redactor:
+    """Second line of defence: replaces known secret values and credential-shaped text in every field."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.literals: list[str] = []
+        for secret in secrets:
+            self.literals.extend(_secret_parts(secret))
+
+    def text(self, value: str) -> str:
+        for literal in self.literals:
+            if literal in value:
+                value = value.replace(literal, REDACTED)
+        for pattern in SECRET_PATTERNS:
+            value = pattern.sub(REDACTED, value)
+        return value
+
+    def value(self, value: Any, depth: int = 0) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if depth >= MAX_REDACT_DEPTH:
+            return value
+        if isinstance(value, Mapping):
+            return {k: self.value(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(v, depth + 1) for v in value]
+        return value
+
+    def __call__(self, _logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+        return {key: self.value(val) for key, val in event.items()}
+
+
+def _secret_parts(secret: str) -> list[str]:
+    """A secret, and for a PEM key each line of its body (a log may carry one line of it)."""
+    secret = secret.strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        return []
+    parts = [secret]
+    if "-----BEGIN" in secret:
+        parts += [ln.strip() for ln in secret.splitlines() if len(ln.strip()) >= 16 and "-----" not in ln]
+    return parts
+
+
+class RedactingFilter(logging.Filter):
+    """The same redaction for stdlib log records (DBOS, httpx, urllib3, uvicorn)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own error path
+            return True
+        record.msg, record.args = self.redactor.text(message), None
+        return True
+
+
+@contextmanager
+def review_context(delivery_id: str, repo: str, pr: int | None, head_sha: str | None) -> Iterator[None]:
+    """Bind the review's correlation ids to every log line written inside (structlog contextvars)."""
+    with structlog.contextvars.bound_contextvars(delivery_id=delivery_id, repo=repo, pr=pr, head_sha=head_sha):
+        yield
+
+
+def configure_logging(level: str = "info", fmt: str = "json", secrets: Iterable[str] = ()) -> None:
+    """Configure structlog and the stdlib root logger. `secrets` (webhook secrets, the App key, API keys)
+    are redacted from every line, as are credential-shaped strings."""
     numeric = LEVELS.get(level, logging.INFO)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     )
+    global _active_redactor
+    redactor = _active_redactor = Redactor(secrets)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redactor,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
@@ -43,6 +131,16 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=max(numeric, logging.INFO), stream=sys.stderr, format=STDLIB_FORMAT)
+    install_stdlib_redaction(redactor)
+
+
+def install_stdlib_redaction(redactor: Redactor) -> None:
+    """Put one RedactingFilter (replacing an earlier one) on the root's and DBOS's handlers."""
+    for logger in (logging.getLogger(), logging.getLogger("dbos")):
+        for handler in logger.handlers:
+            for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+                handler.removeFilter(old)
+            handler.addFilter(RedactingFilter(redactor))
 
 
 DBOS_CONSOLE_HANDLER = "__dbos_console_log_handler__"  # the name DBOS gives its console handler
@@ -73,3 +171,5 @@ def route_dbos_logs() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)8s] (%(name)s) %(message)s", "%H:%M:%S"))
         logger.addHandler(handler)
         logger.propagate = False
+    if _active_redactor is not None:
+        install_stdlib_redaction(_active_redactor)
