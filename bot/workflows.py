@@ -19,11 +19,11 @@ import sqlalchemy as sa
 import structlog
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetEnqueueOptions
 
-from bot import __version__
+from bot import __version__, tracing
 from bot.command_flow import run_check_action, run_command
 from bot.group_commit import GroupCommitter
 from bot.jobs import Job
-from bot.logging_setup import route_dbos_logs
+from bot.logging_setup import review_context, route_dbos_logs
 from bot.review_flow import Outcome, run_review
 from bot.review_steps import Counted, load_pull
 from bot.runtime import current_runtime
@@ -99,6 +99,12 @@ def delivery_workflow(job_data: dict[str, Any]) -> dict[str, Any]:
 @DBOS.workflow(name=JOB_WORKFLOW)
 def job_workflow(job_data: dict[str, Any]) -> dict[str, Any]:
     job = Job.from_dict(job_data)
+    with review_context(job.delivery_id, job.repo, job.number, job.head_sha), \
+            tracing.span("scale_review.job", kind=job.kind, trigger=job.trigger, delivery_id=job.delivery_id):
+        return _run_job(job)
+
+
+def _run_job(job: Job) -> dict[str, Any]:
     outcome: Outcome
     if job.kind == "command":
         outcome = run_command(job, newer_head)
