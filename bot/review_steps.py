@@ -16,6 +16,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from dbos import DBOS
 
+from bot import tracing
 from bot.acceptances import Claimed, acceptance_comment, merge, permits, read_acceptances
 from bot.analyzers.engine import AnalysisResult
 from bot.diff import parse_diff
@@ -69,11 +70,12 @@ def honour_retry_after(fn: Callable[P, T]) -> Callable[P, T]:
 
 
 def _gw(job: Job) -> GitHubGateway:
-    return current_runtime().gateway(job.installation_id, job.delivery_id)
+    return tracing.note_gateway(current_runtime().gateway(job.installation_id, job.delivery_id))
 
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
+@tracing.stage("load")
 def load_pull(job: Job) -> Counted[PullInfo]:
     gw = _gw(job)
     return Counted(gw.get_pull(job.repo, job.number), gw.calls)
@@ -81,6 +83,7 @@ def load_pull(job: Job) -> Counted[PullInfo]:
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
+@tracing.stage("load")
 def load_configs(job: Job, base_sha: str) -> Counted[tuple[str | None, str | None]]:
     """The repo's and the organisation's config, from the BASE commit (a PR cannot change its gate)."""
     gw = _gw(job)
@@ -106,6 +109,7 @@ def start_check(job: Job, head_sha: str, summary: str) -> Counted[int]:
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
+@tracing.stage("load")
 def fetch_diff(job: Job) -> Counted[DiffResult]:
     """The unified diff; `missing`/`note` say what GitHub could not show."""
     gw = _gw(job)
@@ -114,6 +118,7 @@ def fetch_diff(job: Job) -> Counted[DiffResult]:
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
+@tracing.stage("analyze")
 def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig) -> Counted[AnalysisResult]:
     """The static analyzers on the head version of the changed files."""
     gw = _gw(job)
@@ -128,6 +133,7 @@ def specialist_start(request: SpecialistRequest) -> dict[str, Any]:
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
+@tracing.stage("specialist")
 def specialist_turn(job: Job, head_sha: str, state: dict[str, Any], budget: Budget) -> Counted[dict[str, Any]]:
     """ONE model call and its tool runs: checkpointed, so a finished turn is never paid for twice."""
     gw = _gw(job)
@@ -139,6 +145,7 @@ def specialist_turn(job: Job, head_sha: str, state: dict[str, Any], budget: Budg
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
+@tracing.stage("specialist")
 def specialist_finish(job: Job, head_sha: str, state: dict[str, Any], diff_text: str,
                       candidates: list[Finding]) -> Counted[SpecialistResult]:
     gw = _gw(job)
@@ -173,6 +180,7 @@ def permission(job: Job, login: str) -> Counted[str]:
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
+@tracing.stage("publish")
 def post_review(job: Job, head_sha: str, review: Review, diff_text: str, event: str) -> Counted[publish.PostResult]:
     gw = _gw(job)
     result = publish.post_review(gw, job.repo, job.number, head_sha, review, parse_diff(diff_text), event=event)
@@ -181,6 +189,8 @@ def post_review(job: Job, head_sha: str, review: Review, diff_text: str, event: 
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
+@tracing.stage("publish")
+@tracing.records_review
 def complete_check(job: Job, check_run_id: int, review: Review, summary_md: str, title: str) -> Counted[None]:
     gw = _gw(job)
     checks.complete_check_run(gw, job.repo, check_run_id, review, summary_md=summary_md, title=title)

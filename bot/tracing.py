@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
+G = TypeVar("G")
 TRACER_NAME = "scale_review"
 SERVICE_NAME = "scale-review"
 MISSING_SDK = ("tracing is configured ({how}) but opentelemetry-sdk is not installed: "
@@ -83,7 +84,7 @@ def span(name: str, **attributes: Any) -> AbstractContextManager[Any]:
     return _tracer.start_as_current_span(name, attributes=attrs)
 
 
-def note_gateway(gateway: Any) -> Any:
+def note_gateway(gateway: G) -> G:
     """Called where a step builds its GitHub gateway: its rate-limit headers are read when the stage ends."""
     seen = _gateways.get()
     if seen is not None:
