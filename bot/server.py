@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
 import handlers
+from bot import tracing
 from bot.jobs import Ignored, Job
 from bot.metrics import Metrics
 from bot.security import verify_signature
@@ -165,9 +166,13 @@ def create_app(settings: Settings, enqueuer: Enqueuer, *, metrics: Metrics | Non
 
     @app.post("/webhook")
     async def webhook(request: Request) -> JSONResponse:
-        with meter.time_delivery() as record:
+        event = request.headers.get("x-github-event", "")
+        with meter.time_delivery() as record, tracing.span("webhook", github_event=event[:40]) as current:
             answer = await receiver.receive(request)
-            record(request.headers.get("x-github-event", ""), answer.status)
+            record(event, answer.status, answer.code)
+            if current is not None:
+                current.set_attribute("http.status_code", answer.code)
+                current.set_attribute("scale_review.status", answer.status)
         return answer.response()
 
     @app.get("/healthz")
