@@ -27,6 +27,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 
+from bench.http_load import Result, free_port, load  # noqa: E402
 from bot.security import sign  # noqa: E402
 
 SECRET = "bench-secret"
@@ -150,66 +152,7 @@ class Requests:
         return head.encode() + self.bodies[i]
 
 
-# ---- load generator -----------------------------------------------------------------------------
-@dataclass
-class Result:
-    latencies: list[float]
-    seconds: float
-    statuses: dict[int, int]
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-    def pct(self, q: float) -> float:
-        xs = sorted(self.latencies)
-        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000 if xs else float("nan")
-
-
-async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes) -> int:
-    writer.write(data)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                  if line.lower().startswith(b"content-length"))
-    await reader.readexactly(length)
-    return status
-
-
-async def load(ports: list[int], reqs: Requests, *, seconds: float, max_requests: int, connections: int,
-               rate: float | None = None) -> Result:
-    """Closed loop over `connections` keep-alive connections, or open loop at `rate` requests/s."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    start = time.perf_counter()
-    deadline = start + seconds
-
-    async def worker(k: int) -> None:
-        port = ports[k % len(ports)]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < deadline and len(latencies) < max_requests:
-                if rate is not None:  # open loop: request i is due at start + i / rate
-                    due = start + reqs.n / rate
-                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                t0 = time.perf_counter()
-                status = await _one(reader, writer, reqs.next(f"127.0.0.1:{port}"))
-                latencies.append(time.perf_counter() - t0)
-                statuses[status] = statuses.get(status, 0) + 1
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(worker(k) for k in range(connections)))
-    return Result(latencies, time.perf_counter() - start, statuses)
-
-
 # ---- orchestration --------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start(kind: str, target: str, wait_for: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--target", target],
@@ -234,18 +177,19 @@ def report(name: str, r: Result) -> None:
     print(f"  {name:<34} {r.rate:8.0f}/s   p50 {r.pct(0.5):7.2f} ms   p99 {r.pct(0.99):7.2f} ms   ({codes})")
 
 
-def run_local(args: argparse.Namespace, tmp: Path) -> None:
-    run = lambda ports, reqs, **kw: asyncio.run(load(ports, reqs, seconds=args.seconds,  # noqa: E731
-                                                     max_requests=args.max_requests,
-                                                     connections=args.connections, **kw))
+def measure_local(seconds: float, max_requests: int, connections: int, tmp: Path) -> dict[str, Result]:
+    """Every local run: the two baselines, then our receiver (accepted, duplicate, ignored, paced)."""
+    def run(ports: list[int], reqs: Requests, **kw: Any) -> Result:
+        kw.setdefault("connections", connections)
+        return asyncio.run(load(ports, reqs, seconds=seconds, max_requests=max_requests, **kw))
+
     results: dict[str, Result] = {}
     for kind in ("bare", "durable"):
         proc, port = start(kind, str(tmp / f"{kind}.db"))
         try:
             run([port], Requests("opened"))  # warm-up
             results[kind] = run([port], Requests("opened"))
-            results[kind + "-paced"] = asyncio.run(load([port], Requests("opened"), seconds=args.seconds,
-                                                        max_requests=args.max_requests, connections=8, rate=50.0))
+            results[kind + "-paced"] = run([port], Requests("opened"), connections=8, rate=50.0)
         finally:
             proc.terminate()
             proc.wait()
@@ -257,28 +201,54 @@ def run_local(args: argparse.Namespace, tmp: Path) -> None:
         results["accepted"] = run([port], accepted)
         results["duplicate"] = run([port], Requests("opened", replay=accepted.sent[-5000:]))
         results["ignored"] = run([port], Requests("labeled"))
-        paced = asyncio.run(load([port], Requests("opened"), seconds=args.seconds, max_requests=args.max_requests,
-                                 connections=8, rate=50.0))
+        results["accepted-paced"] = run([port], Requests("opened"), connections=8, rate=50.0)
     finally:
-        proc.terminate()
-        proc.wait()
-        fake.terminate()
-        fake.wait()
-    print(f"\nreceiver benchmark: ~{BODY_BYTES // 1000} KB signed pull_request deliveries, "
-          f"{args.connections} connections, {args.seconds:g} s per run, one uvicorn worker per server")
-    report("bare FastAPI (read body)", results["bare"])
-    report("bare + SQLite insert (WAL, FULL)", results["durable"])
-    report("ours: accepted (DBOS enqueue)", results["accepted"])
-    report("ours: duplicate delivery", results["duplicate"])
-    report("ours: ignored (labeled)", results["ignored"])
-    report("bare, paced at 50/s", results["bare-paced"])
-    report("bare + SQLite insert, paced at 50/s", results["durable-paced"])
-    report("ours: accepted, paced at 50/s", paced)
+        for p in (proc, fake):
+            p.terminate()
+            p.wait()
+    return results
+
+
+ROWS = [("bare", "bare FastAPI (read body)"), ("durable", "bare + SQLite insert (WAL, FULL)"),
+        ("accepted", "ours: accepted (DBOS enqueue)"), ("duplicate", "ours: duplicate delivery"),
+        ("ignored", "ours: ignored (labeled)"), ("bare-paced", "bare, paced at 50/s"),
+        ("durable-paced", "bare + SQLite insert, paced at 50/s"), ("accepted-paced", "ours: accepted, paced at 50/s")]
+
+
+def ratios(results: dict[str, Result]) -> dict[str, float]:
     ceiling, bare = results["durable"].rate, results["bare"].rate
-    print(f"\n  accepted / durability ceiling  {results['accepted'].rate / ceiling:6.0%}   (target >= 25%)")
-    print(f"  ignored / bare                 {results['ignored'].rate / bare:6.0%}   (target >= 50%)")
-    print(f"  duplicate / bare               {results['duplicate'].rate / bare:6.0%}   (target >= 50%)")
-    print(f"  p99 at 50 accepted/s           {paced.pct(0.99):6.1f} ms (target < 100 ms)")
+    return {"accepted_vs_ceiling": results["accepted"].rate / ceiling,
+            "ignored_vs_bare": results["ignored"].rate / bare, "duplicate_vs_bare": results["duplicate"].rate / bare,
+            "p99_ms_at_50_per_s": results["accepted-paced"].pct(0.99)}
+
+
+def print_local(results: dict[str, Result], seconds: float, connections: int) -> None:
+    print(f"\nreceiver benchmark: ~{BODY_BYTES // 1000} KB signed pull_request deliveries, "
+          f"{connections} connections, {seconds:g} s per run, one uvicorn worker per server")
+    for key, label in ROWS:
+        report(label, results[key])
+    r = ratios(results)
+    print(f"\n  accepted / durability ceiling  {r['accepted_vs_ceiling']:6.0%}   (target >= 25%)")
+    print(f"  ignored / bare                 {r['ignored_vs_bare']:6.0%}   (target >= 50%)")
+    print(f"  duplicate / bare               {r['duplicate_vs_bare']:6.0%}   (target >= 50%)")
+    print(f"  p99 at 50 accepted/s           {r['p99_ms_at_50_per_s']:6.1f} ms (target < 100 ms)")
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """For bench/run.py: accepted deliveries/s against the durability ceiling, plus every row."""
+    seconds = 2.0 if quick else 4.0
+    with tempfile.TemporaryDirectory(prefix="sr-bench-") as tmp:
+        results = measure_local(seconds, 20_000, 16, Path(tmp))
+    r = ratios(results)
+    details = {k: {"per_s": round(v.rate, 1), "p50_ms": round(v.pct(0.5), 2), "p99_ms": round(v.pct(0.99), 2)}
+               for k, v in results.items()}
+    notes = (f"accepted {r['accepted_vs_ceiling']:.0%} of the SQLite durability ceiling (target 25%), ignored "
+             f"{r['ignored_vs_bare']:.0%} and duplicate {r['duplicate_vs_bare']:.0%} of bare (target 50%), "
+             f"p99 {r['p99_ms_at_50_per_s']:.1f} ms at 50 accepted/s (target < 100 ms); worker in the same process")
+    return {"name": "receiver", "ours": round(results["accepted"].rate, 1),
+            "baseline": round(results["durable"].rate, 1), "ratio": round(r["accepted_vs_ceiling"], 3),
+            "unit": "deliveries/s (accepted vs bare + SQLite insert)", "notes": notes,
+            "details": {"rows": details, "ratios": {k: round(v, 3) for k, v in r.items()}}}
 
 
 def run_postgres(args: argparse.Namespace) -> None:
@@ -316,7 +286,8 @@ def main() -> None:
         serve(args.serve, args.port, args.target)
         return
     with tempfile.TemporaryDirectory(prefix="sr-bench-") as tmp:
-        run_local(args, Path(tmp))
+        print_local(measure_local(args.seconds, args.max_requests, args.connections, Path(tmp)), args.seconds,
+                    args.connections)
     if args.postgres:
         run_postgres(args)
 

@@ -130,6 +130,8 @@ class Receiver:
             return Answer(400, "rejected", NO_EVENT)
         if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID:
             return Answer(400, "rejected", NO_DELIVERY_ID)
+        if delivery_id in self.seen:  # a redelivery this process stored: no need to parse it again
+            return Answer(202, "duplicate", "delivery already received", delivery=delivery_id)
         if not handlers.is_subscribed(event):
             return Answer(202, "ignored", f"event '{event[:60]}' is not handled")
         try:
