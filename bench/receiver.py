@@ -255,7 +255,9 @@ def run_postgres(args: argparse.Namespace) -> None:
     print(f"\nPostgreSQL ({args.postgres}), receiver-only processes (`serve --no-worker`):")
     rates = []
     target = f"{args.postgres}#sr_bench_{uuid.uuid4().hex[:8]}"
-    start("receiver", target)[0].terminate()  # create the schema once, before processes race for it
+    first, _ = start("receiver", target)  # create the schema once, before processes race for it
+    first.terminate()
+    first.wait()
     for n in (1, 2):
         procs = [start("receiver", target) for _ in range(n)]
         try:
@@ -270,6 +272,10 @@ def run_postgres(args: argparse.Namespace) -> None:
         report(f"{n} receiver process(es), accepted", r)
         rates.append(r.rate)
     print(f"  two processes / one            {rates[1] / rates[0]:6.2f}x")
+    import psycopg
+
+    with psycopg.connect(args.postgres, autocommit=True) as conn:  # leave the database as we found it
+        conn.execute(f'DROP SCHEMA IF EXISTS "{target.split("#", 1)[1]}" CASCADE')
 
 
 def main() -> None:

@@ -57,11 +57,17 @@ class Backend:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path) -> Backend:  # type: ignore[no-untyped-def]
+def backend(request: pytest.FixtureRequest, tmp_path) -> Iterator[Backend]:  # type: ignore[no-untyped-def]
     if request.param == "sqlite":
-        return Backend("sqlite", f"sqlite:///{tmp_path / 'scale-review.db'}")
+        yield Backend("sqlite", f"sqlite:///{tmp_path / 'scale-review.db'}")
+        return
     require_postgres()
-    return Backend("postgres", PG_URL, schema=f"sr_test_{uuid.uuid4().hex[:10]}")
+    schema = f"sr_test_{uuid.uuid4().hex[:10]}"  # a fresh schema per test, dropped afterwards
+    yield Backend("postgres", PG_URL, schema=schema)
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture
