@@ -61,6 +61,7 @@ def run_one_here(name: str, quick: bool) -> dict[str, Any]:
     if spec is None or spec.loader is None:
         raise RuntimeError(f"cannot load bench/{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look the module up by name
     spec.loader.exec_module(module)
     result = module.run(quick)
     if not isinstance(result, dict):
