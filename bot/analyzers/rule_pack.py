@@ -155,8 +155,8 @@ def parse_rule(doc: Any, source: str) -> AstGrepRule:
     )
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe YAML loader (libyaml's parser when available) that refuses duplicate keys."""
 
 
 def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -201,11 +201,37 @@ def load_shared_utils(directory: Path) -> dict[str, Any]:
     return utils
 
 
+def _referenced(node: Any) -> set[str]:
+    """Names a rule refers to with `matches: <name>`."""
+    if isinstance(node, dict):
+        found = {node["matches"]} if isinstance(node.get("matches"), str) else set()
+        for value in node.values():
+            found |= _referenced(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_referenced(v) for v in node)) if node else set()
+    return set()
+
+
 def _with_utils(rule: AstGrepRule, shared: dict[str, Any]) -> AstGrepRule:
-    if not shared:
+    """Attach only the shared utils the rule uses (transitively): ast-grep compiles every
+    attached util on each `find_all`, so unused ones cost time on every file."""
+    own = rule.config.get("utils", {})
+    available = {**shared, **own}
+    wanted: set[str] = set()
+    pending = _referenced({k: v for k, v in rule.config.items() if k != "utils"})
+    while pending:
+        name = pending.pop()
+        if name in wanted or name not in available:
+            continue
+        wanted.add(name)
+        pending |= _referenced(available[name])
+    if not wanted and "utils" not in rule.config:
         return rule
     config = dict(rule.config)
-    config["utils"] = {**shared, **config.get("utils", {})}
+    config["utils"] = {name: available[name] for name in sorted(wanted)}
+    if not config["utils"]:
+        del config["utils"]
     return replace(rule, config=config)
 
 
