@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -28,6 +29,10 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--no-worker", action="store_true", help="receive and enqueue only (scale-out on PostgreSQL)")
     serve.add_argument("--no-redeliver", action="store_true",
                        help="do not ask GitHub to redeliver deliveries that failed while the App was down")
+    serve.add_argument("--public-url", default=None,
+                       help="this server's public URL (setup page; default: the request's host)")
+    serve.add_argument("--env-file", type=Path, default=Path(".env"), help="credentials file read at start, "
+                       "written by the setup page (default: .env)")
     serve.set_defaults(func=cmd_serve)
     worker = subparsers.add_parser("worker", help="run workflow workers only (scale-out on PostgreSQL)")
     worker.add_argument("--workers", type=int, default=None, metavar="N", help="reviews run at once by this process")
@@ -59,11 +64,13 @@ def load_settings(*, need_secret: bool = True, workers: int | None = None) -> Se
 
 def start_worker_runtime(settings: Settings) -> Any:
     """Logging, the model client and the runtime the workflow steps use."""
-    from bot.logging_setup import configure_logging
+    from bot.logging_setup import configure_logging, settings_secrets
     from bot.runtime import Runtime, install_runtime
     from bot.specialist.client import make_client
+    from bot.tracing import configure_tracing
 
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings_secrets(settings))
+    configure_tracing(os.environ)
     key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None
     client = make_client(api_key=key, base_url=settings.anthropic_base_url)
     return install_runtime(Runtime(settings, model_client=client))
@@ -73,8 +80,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot import workflows
+    from bot.metrics import dbos_queue_reader
     from bot.server import create_app
+    from bot.setup_page import apply_env_file, needs_setup, serve_setup
 
+    apply_env_file(args.env_file, os.environ)
+    if needs_setup(os.environ):
+        return serve_setup(args.host, args.port, environ=os.environ, env_path=args.env_file, public_url=args.public_url)
     settings = load_settings(workers=args.workers)
     if settings is None:
         return EXIT_USAGE
@@ -85,6 +97,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         start_redelivery(runtime, stop)
     try:
         app = create_app(settings, enqueuer, metrics=runtime.metrics)
+        queues = (workflows.PR_QUEUE, workflows.INSTALLATION_QUEUE)
+        runtime.metrics.watch_queue(dbos_queue_reader(enqueuer.committer.engine, None, queues))
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     finally:
         stop.set()

@@ -173,3 +173,12 @@ def route_dbos_logs() -> None:
         logger.propagate = False
     if _active_redactor is not None:
         install_stdlib_redaction(_active_redactor)
+
+
+def settings_secrets(settings: Any) -> list[str]:
+    """The secret values in `Settings` that logs must never show (for `configure_logging(secrets=...)`)."""
+    values = [s.get_secret_value() for s in settings.webhook_secrets]
+    values.append(settings.github_private_key.get_secret_value())
+    if settings.anthropic_api_key is not None:
+        values.append(settings.anthropic_api_key.get_secret_value())
+    return [v for v in values if v]

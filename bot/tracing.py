@@ -53,7 +53,13 @@ def configure_tracing(environ: Mapping[str, str] | None = None, *, exporter: Any
                       batch: bool = True) -> bool:
     """Install a tracer provider exporting to `exporter` (else the one `environ` asks for). True when on."""
     global _tracer
-    chosen = exporter if exporter is not None else exporter_from_env(environ or {})
+    try:
+        chosen = exporter if exporter is not None else exporter_from_env(environ or {})
+    except TracingUnavailable as exc:
+        import structlog
+
+        structlog.get_logger("scale_review.tracing").warning("tracing.unavailable", reason=str(exc))
+        chosen = None
     if chosen is None:
         _tracer = None
         return False

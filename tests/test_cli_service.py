@@ -32,10 +32,12 @@ def app_env(clean_env, fake_github, tmp_path):
     return gh
 
 
-def test_serve_without_the_github_variables_says_which_are_missing(clean_env, capsys):
-    assert main(["serve"]) == 2
+def test_serve_with_part_of_the_github_variables_says_which_are_missing(clean_env, capsys, tmp_path):
+    # with none of them, serve runs the setup page instead (tests/test_setup_page.py)
+    clean_env.setenv("GITHUB_APP_ID", "1")
+    assert main(["serve", "--env-file", str(tmp_path / "absent.env")]) == 2
     err = capsys.readouterr().err
-    assert "GITHUB_APP_ID" in err and "GITHUB_PRIVATE_KEY" in err and "GITHUB_WEBHOOK_SECRET" in err
+    assert "GITHUB_PRIVATE_KEY" in err and "GITHUB_WEBHOOK_SECRET" in err and "GITHUB_APP_ID" not in err
 
 
 def test_worker_needs_no_webhook_secret_but_an_app(clean_env, capsys):
