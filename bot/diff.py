@@ -38,6 +38,7 @@ class Hunk:
     added: tuple[int, ...]  # head-side numbers of '+' lines
     removed: tuple[int, ...]  # base-side numbers of '-' lines
     visible: tuple[int, ...]  # head-side numbers of '+' and context lines (RIGHT-commentable)
+    removed_at: tuple[int, ...] = ()  # head line n such that base lines were removed between n-1 and n
 
     def contains_head_line(self, line: int) -> bool:
         return self.head_start <= line < self.head_start + max(self.head_length, 1) and line in self.visible
@@ -55,6 +56,7 @@ class FileChange:
     visible_lines: frozenset[int] = field(default_factory=frozenset)
     additions: int = 0
     deletions: int = 0
+    removal_points: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def reviewable(self) -> bool:
@@ -62,10 +64,17 @@ class FileChange:
         return self.status not in (FileStatus.deleted, FileStatus.binary, FileStatus.mode_only)
 
     def touches(self, start: int, end: int) -> bool:
-        """True when any added/modified head line falls in start..end (inclusive)."""
+        """True when the change added a line in start..end (inclusive), or removed lines inside it.
+
+        A removal counts when it happened strictly inside the range (between two of its lines):
+        deleting `timeout=5,` from a multi-line call changes that call even though no line was added.
+        """
         if end - start < len(self.added_lines):
-            return any(n in self.added_lines for n in range(start, end + 1))
-        return any(start <= n <= end for n in self.added_lines)
+            if any(n in self.added_lines for n in range(start, end + 1)):
+                return True
+        elif any(start <= n <= end for n in self.added_lines):
+            return True
+        return any(start < p <= end for p in self.removal_points)
 
     def can_comment(self, line: int) -> bool:
         """GitHub accepts a RIGHT-side review comment on this line."""
@@ -151,14 +160,25 @@ def _hunk(h: object) -> Hunk:
     added: list[int] = []
     removed: list[int] = []
     visible: list[int] = []
+    removed_at: list[int] = []
+    pending_removal = False
     for line in h:  # type: ignore[attr-defined]
+        if line.is_removed:
+            removed.append(line.source_line_no)
+            pending_removal = True
+            continue
+        if line.target_line_no is None:
+            continue
+        if pending_removal:
+            removed_at.append(line.target_line_no)
+            pending_removal = False
         if line.is_added:
             added.append(line.target_line_no)
             visible.append(line.target_line_no)
-        elif line.is_removed:
-            removed.append(line.source_line_no)
-        elif line.is_context and line.target_line_no is not None:
+        elif line.is_context:
             visible.append(line.target_line_no)
+    if pending_removal:
+        removed_at.append(h.target_start + h.target_length)  # type: ignore[attr-defined]
     return Hunk(
         base_start=h.source_start,  # type: ignore[attr-defined]
         base_length=h.source_length,  # type: ignore[attr-defined]
@@ -167,6 +187,7 @@ def _hunk(h: object) -> Hunk:
         added=tuple(added),
         removed=tuple(removed),
         visible=tuple(visible),
+        removed_at=tuple(removed_at),
     )
 
 
@@ -210,6 +231,7 @@ def parse_diff(diff: str | bytes) -> ChangeSet:
                 visible_lines=visible,
                 additions=pf.added,
                 deletions=pf.removed,
+                removal_points=frozenset(n for h in hunks for n in h.removed_at),
             )
         )
     return ChangeSet(files=tuple(files))

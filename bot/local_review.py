@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.analyzers.engine import AnalysisResult
 from bot.diff import ChangeSet, DiffError, parse_diff
@@ -19,9 +19,9 @@ from bot.pipeline import assemble_review, run_static
 from bot.repo import LocalGitRepo, RepoAccessError
 from bot.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, RepoConfig, load_repo_config
 from bot.settings import DEFAULT_MODEL
-from bot.specialist.budget import Budget
-from bot.specialist.client import client_from_env
-from bot.specialist.loop import SpecialistRequest, SpecialistResult, run_specialist
+
+if TYPE_CHECKING:
+    from bot.specialist.loop import SpecialistResult
 
 MAX_DIFF_BYTES = 200_000_000
 NOTE_NO_MODEL = "specialist not run: no model credentials (set ANTHROPIC_API_KEY); static analysis only"
@@ -149,6 +149,11 @@ def _run_specialist(
     """The model loop over the local snapshot; None when no model is configured or it is disabled."""
     if not config.llm.enabled:
         return None
+    # imported here: the Anthropic SDK costs seconds to import and static reviews never need it
+    from bot.specialist.budget import Budget
+    from bot.specialist.client import client_from_env
+    from bot.specialist.loop import SpecialistRequest, run_specialist
+
     client = model_client or client_from_env(env)
     if client is None:
         return None

@@ -87,7 +87,8 @@ def test_comment_anchors_stay_inside_the_diff(repo: GitRepo) -> None:
 
 def test_hundred_thousand_line_diff_parses_quickly() -> None:
     body = "".join(f"+v{i} = {i}\n" for i in range(100_000))
-    text = f"diff --git a/big.py b/big.py\nnew file mode 100644\n--- /dev/null\n+++ b/big.py\n@@ -0,0 +1,100000 @@\n{body}"
+    header = "diff --git a/big.py b/big.py\nnew file mode 100644\n--- /dev/null\n+++ b/big.py\n"
+    text = f"{header}@@ -0,0 +1,100000 @@\n{body}"
     started = time.perf_counter()
     cs = parse_diff(text)
     assert len(cs.files[0].added_lines) == 100_000
@@ -126,3 +127,16 @@ def test_parser_never_raises_anything_but_diff_error(data: bytes) -> None:
         parse_diff(b"diff --git a/x b/x\n--- a/x\n+++ b/x\n" + data)
     except DiffError:
         pass
+
+
+def test_a_removal_inside_a_range_touches_it(repo: GitRepo) -> None:
+    repo.write("call.py", "r = get(\n    url,\n    timeout=5,\n)\n\nother = 1\n")
+    repo.commit()
+    repo.write("call.py", "r = get(\n    url,\n)\n\nother = 1\n")
+    repo.commit()
+    f = parse_diff(_diff(repo)).get("call.py")
+    assert f is not None and not f.added_lines
+    assert sorted(f.removal_points) == [3]
+    assert f.touches(1, 3)  # the call lost an argument
+    assert not f.touches(3, 3)  # removal was before line 3, not inside it
+    assert not f.touches(5, 5)
