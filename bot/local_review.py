@@ -120,7 +120,7 @@ def review_local(
     except DiffError as exc:
         raise LocalReviewError(f"git produced a diff that could not be read: {exc}") from exc
     repo = LocalGitRepo(root, head_sha)
-    analysis = run_static(changes, repo, config)
+    analysis = run_static(changes, repo, config, workers=min(os.cpu_count() or 1, 8))
     stats: dict[str, object] = {"base": base_sha, "head": head_sha, "mode": "static"}
     specialist = None
     if use_llm:

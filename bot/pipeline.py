@@ -39,9 +39,16 @@ def builtin_analyzers() -> list[Analyzer]:
 
 
 def run_static(
-    changes: ChangeSet, repo: RepoView, config: RepoConfig, analyzers: Sequence[Analyzer] | None = None
+    changes: ChangeSet,
+    repo: RepoView,
+    config: RepoConfig,
+    analyzers: Sequence[Analyzer] | None = None,
+    *,
+    workers: int = 1,
 ) -> AnalysisResult:
-    return analyze_change(changes, repo, config, builtin_analyzers() if analyzers is None else analyzers)
+    """The analyzers over the change; `workers > 1` forks processes for large changes (CLI only)."""
+    chosen = builtin_analyzers() if analyzers is None else analyzers
+    return analyze_change(changes, repo, config, chosen, workers=workers)
 
 
 def _specialist_extras(specialist: Any) -> dict[str, Any]:

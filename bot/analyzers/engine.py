@@ -5,8 +5,10 @@ Pure apart from reading head-side text through the RepoView it is given.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.analyzers.base import Analyzer, FileInput
@@ -17,6 +19,7 @@ from bot.repo_config import RepoConfig
 
 MAX_FILES = 3000
 MAX_CHANGED_LINES_PER_FILE = 20_000
+PARALLEL_MIN_FILES = 40  # below this, forking costs more than it saves
 
 
 @dataclass
@@ -56,12 +59,61 @@ def _apply_overrides(findings: list[Finding], config: RepoConfig) -> list[Findin
     return out
 
 
-def analyze_change(
-    changes: ChangeSet, repo: RepoView, config: RepoConfig, analyzers: Sequence[Analyzer]
-) -> AnalysisResult:
-    """Run every analyzer that supports a changed file; record coverage for every file."""
-    started = time.perf_counter()
-    result = AnalysisResult()
+@dataclass
+class _FileOutcome:
+    findings: list[Finding]
+    coverage: FileCoverage
+    errors: list[str]
+
+
+_WORKER_ANALYZERS: Sequence[Analyzer] = ()
+
+
+def _analyze_file(f: FileChange, text: str, analyzers: Sequence[Analyzer]) -> _FileOutcome:
+    used: list[str] = []
+    findings: list[Finding] = []
+    errors: list[str] = []
+    for analyzer in analyzers:
+        if not analyzer.supports(f.path, text):
+            continue
+        try:
+            found = analyzer.analyze(FileInput(change=f, text=text))
+        except Exception as exc:  # an analyzer bug must not sink the review
+            errors.append(f"{analyzer.name} failed on {f.path}: {type(exc).__name__}: {exc}")
+            continue
+        used.append(analyzer.name)
+        findings.extend(x for x in found if f.touches(x.start_line, x.end_line))
+    if used:
+        coverage = FileCoverage(path=f.path, status=CoverageStatus.reviewed, analyzers=tuple(used))
+    else:
+        coverage = FileCoverage(path=f.path, status=CoverageStatus.skipped, reason="no analyzer for this file type")
+    return _FileOutcome(findings, coverage, errors)
+
+
+def _analyze_chunk(chunk: list[tuple[FileChange, str]]) -> list[_FileOutcome]:
+    return [_analyze_file(f, text, _WORKER_ANALYZERS) for f, text in chunk]
+
+
+def _set_worker_analyzers(analyzers: Sequence[Analyzer]) -> None:
+    global _WORKER_ANALYZERS
+    _WORKER_ANALYZERS = analyzers
+
+
+def _run_parallel(
+    inputs: list[tuple[FileChange, str]], analyzers: Sequence[Analyzer], workers: int
+) -> list[_FileOutcome]:
+    """Spread files over forked processes (the analyzers are inherited, not pickled); order is kept."""
+    size = max(1, len(inputs) // (workers * 4))
+    chunks = [inputs[i : i + size] for i in range(0, len(inputs), size)]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_set_worker_analyzers, initargs=(analyzers,)) as pool:
+        return [outcome for part in pool.map(_analyze_chunk, chunks) for outcome in part]
+
+
+def _read_inputs(
+    changes: ChangeSet, repo: RepoView, config: RepoConfig, result: AnalysisResult
+) -> list[tuple[int, FileChange, str]]:
+    """Files to analyze with their head text; every other file gets its coverage reason now."""
     files = list(changes.files)
     prefetch = getattr(repo, "prefetch", None)
     if callable(prefetch):
@@ -69,38 +121,46 @@ def analyze_change(
             prefetch([f.path for f in files[:MAX_FILES] if _skip_reason(f, config) is None])
         except RepoAccessError as exc:
             result.errors.append(f"prefetch failed: {exc}")
+    inputs: list[tuple[int, FileChange, str]] = []
     for index, f in enumerate(files):
-        if index >= MAX_FILES:
-            result.coverage.append(
-                FileCoverage(path=f.path, status=CoverageStatus.skipped, reason=f"over the {MAX_FILES}-file cap")
-            )
-            continue
-        reason = _skip_reason(f, config)
-        if reason:
-            result.coverage.append(FileCoverage(path=f.path, status=CoverageStatus.skipped, reason=reason))
-            continue
-        try:
-            text = repo.read_text(f.path)
-        except RepoAccessError as exc:
-            result.coverage.append(FileCoverage(path=f.path, status=CoverageStatus.skipped, reason=str(exc)))
-            continue
-        used: list[str] = []
-        for analyzer in analyzers:
-            if not analyzer.supports(f.path, text):
-                continue
+        reason = f"over the {MAX_FILES}-file cap" if index >= MAX_FILES else _skip_reason(f, config)
+        if reason is None:
             try:
-                found = analyzer.analyze(FileInput(change=f, text=text))
-            except Exception as exc:  # an analyzer bug must not sink the review
-                result.errors.append(f"{analyzer.name} failed on {f.path}: {type(exc).__name__}: {exc}")
+                inputs.append((index, f, repo.read_text(f.path)))
                 continue
-            used.append(analyzer.name)
-            result.findings.extend(x for x in found if f.touches(x.start_line, x.end_line))
-        if used:
-            result.coverage.append(FileCoverage(path=f.path, status=CoverageStatus.reviewed, analyzers=tuple(used)))
-        else:
-            result.coverage.append(
-                FileCoverage(path=f.path, status=CoverageStatus.skipped, reason="no analyzer for this file type")
-            )
+            except RepoAccessError as exc:
+                reason = str(exc)
+        result.coverage.append(FileCoverage(path=f.path, status=CoverageStatus.skipped, reason=reason))
+    return inputs
+
+
+def analyze_change(
+    changes: ChangeSet,
+    repo: RepoView,
+    config: RepoConfig,
+    analyzers: Sequence[Analyzer],
+    *,
+    workers: int = 1,
+) -> AnalysisResult:
+    """Run every analyzer that supports a changed file; record coverage for every file.
+
+    `workers > 1` analyzes large changes in forked processes: only for callers that own the
+    process (the CLI), never inside a threaded service.
+    """
+    started = time.perf_counter()
+    result = AnalysisResult()
+    inputs = _read_inputs(changes, repo, config, result)
+    pairs = [(f, text) for _, f, text in inputs]
+    if workers > 1 and len(pairs) >= PARALLEL_MIN_FILES:
+        outcomes = _run_parallel(pairs, analyzers, workers)
+    else:
+        outcomes = [_analyze_file(f, text, analyzers) for f, text in pairs]
+    for outcome in outcomes:
+        result.findings.extend(outcome.findings)
+        result.coverage.append(outcome.coverage)
+        result.errors.extend(outcome.errors)
+    order = {f.path: i for i, f in enumerate(changes.files)}
+    result.coverage.sort(key=lambda c: order.get(c.path, len(order)))
     result.findings = dedupe(_apply_overrides(result.findings, config))
     result.seconds = time.perf_counter() - started
     return result
