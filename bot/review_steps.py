@@ -146,6 +146,7 @@ def specialist_turn(job: Job, head_sha: str, state: dict[str, Any], budget: Budg
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
 @tracing.stage("specialist")
+@tracing.records_review
 def specialist_finish(job: Job, head_sha: str, state: dict[str, Any], diff_text: str,
                       candidates: list[Finding]) -> Counted[SpecialistResult]:
     gw = _gw(job)

@@ -134,19 +134,24 @@ def stage(stage_name: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
 
 
 def records_review(fn: Callable[P, T]) -> Callable[P, T]:
-    """Decorate the step that completes a review: once it succeeds, count the review's findings and
-    model usage (the `Review` among its arguments)."""
+    """Decorate the steps that finish a review's parts: once one succeeds, count the findings of the
+    `Review` among its arguments, and the model usage of a `SpecialistResult` it returns."""
     from bot.model import Review
+    from bot.specialist.outcome import SpecialistResult
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         result = fn(*args, **kwargs)
         from bot.runtime import current_runtime
 
+        metrics = current_runtime().metrics
         for value in (*args, *kwargs.values()):
             if isinstance(value, Review):
-                current_runtime().metrics.record_review(value.findings, value.stats)
+                metrics.record_review(value.findings, {})
                 break
+        returned = getattr(result, "value", result)
+        if isinstance(returned, SpecialistResult):
+            metrics.record_review([], returned.stats())
         return result
 
     return wrapper
