@@ -128,7 +128,7 @@ def configure_logging(level: str = "info", fmt: str = "json", secrets: Iterable[
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(cast(TextIO, CURRENT_STDERR)),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # a later configure_logging (setup mode -> serve, tests) must take effect
     )
     logging.basicConfig(level=max(numeric, logging.INFO), stream=sys.stderr, format=STDLIB_FORMAT)
     install_stdlib_redaction(redactor)

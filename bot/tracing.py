@@ -11,10 +11,13 @@ durable review step: a span, the stage histogram and the GitHub rate limit seen 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
+
+import structlog
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -24,6 +27,7 @@ SERVICE_NAME = "scale-review"
 MISSING_SDK = ("tracing is configured ({how}) but opentelemetry-sdk is not installed: "
                "pip install 'scale-review[tracing]'")
 
+log = structlog.get_logger("scale_review.stage")
 _tracer: Any | None = None
 _gateways: ContextVar[list[Any] | None] = ContextVar("scale_review_stage_gateways", default=None)
 
@@ -110,13 +114,17 @@ def _stage_scope(stage_name: str, step: str) -> Iterator[None]:
 
     metrics = current_runtime().metrics
     token = _gateways.set([])
+    start = time.perf_counter()
     try:
         with span(f"stage.{stage_name}", stage=stage_name, step=step), metrics.time_stage(stage_name):
             yield
     finally:
-        for gateway in _gateways.get() or []:
+        gateways = _gateways.get() or []
+        for gateway in gateways:
             metrics.record_rate_limit(_rate_limit_remaining(gateway))
         _gateways.reset(token)
+        log.debug("stage.finished", stage=stage_name, step=step, seconds=round(time.perf_counter() - start, 4),
+                  github_calls=sum(getattr(g, "calls", 0) for g in gateways))
 
 
 def stage(stage_name: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
