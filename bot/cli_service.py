@@ -36,6 +36,8 @@ def register(subparsers: Any) -> None:
     serve.set_defaults(func=cmd_serve)
     worker = subparsers.add_parser("worker", help="run workflow workers only (scale-out on PostgreSQL)")
     worker.add_argument("--workers", type=int, default=None, metavar="N", help="reviews run at once by this process")
+    worker.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                        help="serve this worker's Prometheus metrics on PORT (/metrics)")
     worker.set_defaults(func=cmd_worker)
     replay = subparsers.add_parser("replay", help="feed a saved webhook payload through the same path")
     replay.add_argument("file", type=Path)
@@ -122,7 +124,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = load_settings(need_secret=False, workers=args.workers)
     if settings is None:
         return EXIT_USAGE
-    start_worker_runtime(settings)
+    runtime = start_worker_runtime(settings)
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port, addr="0.0.0.0", registry=runtime.metrics.registry)  # noqa: S104
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -160,3 +160,35 @@ def test_hostile_event_names_do_not_create_unbounded_labels():
     assert metrics.registry.get_sample_value("scale_review_webhook_deliveries_total",
                                              {"event": "other", "status": "rejected"}) == 1
     assert SECRET not in str(metrics.registry.collect())
+
+
+def test_a_worker_process_serves_its_metrics_when_asked(fake_github, tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    gh = fake_github
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GITHUB_APP_ID": str(gh.app_id), "GITHUB_PRIVATE_KEY": gh.private_key_pem,
+           "GITHUB_API_URL": gh.url, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--metrics-port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        text = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "scale_review_review_stage_seconds" not in text:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert "# TYPE scale_review_review_stage_seconds histogram" in text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
