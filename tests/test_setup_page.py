@@ -209,3 +209,32 @@ def test_setup_runs_only_when_no_credential_is_configured(tmp_path):
     environ = {"GITHUB_APP_ID": "from-shell"}
     apply_env_file(env, environ)
     assert environ == {"GITHUB_APP_ID": "from-shell", "GITHUB_WEBHOOK_SECRET": "a,b"}
+
+
+def test_serve_without_credentials_serves_the_setup_page(tmp_path):
+    import signal
+    import sys
+
+    import httpx
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_URL"))}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--env-file",
+                             str(tmp_path / ".env"), "--public-url", "https://review.example.com"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        page = None
+        deadline = time.monotonic() + 60
+        while page is None and time.monotonic() < deadline:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert page is not None and page.status_code == 200
+        assert "https://review.example.com/webhook" in page.text and "settings/apps/new?state=" in page.text
+        hook = httpx.post(f"http://127.0.0.1:{port}/webhook", content=b"{}", timeout=5)
+        assert hook.status_code == 503
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert "register the App" in proc.stderr.read()
