@@ -172,7 +172,7 @@ class LocalGitRepo:
                 meta, _, name = rec.partition(b"\t")
                 mode, kind, sha, size = meta.decode().split()
                 tree[name.decode(errors="surrogateescape")] = _TreeEntry(
-                    mode, kind, sha, int(size) if size.isdigit() else 0
+                    mode, kind, sha, int(size) if size.isascii() and size.isdigit() else 0
                 )
             self._tree = tree
         return self._tree

@@ -92,7 +92,7 @@ class Answer:
 async def _read_body(request: Request, limit: int) -> bytes:
     """The raw body, refusing more than `limit` bytes whatever Content-Length claimed."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+    if declared is not None and (not (declared.isascii() and declared.isdigit()) or int(declared) > limit):
         raise _BodyTooLarge
     chunks: list[bytes] = []
     size = 0

@@ -17,7 +17,7 @@ def pr_number(run: CheckRun, repo: str) -> int:
     prefix = f"{repo}#"
     if ref.startswith(prefix):
         number = ref[len(prefix) :].split("@", 1)[0]
-        return int(number) if number.isdigit() else 0
+        return int(number) if number.isascii() and number.isdigit() else 0
     return 0
 
 
