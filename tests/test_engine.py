@@ -53,3 +53,20 @@ def test_rule_override_and_disable(tmp_path: Path) -> None:
     config, _ = load_repo_config("rules:\n  py-requests-no-timeout: off\n")
     assert not [f for f in analyze_change(changes, repo, config, builtin_analyzers()).findings
                 if f.source == "py-requests-no-timeout"]
+
+
+def test_suggestions_per_file_are_capped_but_findings_are_not(tmp_path: Path) -> None:
+    from bot.analyzers.astgrep import MAX_SUGGESTIONS_PER_FILE
+
+    r = GitRepo(tmp_path / "many")
+    r.write("README.md", "x\n")
+    r.commit("base")
+    calls = "".join(f"def f{i}():\n    return requests.get('https://example.com/{i}')\n\n\n" for i in range(60))
+    r.write("many.py", "import requests\n\n\n" + calls)
+    r.commit("head")
+    changes = parse_diff(r.git("diff", "HEAD~1", "HEAD"))
+    config, _ = load_repo_config(None)
+    found = [f for f in analyze_change(changes, LocalGitRepo(str(r.root)), config, builtin_analyzers()).findings
+             if f.source.startswith("py-requests-no-timeout")]
+    assert len(found) == 60
+    assert sum(f.suggestion is not None for f in found) == MAX_SUGGESTIONS_PER_FILE

@@ -35,6 +35,7 @@ LANGUAGE_BY_SUFFIX = {
     ".rb": "ruby",
 }
 MAX_TEXT_CHARS = 2_000_000  # larger files (generated, vendored, minified) are not parsed
+MAX_SUGGESTIONS_PER_FILE = 40
 MAX_FINDINGS_PER_RULE = 200  # per rule and file: a generated file must not flood the review
 MAX_REPORTED_SPAN = 12  # a longer match is reported on its first lines, without a suggestion
 MAX_EVIDENCE_VAR_CHARS = 80
@@ -132,11 +133,14 @@ class AstGrepAnalyzer:
             return []
         root = SgRoot(file.text, lang or "").root()
         findings: list[Finding] = []
+        suggestions_left = [MAX_SUGGESTIONS_PER_FILE]  # each suggestion re-parses the file to check it
         for rule in candidates:
-            findings.extend(self._run_rule(rule, root, file, lang or ""))
+            findings.extend(self._run_rule(rule, root, file, lang or "", suggestions_left))
         return findings
 
-    def _run_rule(self, rule: AstGrepRule, root: SgNode, file: FileInput, lang: str) -> list[Finding]:
+    def _run_rule(
+        self, rule: AstGrepRule, root: SgNode, file: FileInput, lang: str, suggestions_left: list[int]
+    ) -> list[Finding]:
         seen: Counter[str] = Counter()
         out: list[Finding] = []
         config = cast(Config, rule.config)
@@ -154,7 +158,10 @@ class AstGrepAnalyzer:
                 end = start + MAX_REPORTED_SPAN - 1
             if not file.change.touches(start, end):
                 continue
-            suggestion = None if clipped else self._suggestion(rule, node, file.text, lang, start, end)
+            suggestion = None
+            if not clipped and suggestions_left[0] > 0:
+                suggestion = self._suggestion(rule, node, file.text, lang, start, end)
+                suggestions_left[0] -= suggestion is not None
             kind = rule.id if occurrence == 0 else f"{rule.id}#{occurrence}"
             out.append(self._finding(rule, node, file.path, code, kind, start, end, suggestion))
         return out

@@ -7,6 +7,7 @@ same line for a one-line call, a new indented line for a call whose arguments ar
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ast_grep_py import SgNode, SgRoot
@@ -80,6 +81,12 @@ def _error_count(text: str, language: str) -> int:
     return len(SgRoot(text, language).root().find_all(kind="ERROR")[:MAX_ERROR_NODES])
 
 
+@functools.lru_cache(maxsize=4)
+def _baseline_errors(text: str, language: str) -> int:
+    """Errors of the unedited file: the same for every suggestion in it, so parsed once."""
+    return _error_count(text, language)
+
+
 def suggestion_lines(
     text: str, language: str, edit: tuple[int, int, str], start_line: int, end_line: int
 ) -> str | None:
@@ -94,7 +101,7 @@ def suggestion_lines(
     if not first <= start <= end <= last:
         return None
     rewritten = text[:start] + new + text[end:]
-    if _error_count(rewritten, language) > _error_count(text, language):
+    if _error_count(rewritten, language) > _baseline_errors(text, language):
         return None
     region = rewritten[first : last + len(new) - (end - start)]
     return region.rstrip("\r\n").replace("\r\n", "\n")
