@@ -73,6 +73,14 @@ def check_path(path: str) -> str:
     return norm
 
 
+def follow_link(link: str, target: str) -> str:
+    """Where a symlink at `link` pointing to `target` leads, refused when that is outside the snapshot."""
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(link), target))
+    if target.startswith("/") or joined.startswith(".."):
+        raise RepoAccessError(f"{link}: symlink leads outside the repository")
+    return check_path(joined)
+
+
 def is_binary(data: bytes) -> bool:
     return b"\0" in data[:8192]
 
@@ -189,11 +197,7 @@ class LocalGitRepo:
                 raise RepoAccessError(f"{path}: not a file ({entry.kind})")
             if entry.mode != "120000":
                 return norm, entry
-            target = self._git("cat-file", "blob", entry.sha).decode(errors="replace")
-            joined = posixpath.normpath(posixpath.join(posixpath.dirname(norm), target))
-            if target.startswith("/") or joined.startswith(".."):
-                raise RepoAccessError(f"{path}: symlink leads outside the repository")
-            norm = check_path(joined)
+            norm = follow_link(norm, self._git("cat-file", "blob", entry.sha).decode(errors="replace"))
         raise RepoAccessError(f"{path}: too many symlink hops")
 
     def read_bytes(self, path: str) -> bytes:

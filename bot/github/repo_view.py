@@ -9,7 +9,6 @@ are searched already).
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 
 from bot.github.client import GitHubGateway
@@ -22,6 +21,7 @@ from bot.repo import (
     TextMatch,
     check_path,
     decode_text,
+    follow_link,
     glob_match,
     is_secret_path,
     search_lines,
@@ -93,10 +93,7 @@ class GitHubRepo:
                 target = self.gw.read_link(self.repo, self.rev, norm)
             except GitHubError as exc:
                 raise RepoAccessError(f"{path}: cannot read the symlink: {exc}") from exc
-            joined = posixpath.normpath(posixpath.join(posixpath.dirname(norm), target))
-            if target.startswith("/") or joined.startswith(".."):
-                raise RepoAccessError(f"{path}: symlink leads outside the repository")
-            norm = check_path(joined)
+            norm = follow_link(norm, target)
         raise RepoAccessError(f"{path}: too many symlink hops")
 
     def read_bytes(self, path: str) -> bytes:
