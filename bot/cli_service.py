@@ -105,6 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         workflows.shutdown()
+    workflows.exit_now_if_stuck(EXIT_OK)
     return EXIT_OK
 
 
@@ -137,6 +138,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         stop.wait()
     finally:
         workflows.shutdown()
+    workflows.exit_now_if_stuck(EXIT_OK)
     return EXIT_OK
 
 

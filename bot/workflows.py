@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import sqlite3
+import sys
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -252,3 +255,23 @@ def launch(settings: Settings, *, worker: bool = True, executor: str | None = No
 
 def shutdown(wait_seconds: int = 0) -> None:
     DBOS.destroy(workflow_completion_timeout_sec=wait_seconds)
+
+
+def stuck_threads() -> list[threading.Thread]:
+    """Non-daemon threads still alive after shutdown.
+
+    A delivery workflow waiting on its job (DBOS `get_result` polls without end) keeps its executor
+    thread alive after `DBOS.destroy`, and the interpreter would wait for it forever at exit. Its
+    state is checkpointed, so it is safe to leave: the workflow resumes on the next start.
+    """
+    main = threading.main_thread()
+    return [t for t in threading.enumerate() if t is not main and t.is_alive() and not t.daemon]
+
+
+def exit_now_if_stuck(code: int) -> None:
+    """End the process with `code` when shutdown left waiting workflow threads (see stuck_threads)."""
+    if stuck_threads():
+        log.info("shutdown.exit", reason="workflows waiting on queued jobs resume on the next start")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

@@ -86,3 +86,19 @@ def fake_github() -> Iterator:  # type: ignore[type-arg]
         gh.set_permission(wh.REPO, "maintainer", "write")
         gh.set_permission(wh.REPO, "reader", "read")
         yield gh
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After the summary is printed: do not hang on DBOS threads that outlive their test (see
+    bot.workflows.stuck_threads); end with pytest's own exit status instead."""
+    from bot.workflows import exit_now_if_stuck
+
+    if _EXIT_STATUS in config.stash:
+        exit_now_if_stuck(config.stash[_EXIT_STATUS])
+
+
+_EXIT_STATUS = pytest.StashKey[int]()
