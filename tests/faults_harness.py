@@ -116,8 +116,9 @@ class ShortTimeoutRuntime(Runtime):
 
 @contextmanager
 def fault_app(settings: Settings, *, timeout: float = 1.0, model_client: Any = None, schema: str | None = None,
-              wait_scale: float = 1.0) -> Iterator[workflows.DbosEnqueuer]:
-    """wait_scale 1: `retry-after` and the waits before re-checking a failed write are real (1-4 s)."""
+              wait_scale: float = 0.5) -> Iterator[workflows.DbosEnqueuer]:
+    """wait_scale 0.5: `retry-after` and the waits before re-checking a failed write are half the real
+    ones (a write that timed out is looked for again 1 s later, longer than a slow answer here takes)."""
     install_runtime(ShortTimeoutRuntime(settings, model_client=model_client, retry=fast_retry(wait_scale=wait_scale),
                                         model_sleep=lambda _s: None, github_timeout=timeout))
     enqueuer = workflows.launch(settings, worker=True, schema=schema)
