@@ -236,7 +236,10 @@ def launch(settings: Settings, *, worker: bool = True, executor: str | None = No
         DBOS.listen_queues([])
     DBOS.launch()
     if engine is None:  # PostgreSQL: the receiver's own small pool; DBOS keeps its own
-        engine = sa.create_engine(sqlalchemy_url(settings.database_url), pool_size=4, max_overflow=4)
+        # pre-ping: after a PostgreSQL restart a pooled connection is dead; the first delivery must not get 503
+        engine = sa.create_engine(
+            sqlalchemy_url(settings.database_url), pool_size=4, max_overflow=4, pool_pre_ping=True
+        )
     client = DBOSClient(system_database_engine=engine, dbos_system_schema=schema or "dbos", application_name=APP_NAME)
     DBOS.register_queue(
         PR_QUEUE, partition_concurrency=1, worker_concurrency=settings.worker_concurrency * DELIVERIES_PER_WORKER,

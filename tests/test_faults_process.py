@@ -156,11 +156,6 @@ def test_postgres_restarted_under_a_running_worker(fake_github, dedicated_databa
     assert_reviewed_once(gh, 8, [head(gh, 8)])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (bot/workflows.py, launch: the receiver's PostgreSQL engine): the first delivery after "
-    "PostgreSQL restarted (server already back up) is refused 503 'could not store the delivery durably' "
-    "because a pooled connection from before the restart is reused without a liveness check (create_engine "
-    "without pool_pre_ping, no retry in GroupCommitter.write); expected 202"))
 def test_the_receiver_accepts_the_first_delivery_after_postgres_restarted(fake_github, dedicated_database):
     ctl = pg_ctl()
     gh = fake_github
