@@ -10,6 +10,7 @@ installation stays under GitHub's secondary limits. SQLite by default, PostgreSQ
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.thread as futures_thread
 import contextlib
 import os
 import socket
@@ -268,13 +269,16 @@ def stuck_threads() -> list[threading.Thread]:
     state is checkpointed, so it is safe to leave: the workflow resumes on the next start.
     """
     main = threading.main_thread()
-    return [t for t in threading.enumerate() if t is not main and t.is_alive() and not t.daemon]
+    pooled = set(getattr(futures_thread, "_threads_queues", {}))  # joined at exit even when daemon
+    return [t for t in threading.enumerate() if t is not main and t.is_alive() and (not t.daemon or t in pooled)]
 
 
 def exit_now_if_stuck(code: int) -> None:
     """End the process with `code` when shutdown left waiting workflow threads (see stuck_threads)."""
     if stuck_threads():
-        log.info("shutdown.exit", reason="workflows waiting on queued jobs resume on the next start")
-        sys.stdout.flush()
-        sys.stderr.flush()
+        with contextlib.suppress(Exception):  # logging may already be torn down; exiting matters more
+            log.info("shutdown.exit", reason="workflows waiting on queued jobs resume on the next start")
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
         os._exit(code)

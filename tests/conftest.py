@@ -95,10 +95,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """After the summary is printed: do not hang on DBOS threads that outlive their test (see
     bot.workflows.stuck_threads); end with pytest's own exit status instead."""
+    import threading
+
     from bot.workflows import exit_now_if_stuck
 
-    if _EXIT_STATUS in config.stash:
-        exit_now_if_stuck(config.stash[_EXIT_STATUS])
+    status = config.stash.get(_EXIT_STATUS, 1)
+    exit_now_if_stuck(status)
+    # a thread that only turns up later still must not hang the interpreter: checked again at exit,
+    # before concurrent.futures joins its workers (threading's exit hooks run last-registered first)
+    threading._register_atexit(lambda: exit_now_if_stuck(status))  # type: ignore[attr-defined]
 
 
 _EXIT_STATUS = pytest.StashKey[int]()
