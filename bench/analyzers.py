@@ -59,20 +59,14 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, subprocess.Co
     return time.perf_counter() - started, proc
 
 
+def review_cmd(repo: Path, base: str, head: str) -> list[str]:
+    """`scale-review review ... --format json --no-llm`: what both end-to-end measurements run."""
+    return [*scale_review_cmd(), "review", "--repo", str(repo), "--base", base, "--head", head,
+            "--format", "json", "--no-llm"]
+
+
 def ours_end_to_end(repo: Path, base: str, head: str) -> tuple[float, int]:
-    cmd = [
-        *scale_review_cmd(),
-        "review",
-        "--repo",
-        str(repo),
-        "--base",
-        base,
-        "--head",
-        head,
-        "--format",
-        "json",
-        "--no-llm",
-    ]
+    cmd = review_cmd(repo, base, head)
     seconds, proc = timed(cmd)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"scale-review review failed: {proc.stderr.strip()[-300:]}")
@@ -109,19 +103,7 @@ def semgrep_run(semgrep: str, repo: Path) -> tuple[float, int]:
 
 def peak_rss_mb(repo: Path, base: str, head: str) -> tuple[float, float, int]:
     """(peak RSS in MiB of the scale-review process alone, seconds, findings), via wait4 on the child."""
-    cmd = [
-        *scale_review_cmd(),
-        "review",
-        "--repo",
-        str(repo),
-        "--base",
-        base,
-        "--head",
-        head,
-        "--format",
-        "json",
-        "--no-llm",
-    ]
+    cmd = review_cmd(repo, base, head)
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
