@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakegithub.contract import segments_match
+
 ROOT = Path(__file__).resolve().parent.parent
 OCTOKIT_ENV = "SCALE_REVIEW_OCTOKIT_DIR"
 DEFAULT_OCTOKIT_DIR = ROOT / ".cache" / "octokit" / "node_modules"
@@ -75,25 +77,6 @@ def rest_spec() -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path else None
 
 
-def _segments_match(template: str, path: str) -> int | None:
-    """Number of literal segments matched, or None. A last `{path}` parameter may span slashes."""
-    t_parts, p_parts = template.strip("/").split("/"), path.strip("/").split("/")
-    if t_parts[-1] == "{path}" and len(p_parts) >= len(t_parts):
-        p_parts = p_parts[: len(t_parts) - 1] + ["/".join(p_parts[len(t_parts) - 1 :])]
-    if len(t_parts) != len(p_parts):
-        return None
-    literals = 0
-    for t, p in zip(t_parts, p_parts, strict=True):
-        if t.startswith("{") and t.endswith("}"):
-            if not p:
-                return None
-            continue
-        if t != p:
-            return None
-        literals += 1
-    return literals
-
-
 @dataclass(frozen=True)
 class Operation:
     template: str
@@ -119,7 +102,7 @@ class RestDescription:
         """The best path template (most literal segments) matching a concrete path."""
         best: tuple[int, str] | None = None
         for template in self.spec["paths"]:
-            score = _segments_match(template, path)
+            score = segments_match(template, path)
             if score is not None and (best is None or score > best[0]):
                 best = (score, template)
         return best[1] if best else None

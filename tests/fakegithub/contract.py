@@ -41,7 +41,7 @@ def operations() -> dict[str, dict[str, Any]]:
     return data
 
 
-def _segments_match(template: str, path: str) -> int | None:
+def segments_match(template: str, path: str) -> int | None:
     """Number of literal segments matched, or None. A last `{path}` parameter may span slashes."""
     t_parts, p_parts = template.strip("/").split("/"), path.strip("/").split("/")
     if t_parts[-1] == "{path}" and len(p_parts) >= len(t_parts):
@@ -50,7 +50,9 @@ def _segments_match(template: str, path: str) -> int | None:
         return None
     literals = 0
     for t, p in zip(t_parts, p_parts, strict=True):
-        if t.startswith("{"):
+        if t.startswith("{") and t.endswith("}"):
+            if not p:  # a parameter never matches an empty segment
+                return None
             continue
         if t != p:
             return None
@@ -63,7 +65,7 @@ def operation_for(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
     for op_id, op in operations().items():
         if op["method"] != method:
             continue
-        score = _segments_match(op["template"], path)
+        score = segments_match(op["template"], path)
         if score is not None and (best is None or score > best[0]):
             best = (score, op_id, op)
     return (best[1], best[2]) if best else None
