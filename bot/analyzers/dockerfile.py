@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from bot.analyzers.base import FileInput
 from bot.analyzers.kubernetes import non_production_path
-from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, load_rule_infos, to_finding
+from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
 from bot.model import Finding
 
 ANALYZER_NAME = "dockerfile"
@@ -23,6 +23,7 @@ DEV_SERVER = "docker-dev-server"
 SINGLE_WORKER = "docker-single-worker-gunicorn"
 SHELL_FORM = "docker-shell-form-command"
 MAX_TEXT_CHARS = 500_000
+MAX_FINDINGS = 200
 MAX_INSTRUCTIONS = 5_000
 _DEV_SERVERS = (
     (re.compile(r"\bmanage\.py\s+runserver\b"), "Django runserver"),
@@ -186,9 +187,4 @@ class DockerfileAnalyzer:
             hits = dockerfile_hits(parse_instructions(file.text))
         except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
             return []
-        out = []
-        for hit in hits:
-            rule = self._by_id.get(hit.rule_id)
-            if rule is not None and file.change.touches(hit.start_line, hit.end_line):
-                out.append(to_finding(rule, hit, file.path))
-        return out
+        return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 from pathlib import PurePosixPath
 
 from yaml.nodes import MappingNode, SequenceNode
@@ -28,7 +27,7 @@ from bot.analyzers.k8s_yaml import (
     path,
     scalar,
 )
-from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, load_rule_infos, to_finding
+from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
 from bot.model import Finding, Severity
 
 ANALYZER_NAME = "kubernetes"
@@ -211,12 +210,4 @@ class KubernetesAnalyzer:
             hits = manifest_hits(file.path, file.text)
         except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
             return []
-        seen: Counter[tuple[str, str]] = Counter()
-        out: list[Finding] = []
-        for hit in hits:
-            occurrence = seen[(hit.rule_id, hit.code)]
-            seen[(hit.rule_id, hit.code)] += 1
-            rule = self._by_id.get(hit.rule_id)
-            if rule is not None and file.change.touches(hit.start_line, hit.end_line):
-                out.append(to_finding(rule, hit, file.path, occurrence))
-        return out[:MAX_FINDINGS]
+        return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)

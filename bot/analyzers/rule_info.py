@@ -8,13 +8,16 @@ turns it into a Finding with the rule's text.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.model import Category, Finding, Severity, fingerprint
+from bot.analyzers.base import FileInput
+from bot.model import Category, Finding, Severity, fingerprint, normalize_code
 
 RULES_DIR = Path(__file__).parent / "rules"
 REQUIRED_TEXT = ("title", "description", "evidence", "risk", "advice", "rollback", "monitoring")
@@ -102,6 +105,29 @@ def load_rule_infos(path: Path) -> tuple[RuleInfo, ...]:
     if len(set(ids)) != len(ids):
         raise RuleInfoError(ERR_RULE.format(where=str(path), what="duplicate rule id"))
     return tuple(rules)
+
+
+def findings_from_hits(
+    rules: Mapping[str, RuleInfo], file: FileInput, hits: Iterable[Hit], limit: int
+) -> list[Finding]:
+    """The hits that touch the change, as findings, at most `limit`.
+
+    Identical code met several times in one file is numbered in line order (the same
+    whitespace-insensitive text the fingerprint uses), so each occurrence keeps its own stable id.
+    """
+    seen: Counter[tuple[str, str]] = Counter()
+    out: list[Finding] = []
+    for hit in sorted(hits, key=lambda h: (h.start_line, h.rule_id)):
+        key = (hit.rule_id, normalize_code(hit.code))
+        occurrence = seen[key]
+        seen[key] += 1
+        rule = rules.get(hit.rule_id)
+        if rule is None or not file.change.touches(hit.start_line, hit.end_line):
+            continue
+        out.append(to_finding(rule, hit, file.path, occurrence))
+        if len(out) >= limit:
+            break
+    return out
 
 
 def to_finding(rule: RuleInfo, hit: Hit, path: str, occurrence: int = 0) -> Finding:

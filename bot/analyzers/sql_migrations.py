@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 from pathlib import PurePosixPath
 
 from bot.analyzers.base import FileInput
 from bot.analyzers.migration_js import js_migration_hits
 from bot.analyzers.migration_python import python_migration_hits
 from bot.analyzers.migration_ruby import rails_migration_hits
-from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, load_rule_infos, to_finding
+from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
 from bot.analyzers.sql_checks import check_sql
 from bot.analyzers.sql_lexer import LineIndex
 from bot.analyzers.sql_script import DROP_COLUMN, DROP_TABLE, POSTGRESQL, UNBATCHED_BACKFILL, SqlContext, SqlIssue
@@ -170,7 +169,7 @@ class SqlMigrationAnalyzer:
             hits = self._hits(file.path, file.text)
         except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
             return []
-        return self._findings(file, hits)
+        return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)
 
     def _hits(self, path: str, text: str) -> list[Hit]:
         suffix = PurePosixPath(path).suffix.lower()
@@ -187,18 +186,3 @@ class SqlMigrationAnalyzer:
         if dialect_of_path(path) != POSTGRESQL:  # the lock rules are PostgreSQL's; data loss is everyone's
             hits = [h for h in hits if h.rule_id in DIALECT_NEUTRAL_RULES]
         return hits
-
-    def _findings(self, file: FileInput, hits: list[Hit]) -> list[Finding]:
-        seen: Counter[tuple[str, str]] = Counter()
-        out: list[Finding] = []
-        for hit in sorted(hits, key=lambda h: (h.start_line, h.rule_id)):
-            rule = self._by_id.get(hit.rule_id)
-            key = (hit.rule_id, " ".join(hit.code.split()))
-            occurrence = seen[key]
-            seen[key] += 1
-            if rule is None or not file.change.touches(hit.start_line, hit.end_line):
-                continue
-            out.append(to_finding(rule, hit, file.path, occurrence))
-            if len(out) >= MAX_FINDINGS:
-                break
-        return out
