@@ -24,6 +24,7 @@ class Job:
     repo: str  # owner/name
     number: int
     head_sha: str = ""  # empty when the payload has none (comments): the worker reads the PR
+    before_sha: str = ""  # synchronize: the head before the push (an incremental review starts there)
     draft: bool = False
     only_if_new: bool = False  # check_suite.requested: skip when a run for this sha exists
     actor: str = ""  # who asked (comment author, button clicker)

@@ -16,16 +16,18 @@ from bot.acceptances import BUTTON_REASON
 from bot.analyzers.engine import AnalysisResult
 from bot.diff import parse_diff
 from bot.github.checks import ANNOTATIONS_PER_REQUEST, MAX_ANNOTATIONS
+from bot.github.increment import Increment
 from bot.github.publish import outdated_findings
 from bot.github.values import PullInfo
 from bot.jobs import Job
-from bot.model import Acceptance, Review
+from bot.model import Acceptance, Finding, Review
 from bot.pipeline import assemble_review
 from bot.render.markdown import render_summary, render_title
 from bot.repo_config import RepoConfig, load_repo_config
 from bot.runtime import current_runtime
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest
+from bot.specialist.memory import current_prompts, encode, remember
 from bot.specialist.outcome import SpecialistResult
 
 T = TypeVar("T")
@@ -43,6 +45,9 @@ FAILED_SUMMARY = (
     "Nothing was gated. Re-run it from this check run, or comment `/scale-review`."
 )
 STATIC_ONLY_NOTE = "Static analysis only: no model is configured for this App."
+INCREMENTAL_NOTE = ("Incremental review: the specialist read only the commits since the last reviewed head "
+                    "`{since}` ({files} file(s)); comment `/scale-review full` for a full review.")
+FULL_NOTE = "Full review: {why}."
 OUTDATED_NOTE = "Fixed by a later push (their earlier comments are outdated): {ids}."
 
 
@@ -161,8 +166,9 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     changes = parse_diff(diff.text)
     degraded = diff.note if diff.missing else None
     notes = [] if use_model else [STATIC_ONLY_NOTE]
+    incremental = specialist is not None and specialist.since is not None
     stats = {"head_sha": head, "trigger": job.trigger, "delivery": job.delivery_id,
-             "mode": "full" if ctx.options.full else "standard"}
+             "mode": "full" if ctx.options.full else "incremental" if incremental else "standard"}
 
     def assemble(acc: list[Acceptance]) -> Review:
         result = assemble_review(changes, config, analysis, specialist=specialist, config_errors=ctx.config_errors,
@@ -180,7 +186,9 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     notes = result.notes + ([OUTDATED_NOTE.format(ids=", ".join(outdated))] if outdated else [])
     calls = tally.calls + _completion_calls(result)
     result = result.model_copy(update={"notes": notes, "stats": {**result.stats, "github_calls": calls}})
-    tally.take(steps.complete_check(job, check_id, result, render_summary(result), render_title(result)))
+    memory = remember(specialist, head)
+    text = encode(memory) if memory is not None else None
+    tally.take(steps.complete_check(job, check_id, result, render_summary(result), render_title(result), text))
     return Outcome(result.conclusion.value, result.verdict, check_run_id=check_id, review_id=posted.review_id,
                    calls=tally.calls, extra={"findings": [f.id for f in result.findings], "outdated": outdated,
                                              "blocking": _blocking(result)})
@@ -207,14 +215,33 @@ def _accept_all(ctx: Context, result: Review, accepted: list[Acceptance]) -> lis
     return accepted + [Acceptance(finding_id=i, by=ctx.job.actor, reason=BUTTON_REASON) for i in ids]
 
 
+def _increment(ctx: Context, diff_text: str, model: str) -> Increment:
+    """On a push (`before_sha`), unless a full review was asked for: the base of an incremental review."""
+    if ctx.options.full or not ctx.job.before_sha or ctx.job.before_sha == ctx.pr.head_sha:
+        return Increment()
+    paths = sorted({p for fc in parse_diff(diff_text).files for p in (fc.path, fc.old_path) if p})
+    return ctx.tally.take(steps.load_increment(ctx.job, ctx.job.before_sha, ctx.pr.head_sha, model,
+                                               current_prompts(), paths))
+
+
+def _in_diff(findings: list[Finding], diff_text: str) -> list[Finding]:
+    paths = set(parse_diff(diff_text).paths)
+    return [f for f in findings if f.path in paths]
+
+
 def _specialist(ctx: Context, diff_text: str, analysis: AnalysisResult) -> SpecialistResult | None:
-    """The model loop, one durable step per turn; stops early when a newer head arrives."""
-    settings = current_runtime().settings
+    """The model loop, one durable step per turn; stops early when a newer head arrives. After a push
+    whose previous head the specialist reviewed, it reads only the commits since (an increment)."""
     llm = ctx.config.llm
+    model = llm.model or current_runtime().settings.model
+    increment = _increment(ctx, diff_text, model)
+    candidates = list(analysis.findings)
     request = SpecialistRequest(
-        diff=diff_text, candidates=list(analysis.findings), pr_title=ctx.pr.title, pr_body=ctx.pr.body,
+        diff=increment.diff if increment.since else diff_text, pr_title=ctx.pr.title, pr_body=ctx.pr.body,
+        candidates=_in_diff(candidates, increment.diff) if increment.since else candidates,
+        since=increment.since, previous_findings=increment.previous,
         focus=list(dict.fromkeys([*ctx.options.focus, *ctx.config.focus])), instructions=dict(ctx.config.instructions),
-        model=llm.model or settings.model, max_turns=llm.max_turns,
+        model=model, max_turns=llm.max_turns,
     )
     budget = Budget.from_config(llm)
     state = steps.specialist_start(request)
@@ -222,8 +249,13 @@ def _specialist(ctx: Context, diff_text: str, analysis: AnalysisResult) -> Speci
         if state["done"] or ctx.tally.take(ctx.superseded_by(ctx.job, ctx.pr.head_sha)) is not None:
             break
         state = ctx.tally.take(steps.specialist_turn(ctx.job, ctx.pr.head_sha, state, budget))
-    return ctx.tally.take(steps.specialist_finish(ctx.job, ctx.pr.head_sha, state, diff_text,
-                                                  list(analysis.findings)))
+    result = ctx.tally.take(steps.specialist_finish(ctx.job, ctx.pr.head_sha, state, diff_text, candidates,
+                                                    increment.diff if increment.since else None))
+    if increment.since:
+        note = INCREMENTAL_NOTE.format(since=increment.since[:12], files=len(parse_diff(increment.diff).files))
+    else:
+        note = FULL_NOTE.format(why=increment.why_full) if increment.why_full else ""
+    return result.model_copy(update={"notes": [note, *result.notes]}) if note else result
 
 
 def run_review(job: Job, superseded_by: SupersededBy, options: Options | None = None) -> Outcome:

@@ -22,6 +22,7 @@ from bot.analyzers.engine import AnalysisResult
 from bot.diff import parse_diff
 from bot.github import checks, publish
 from bot.github.client import GitHubGateway
+from bot.github.increment import Increment, find_increment
 from bot.github.repo_view import GitHubRepo
 from bot.github.retry import GitHubError
 from bot.github.values import DiffResult, PullInfo
@@ -126,6 +127,17 @@ def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig) -> Coun
     return Counted(result, gw.calls)
 
 
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+@tracing.stage("load")
+def load_increment(job: Job, before_sha: str, head_sha: str, model: str, prompts: dict[str, str],
+                   pr_paths: list[str]) -> Counted[Increment]:
+    """What the review of the previous head remembered, and the commits since (incremental review)."""
+    gw = _gw(job)
+    found = find_increment(gw, job.repo, before_sha, head_sha, model=model, prompts=prompts, pr_paths=set(pr_paths))
+    return Counted(found, gw.calls)
+
+
 @DBOS.step()
 def specialist_start(request: SpecialistRequest) -> dict[str, Any]:
     return start_state(request)
@@ -148,10 +160,12 @@ def specialist_turn(job: Job, head_sha: str, state: dict[str, Any], budget: Budg
 @tracing.stage("specialist")
 @tracing.records_review
 def specialist_finish(job: Job, head_sha: str, state: dict[str, Any], diff_text: str,
-                      candidates: list[Finding]) -> Counted[SpecialistResult]:
+                      candidates: list[Finding], follow_up_diff: str | None = None) -> Counted[SpecialistResult]:
+    """Validate against the whole PR diff; `follow_up_diff` (incremental) carries earlier findings forward."""
     gw = _gw(job)
+    follow_up = parse_diff(follow_up_diff) if follow_up_diff is not None else None
     result = finish(state, changes=parse_diff(diff_text), candidates=candidates,
-                    repo=GitHubRepo(gw, job.repo, head_sha))
+                    repo=GitHubRepo(gw, job.repo, head_sha), follow_up=follow_up)
     return Counted(result, gw.calls)
 
 
@@ -192,9 +206,11 @@ def post_review(job: Job, head_sha: str, review: Review, diff_text: str, event: 
 @honour_retry_after
 @tracing.stage("publish")
 @tracing.records_review
-def complete_check(job: Job, check_run_id: int, review: Review, summary_md: str, title: str) -> Counted[None]:
+def complete_check(job: Job, check_run_id: int, review: Review, summary_md: str, title: str,
+                   text: str | None = None) -> Counted[None]:
+    """`text`: the hidden memory the next push's incremental review starts from (bot.specialist.memory)."""
     gw = _gw(job)
-    checks.complete_check_run(gw, job.repo, check_run_id, review, summary_md=summary_md, title=title)
+    checks.complete_check_run(gw, job.repo, check_run_id, review, summary_md=summary_md, title=title, text=text)
     return Counted(None, gw.calls)
 
 

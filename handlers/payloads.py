@@ -90,6 +90,7 @@ class Envelope(_Part):
     """Every field a handler may need, from any event; absent ones keep their defaults."""
 
     action: str = ""
+    before: str = ""  # pull_request.synchronize: the head sha before the push
     installation: Installation | None = None
     repository: Repository | None = None
     sender: Account | None = None

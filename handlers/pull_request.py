@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.jobs import Decision, Ignored, Job
 from handlers.context import Delivery
 from handlers.payloads import Envelope
 
 REVIEW_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
+_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 def handle(delivery: Delivery, env: Envelope) -> Decision:
@@ -28,6 +31,7 @@ def handle(delivery: Delivery, env: Envelope) -> Decision:
         repo=env.repo,
         number=pr.number,
         head_sha=pr.head.sha,
+        before_sha=env.before if env.action == "synchronize" and _SHA.fullmatch(env.before) else "",
         draft=bool(pr.draft),
         actor=env.sender_login,
     )

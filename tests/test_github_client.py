@@ -277,10 +277,17 @@ def test_comments_reactions_compare_and_commit_lookup(gh: FakeGitHub) -> None:
     assert gh.reactions(cid) == ["eyes"]
     assert [c["body"] for c in gh.issue_comments(REPO, 7)] == ["Scale review started"]
     new_head = gh.push(REPO, 7, {"app.py": HEAD + "v31 = 31\n"})
-    incremental = parse_diff(gw.compare(REPO, pr.heads[0], new_head))
-    assert incremental.paths == ["app.py"] and incremental.files[0].added_lines == frozenset({31})
     assert gw.get_pull_numbers_for_sha(REPO, new_head) == [7]
     assert gw.get_pull_numbers_for_sha(REPO, pr.heads[0]) == []
+    ahead = gw.compare_commits(REPO, pr.heads[0], new_head)
+    assert ahead.status == "ahead" and ahead.complete
+    incremental = parse_diff(ahead.diff)
+    assert incremental.paths == ["app.py"] and incremental.files[0].added_lines == frozenset({31})
+    assert gw.compare_commits(REPO, new_head, pr.heads[0]).status == "behind"
+    rewritten = gh.push(REPO, 7, {"app.py": HEAD + "v32 = 32\n"}, onto=pr.heads[0])
+    assert gw.compare_commits(REPO, new_head, rewritten).status == "diverged"
+    gh.compare_no_patch.add("app.py")
+    assert not gw.compare_commits(REPO, pr.heads[0], new_head).complete
 
 
 def test_a_comment_whose_answer_was_lost_is_not_posted_twice(gh: FakeGitHub) -> None:

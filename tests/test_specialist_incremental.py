@@ -28,7 +28,10 @@ def old(path: str, line: int, source: str = "specialist", category: Category = C
 
 @pytest.fixture()
 def pushes(tmp_path: Path) -> tuple[GitRepo, str, str]:
+    """base -> first (reviewed: adds a.py, b.py, c.py) -> second (the push: edits b.py, deletes c.py)."""
     g = GitRepo(tmp_path / "r")
+    g.write("README.md", "shop\n")
+    g.commit("base")
     g.write("a.py", A)
     g.write("b.py", B)
     g.write("c.py", "c = 1\n")
@@ -42,6 +45,13 @@ def pushes(tmp_path: Path) -> tuple[GitRepo, str, str]:
 def follow_up_diff(g: GitRepo, first: str, second: str) -> str:
     return subprocess.run(["git", "-C", str(g.root), "diff", f"{first}..{second}"], capture_output=True,
                           check=True).stdout.decode()
+
+
+def pr_diff(g: GitRepo, head: str) -> str:
+    """The pull request's whole diff: from the base commit (the first one) to `head`."""
+    root = subprocess.run(["git", "-C", str(g.root), "rev-list", "--max-parents=0", head], capture_output=True,
+                          check=True).stdout.decode().split()[0]
+    return follow_up_diff(g, root, head)
 
 
 def test_findings_on_unchanged_lines_are_kept_and_renumbered(pushes: tuple[GitRepo, str, str]) -> None:
@@ -58,15 +68,52 @@ def test_an_incremental_review_sends_only_the_new_commits_and_keeps_earlier_find
     g, first, second = pushes
     diff = follow_up_diff(g, first, second)
     fake = FakeModel([Reply([tool("finish_review", summary="nothing new")])])
-    req = SpecialistRequest(diff=diff, since=first, previous_findings=[old("a.py", 10), old("b.py", 35)])
+    previous = [old("a.py", 10), old("b.py", 35), old("gone.py", 3)]
+    req = SpecialistRequest(diff=diff, since=first, previous_findings=previous)
     result = run_specialist(req, client=fake.client(), repo=LocalGitRepo(str(g.root), second),
-                            changes=parse_diff(diff), budget=Budget())
+                            changes=parse_diff(pr_diff(g, second)), budget=Budget())
     task = fake.requests[0]["messages"][0]["content"][0]["text"]
     assert f"since the last reviewed head\n({first})" in task
     assert "- a.py:10-10 n_plus_one: t" in task and "diff --git a/a.py" not in task
     assert [(f.path, f.start_line) for f in result.findings] == [("a.py", 10), ("b.py", 38)]
     assert any("2 earlier specialist finding(s) kept" in n for n in result.notes)
+    # a finding on a file the pull request no longer changes is not carried into the gate
+    assert any("1 earlier specialist finding(s) no longer apply" in n and "gone.py:3-3" in n for n in result.notes)
     assert result.prompts["scope"] == "scalability-architect.scope-incremental@1"
+    assert result.since == first and result.carried == 2 and result.complete
+    assert result.stats()["specialist"]["scope"] == "incremental"
+
+
+def test_carried_findings_repeating_an_analyzers_or_on_lines_the_push_touched_are_dropped(
+    pushes: tuple[GitRepo, str, str],
+) -> None:
+    g, first, second = pushes
+    diff = follow_up_diff(g, first, second)
+    analyzer = old("a.py", 10, source="py-rule").model_copy(update={"id": "PY-1"})
+    fake = FakeModel([Reply([tool("report_finding", category="n_plus_one", severity="high", path="b.py",
+                                  start_line=23, end_line=23, title="b_20 grew", evidence="b.py:23",
+                                  risk="r", rollback="revert", monitoring="m"),
+                             tool("finish_review", summary="one new")])])
+    req = SpecialistRequest(diff=diff, since=first, candidates=[analyzer],
+                            previous_findings=[old("a.py", 10), old("b.py", 18).model_copy(update={"end_line": 40})])
+    result = run_specialist(req, client=fake.client(), repo=LocalGitRepo(str(g.root), second),
+                            changes=parse_diff(pr_diff(g, second)), budget=Budget())
+    # a.py:10 now repeats the analyzer's finding; b.py:18-40 spans the edited line 20
+    assert [(f.path, f.start_line, f.title) for f in result.findings] == [("b.py", 23, "b_20 grew")]
+    assert result.carried == 0
+
+
+def test_a_push_that_changes_none_of_the_pull_requests_files_calls_no_model(
+    pushes: tuple[GitRepo, str, str],
+) -> None:
+    g, first, second = pushes
+    fake = FakeModel([])
+    req = SpecialistRequest(diff="", since=second, previous_findings=[old("a.py", 10)])
+    result = run_specialist(req, client=fake.client(), repo=LocalGitRepo(str(g.root), second),
+                            changes=parse_diff(pr_diff(g, second)), budget=Budget())
+    assert fake.calls == 0
+    assert result.complete and result.stop_reason == "nothing_new"
+    assert [(f.path, f.start_line) for f in result.findings] == [("a.py", 10)]
 
 
 def _diff(old_text: str, new_text: str, context: int) -> str:

@@ -26,7 +26,7 @@ from bot.github.reads import (
 )
 from bot.github.retry import GitHubError
 from bot.github.transport import DIFF_MEDIA, RAW_MEDIA, GitHubTransport, next_link, split_link
-from bot.github.values import ConfigTexts, DeliveryInfo, DiffResult, PullInfo
+from bot.github.values import Comparison, ConfigTexts, DeliveryInfo, DiffResult, PullInfo
 from bot.render.sanitize import clip
 from bot.repo import MAX_FILE_BYTES, RepoAccessError, check_path
 
@@ -159,10 +159,12 @@ class GitHubGateway(GitHubTransport):
 
         return int(self.write_carefully("POST", path, {"body": text}, already_done=posted)["id"])
 
-    def compare(self, repo: str, base: str, head: str) -> str:
-        """The unified diff base...head (for incremental reviews)."""
-        _, data = self.request("GET", f"/repos/{repo}/compare/{base}...{head}", headers={"Accept": DIFF_MEDIA})
-        return str(data.get("data", ""))
+    def compare_commits(self, repo: str, base: str, head: str) -> Comparison:
+        """base...head in one call: whether head descends from base, and the diff (rebuilt from the patches)."""
+        data = self.get(f"/repos/{repo}/compare/{base}...{head}", per_page=1)
+        files = list(data.get("files") or [])
+        text, missing = diff_from_files(files)
+        return Comparison(status=str(data.get("status") or "unknown"), diff=text, files=len(files), missing=missing)
 
     def get_pull_numbers_for_sha(self, repo: str, sha: str) -> list[int]:
         """Open PRs whose head is `sha` (check_suite events of fork PRs carry none)."""

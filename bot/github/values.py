@@ -35,6 +35,21 @@ class DiffResult(BaseModel):
     note: str = ""  # one sentence for the summary when the diff is partial
 
 
+class Comparison(BaseModel):
+    """`base...head` from the compare API. `status`: ahead (head descends from base), behind,
+    diverged (history rewritten), identical. `complete`: every changed file came with its patch
+    (GitHub lists at most 300 files and omits the patch of binary or very large ones)."""
+
+    status: str
+    diff: str = ""
+    files: int = 0
+    missing: list[str] = Field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and self.files < 300
+
+
 class ConfigTexts(BaseModel):
     """`.github/scale-review.yml` of the repo (at the base ref) and of the org's `.github` repo."""
 

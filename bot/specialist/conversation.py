@@ -39,6 +39,7 @@ NO_CANDIDATES = "(none: the analyzers found nothing on this change)"
 NO_PREVIOUS = "(none)"
 DIFF_CUT = "\n[diff cut at {limit:,} characters; {rest} more files not shown here: read them with read_file]\n"
 EMPTY = "(empty)"
+NOTHING_NEW = "No change to the pull request's files since {since}: the earlier findings stand."
 SECRET_OMITTED = "[diff of {path} omitted: secrets files are never sent to the model]\n"  # noqa: S105
 _GIT_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$")
 
@@ -151,7 +152,7 @@ def start_state(request: SpecialistRequest) -> dict[str, Any]:
     changes = parse_diff(request.diff)
     system = load_prompt(request.system_prompt)
     task, refs = render_task(request, changes)
-    return {
+    state = {
         "schema": STATE_SCHEMA,
         "model": request.model,
         "system": system.render(),
@@ -159,6 +160,7 @@ def start_state(request: SpecialistRequest) -> dict[str, Any]:
         "messages": [{"role": "user", "content": [{"type": "text", "text": task}]}],
         "shown": {f.path: shown_ranges(f) for f in changes.files if f.reviewable},
         "previous_findings": [f.model_dump(mode="json") for f in request.previous_findings],
+        "since": request.since,
         "usage": Usage().model_dump(),
         "plan": [],
         "reported": [],
@@ -172,6 +174,10 @@ def start_state(request: SpecialistRequest) -> dict[str, Any]:
         "degraded": None,
         "notes": [],
     }
+    if request.since and not changes.files:  # the push changed none of the PR's files: no model call
+        state.update(done=True, stop_reason="nothing_new", finished={"summary": NOTHING_NEW.format(
+            since=request.since[:12])})
+    return state
 
 
 def build_request(state: dict[str, Any], max_tokens: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bot.diff import ChangeSet
+from bot.diff import ChangeSet, parse_diff
 from bot.repo import RepoView
 from bot.specialist.budget import Budget, Usage
 from bot.specialist.client import ModelFailure, call_model, make_client
@@ -187,8 +187,9 @@ def run_specialist(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SpecialistResult:
-    """The whole review. `turn_step(state) -> state`, when given, replaces the default turn
-    (`run_turn` with these arguments), e.g. to run each turn as a durable workflow step."""
+    """The whole review. `changes` is the whole change; for an incremental review (`request.since`)
+    `request.diff` holds only the commits since. `turn_step(state) -> state`, when given, replaces the
+    default turn (`run_turn` with these arguments), e.g. to run each turn as a durable workflow step."""
     state = start_state(request)
     def default_step(s: dict[str, Any]) -> dict[str, Any]:
         return run_turn(s, client=client, repo=repo, budget=budget, clock=clock, sleep=sleep)
@@ -200,4 +201,5 @@ def run_specialist(
         state = step(state)
     if not state["done"]:
         _stop(state, "budget:turns", f"stopped: turn budget of {budget.max_turns} reached")
-    return finish(state, changes=changes, candidates=request.candidates, repo=repo)
+    follow_up = parse_diff(request.diff) if request.since else None
+    return finish(state, changes=changes, candidates=request.candidates, repo=repo, follow_up=follow_up)

@@ -14,10 +14,11 @@ from bot.diff import ChangeSet, FileChange, FileStatus
 from bot.model import Finding
 from bot.repo import RepoView
 from bot.specialist.budget import Usage
-from bot.specialist.validate import SOURCE, validate_findings
+from bot.specialist.validate import SOURCE, recheck_carried, validate_findings
 
 DROPPED_NOTE = "{n} specialist finding(s) dropped by validation: {reasons}"
 CARRIED_NOTE = "{n} earlier specialist finding(s) kept on lines this push did not change"
+CARRIED_DROPPED_NOTE = "{n} earlier specialist finding(s) no longer apply to this pull request's diff: {reasons}"
 UNPRICED_NOTE = "model {model} is not in the price table; dollars use the most expensive known price"
 MAX_REASONS_IN_NOTE = 5
 
@@ -43,6 +44,8 @@ class SpecialistResult(BaseModel):
     rollback_plan: str = ""
     monitoring_plan: str = ""
     plan: list[dict[str, str]] = Field(default_factory=list)
+    since: str | None = None  # incremental: the last reviewed head; None: the whole change was reviewed
+    carried: int = 0  # earlier findings kept on lines the follow-up push did not change
 
     @property
     def prompt_version(self) -> str:
@@ -56,6 +59,9 @@ class SpecialistResult(BaseModel):
                 "model": self.model,
                 "prompt_version": self.prompt_version,
                 "turns": self.turns,
+                "scope": "incremental" if self.since else "full",
+                "since": self.since,
+                "carried": self.carried,
                 "stop_reason": self.stop_reason,
                 "complete": self.complete,
                 "degraded": self.degraded,
@@ -109,27 +115,31 @@ def carry_forward(previous: list[Finding], changes: ChangeSet) -> list[Finding]:
     return kept
 
 
-def _merge_carried(new: list[Finding], carried: list[Finding], candidates: list[Finding]) -> list[Finding]:
-    seen = {f.id for f in new} | {c.id for c in candidates}
-    return new + [f for f in carried if f.id not in seen]
-
-
 def finish(
-    state: dict[str, Any], *, changes: ChangeSet, candidates: list[Finding], repo: RepoView
+    state: dict[str, Any], *, changes: ChangeSet, candidates: list[Finding], repo: RepoView,
+    follow_up: ChangeSet | None = None,
 ) -> SpecialistResult:
-    """Validate what the model reported and assemble the result (code decides, not the model)."""
+    """Validate what the model reported and assemble the result (code decides, not the model).
+
+    `changes` is the whole change (the pull request's diff): every finding must sit on lines it
+    shows. `follow_up`, for an incremental review, is the diff since the last reviewed head: earlier
+    findings on lines it did not touch are carried forward, then checked against `changes` too."""
     degraded = state.get("degraded")
     reported = [] if degraded else state["reported"]
     checked = validate_findings(reported, changes=changes, candidates=candidates, repo=repo, reads=state["reads"])
     previous = [Finding.model_validate(f) for f in state.get("previous_findings", [])]
-    carried = carry_forward(previous, changes)
-    findings = _merge_carried(checked.findings, carried, candidates)
+    carried = carry_forward(previous, follow_up) if follow_up is not None else []
+    kept = recheck_carried(carried, changes=changes, candidates=candidates, kept=checked.findings)
+    findings = checked.findings + kept.findings
     notes = list(state["notes"]) + checked.notes
     if checked.dropped:
         reasons = "; ".join(checked.dropped[:MAX_REASONS_IN_NOTE])
         notes.append(DROPPED_NOTE.format(n=len(checked.dropped), reasons=reasons))
-    if carried:
-        notes.append(CARRIED_NOTE.format(n=len(carried)))
+    if kept.findings:
+        notes.append(CARRIED_NOTE.format(n=len(kept.findings)))
+    if kept.dropped:
+        notes.append(CARRIED_DROPPED_NOTE.format(n=len(kept.dropped),
+                                                 reasons="; ".join(kept.dropped[:MAX_REASONS_IN_NOTE])))
     usage = Usage.model_validate(state["usage"])
     if not usage.priced:
         notes.append(UNPRICED_NOTE.format(model=state["model"]))
@@ -153,4 +163,6 @@ def finish(
         rollback_plan=str(done.get("rollback_plan", ""))[:3000],
         monitoring_plan=str(done.get("monitoring_plan", ""))[:3000],
         plan=list(state["plan"]),
+        since=state.get("since"),
+        carried=len(kept.findings),
     )

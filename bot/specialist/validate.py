@@ -204,14 +204,19 @@ class _Checker:
         )
 
     def duplicate(self, f: Finding) -> str | None:
-        where = {"path": f.path, "start": f.start_line, "end": f.end_line}
-        for c in self.candidates:
-            if c.category == f.category and _overlaps(c, f):
-                return DROP_DUP_ANALYZER.format(category=f.category.value, id=c.id, **where)
-        for k in self.out.findings:
-            if k.id == f.id or (k.category == f.category and _overlaps(k, f)):
-                return DROP_DUP_SPECIALIST.format(id=k.id, **where)
-        return None
+        return _duplicate(f, self.candidates, self.out.findings)
+
+
+def _duplicate(f: Finding, candidates: list[Finding], kept: list[Finding]) -> str | None:
+    """Why `f` repeats an analyzer's finding or a kept one (same file, overlapping lines, same category)."""
+    where = {"path": f.path, "start": f.start_line, "end": f.end_line}
+    for c in candidates:
+        if c.category == f.category and _overlaps(c, f):
+            return DROP_DUP_ANALYZER.format(category=f.category.value, id=c.id, **where)
+    for k in kept:
+        if k.id == f.id or (k.category == f.category and _overlaps(k, f)):
+            return DROP_DUP_SPECIALIST.format(id=k.id, **where)
+    return None
 
 
 def validate_findings(
@@ -239,3 +244,27 @@ def validate_findings(
         else:
             checker.out.findings.append(finding)
     return checker.out
+
+
+def recheck_carried(carried: Iterable[Finding], *, changes: ChangeSet, candidates: list[Finding],
+                    kept: list[Finding]) -> Validation:
+    """Earlier findings carried past a follow-up push, checked against the WHOLE change as it is now:
+    still on head-side lines the pull request's diff shows (a suggestion is dropped when the lines had
+    to be clamped), and not repeating an analyzer's finding or one in `kept` (the new ones)."""
+    out = Validation()
+    seen = list(kept)
+    for f in carried:
+        fc = changes.get(f.path)
+        span = fc.anchor(f.start_line, f.end_line) if fc is not None and fc.reviewable else None
+        if span is None:
+            out.dropped.append(DROP_NOT_SHOWN.format(path=f.path, start=f.start_line, end=f.end_line))
+            continue
+        if span != (f.start_line, f.end_line):
+            f = f.model_copy(update={"start_line": span[0], "end_line": span[1], "suggestion": None})
+        why = _duplicate(f, candidates, seen)
+        if why:
+            out.dropped.append(why)
+            continue
+        seen.append(f)
+        out.findings.append(f)
+    return out

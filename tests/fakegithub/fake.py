@@ -66,6 +66,7 @@ class FakeGitHub:
         self.rate_reset = time.time() + 3600
         self.rate_used: dict[str, int] = {}
         self.graphql_text_limit = 512_000
+        self.compare_no_patch: set[str] = set()  # files whose `patch` the compare API omits
         self.writes_per_minute: int | None = None  # e.g. 80: GitHub's content-creation secondary limit
         self.write_times: dict[int, list[float]] = {}
         self.enforce_contract = True  # check requests against GitHub's OpenAPI description (contract.py)
@@ -239,14 +240,15 @@ class FakeGitHub:
             else:
                 tree[path] = _b(new)
 
-    def push(self, full_name: str, number: int, files: Files) -> str:
-        """A new head commit on the PR (synchronize): path -> new text (None deletes). Returns the sha."""
+    def push(self, full_name: str, number: int, files: Files, *, onto: str | None = None) -> str:
+        """A new head commit on the PR (synchronize): path -> new text (None deletes). Returns the sha.
+        `onto`: the new commit's parent instead of the head (a force push that rewrites history)."""
         with self.lock:
             repo = self.store.repos[full_name.lower()]
             pr = repo.pulls[number]
             tree = dict(self.store.commits[pr.head_sha].tree)
             self._apply(tree, files)
-            sha = self.store.add_commit(pr.head_sha, tree)
+            sha = self.store.add_commit(onto or pr.head_sha, tree)
             pr.head_sha = sha
             pr.heads.append(sha)
             repo.branches[pr.head_ref] = sha

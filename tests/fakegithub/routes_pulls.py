@@ -81,11 +81,22 @@ def compare(fake: FakeGitHub, req: Req) -> Resp:
     if not sep:
         raise HttpError(404, "Not Found")
     base, head = fake.store.resolve(repo, base_ref), fake.store.resolve(repo, head_ref)
+    status, merge_base = fake.store.compare_status(base.sha, head.sha)
+    if merge_base is None:
+        raise HttpError(404, f"No common ancestor between {base_ref} and {head_ref}.")
     if "diff" in req.accept:
-        return Resp(200, raw=fake.store.diff_between(base.sha, head.sha).encode(), content_type="text/plain")
-    files = [{"filename": p, "patch": hunks_text(base.tree.get(p, b""), head.tree.get(p, b"")).rstrip("\n")}
-             for p in changed_paths(base.tree, head.tree)]
-    return Resp(200, {"status": "ahead", "base_commit": {"sha": base.sha}, "files": files[:300]})
+        return Resp(200, raw=fake.store.diff_between(merge_base, head.sha).encode(), content_type="text/plain")
+    ahead = fake.store.ancestors(head.sha)
+    commits = list(reversed(ahead[: ahead.index(merge_base)]))
+    behind = fake.store.ancestors(base.sha)
+    files = fake.store.files_between(repo, merge_base, head.sha, fake.compare_no_patch)
+    return Resp(200, {
+        "url": f"{fake.url}/repos/{repo.full_name}/compare/{req.params['basehead']}", "status": status,
+        "ahead_by": len(commits), "behind_by": behind.index(merge_base), "total_commits": len(commits),
+        "base_commit": {"sha": base.sha}, "merge_base_commit": {"sha": merge_base},
+        "commits": [{"sha": c} for c in commits[: int(req.q("per_page") or 250)]],
+        "files": files[:300],
+    })
 
 
 def _hunk_maps(fake: FakeGitHub, pr: Pull, commit_id: str) -> dict[str, HunkMap]:

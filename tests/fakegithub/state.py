@@ -135,7 +135,31 @@ class Store:
         return self.diff_between(pr.base_sha, head_sha or pr.head_sha)
 
     def pull_files(self, repo: Repo, pr: Pull) -> list[dict[str, Any]]:
-        base, head = self.commits[pr.base_sha].tree, self.commits[pr.head_sha].tree
+        return self.files_between(repo, pr.base_sha, pr.head_sha, pr.no_patch)
+
+    def ancestors(self, sha: str) -> list[str]:
+        """`sha` and its first-parent history, newest first."""
+        out: list[str] = []
+        current: str | None = sha
+        while current is not None and current in self.commits:
+            out.append(current)
+            current = self.commits[current].parent
+        return out
+
+    def compare_status(self, base_sha: str, head_sha: str) -> tuple[str, str | None]:
+        """GitHub's compare status (identical, ahead, behind, diverged) and the merge base."""
+        if base_sha == head_sha:
+            return "identical", base_sha
+        head_line, base_line = self.ancestors(head_sha), self.ancestors(base_sha)
+        if base_sha in head_line:
+            return "ahead", base_sha
+        if head_sha in base_line:
+            return "behind", head_sha
+        return "diverged", next((c for c in head_line if c in set(base_line)), None)
+
+    def files_between(self, repo: Repo, base_sha: str, head_sha: str,
+                      no_patch: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        base, head = self.commits[base_sha].tree, self.commits[head_sha].tree
         out = []
         for path in changed_paths(base, head):
             old, new = base.get(path), head.get(path)
@@ -144,13 +168,13 @@ class Store:
                 "sha": blob_sha(new if new is not None else old or b""),
                 "filename": path,
                 "status": status,
-                "raw_url": f"https://example.invalid/{repo.full_name}/raw/{pr.head_sha}/{path}",
+                "raw_url": f"https://example.invalid/{repo.full_name}/raw/{head_sha}/{path}",
             }
             binary = is_binary(old or b"") or is_binary(new or b"")
             patch = "" if binary else hunks_text(old or b"", new or b"")
             hm = hunk_map(patch)
             item.update(additions=hm.additions, deletions=hm.deletions, changes=hm.additions + hm.deletions)
-            if patch and path not in pr.no_patch:
+            if patch and path not in no_patch:
                 item["patch"] = patch.rstrip("\n")
             out.append(item)
         return out

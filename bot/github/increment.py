@@ -1,0 +1,67 @@
+"""The base of an incremental review: what the previous head's review remembered, and the commits since.
+
+On `synchronize` the payload names the head before the push. When our check run on that head
+finished with the specialist (its memory, bot.specialist.memory), the same model and prompts are in
+use, and the new head descends from it with every file's patch shown, the specialist reviews only
+`before...head` and earlier findings are carried forward. Anything else is a full review, with the
+reason said in the check summary: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from bot.github.checks import find_check_run
+from bot.github.client import GitHubGateway
+from bot.model import Finding
+from bot.specialist.memory import WHY_NO_MEMORY, WHY_NO_RUN, decode, reuse_problem
+
+WHY_REWRITTEN = "the push rewrote history: {head} does not descend from {before} (compare: {status})"
+WHY_INCOMPLETE = "GitHub did not show every file changed since {before} ({detail})"
+_GIT_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$")
+
+
+class Increment(BaseModel):
+    """`since` set: review `diff` (the commits since) and carry `previous`; else `why_full` says why not."""
+
+    since: str | None = None
+    diff: str = ""
+    previous: list[Finding] = Field(default_factory=list)
+    why_full: str = ""
+
+
+def only_files(diff: str, paths: set[str]) -> str:
+    """The sections of a git diff whose old or new path is in `paths` (a push may bring in, e.g. through
+    a merge of the base branch, files the pull request does not change)."""
+    sections = re.split(r"(?m)^(?=diff --git )", diff)
+    kept = []
+    for section in sections:
+        match = _GIT_HEADER.match(section.split("\n", 1)[0])
+        if match and (match.group(1) in paths or match.group(2) in paths):
+            kept.append(section)
+    return "".join(kept)
+
+
+def find_increment(gw: GitHubGateway, repo: str, before_sha: str, head_sha: str, *, model: str,
+                   prompts: dict[str, str], pr_paths: set[str]) -> Increment:
+    """At most two calls: our check run on `before_sha`, then compare `before_sha...head_sha`."""
+    run = find_check_run(gw, repo, before_sha)
+    if run is None or run.get("status") != "completed":
+        return Increment(why_full=WHY_NO_RUN.format(sha=before_sha[:12]))
+    memory = decode((run.get("output") or {}).get("text"))
+    if memory is None:
+        return Increment(why_full=WHY_NO_MEMORY.format(sha=before_sha[:12]))
+    problem = reuse_problem(memory, before_sha, model, prompts)
+    if problem:
+        return Increment(why_full=problem)
+    comparison = gw.compare_commits(repo, before_sha, head_sha)
+    if comparison.status != "ahead":
+        return Increment(why_full=WHY_REWRITTEN.format(head=head_sha[:12], before=before_sha[:12],
+                                                       status=comparison.status))
+    if not comparison.complete:
+        detail = (f"{len(comparison.missing)} file(s) without a patch" if comparison.missing
+                  else f"{comparison.files} files listed, the most it lists")
+        return Increment(why_full=WHY_INCOMPLETE.format(before=before_sha[:12], detail=detail))
+    return Increment(since=before_sha, diff=only_files(comparison.diff, pr_paths), previous=memory.findings)
