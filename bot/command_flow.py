@@ -40,7 +40,8 @@ def run_command(job: Job, superseded_by: SupersededBy) -> Outcome:
         tally.take(steps.reply(job, HELP_TEXT))
         tally.take(steps.react(job, ROCKET))
         return Outcome("help", calls=tally.calls)
-    ctx = load_context(job, tally, superseded_by, Options(full=cmd.kind == "full", focus=cmd.areas))
+    ctx = load_context(job, tally, superseded_by, Options(full=cmd.kind == "full", focus=cmd.areas,
+                                                               reuse=cmd.kind in ("run", "accept")))
     refused = _authorised(ctx, cmd.kind)
     if refused is not None:
         return refused
@@ -57,7 +58,7 @@ def run_command(job: Job, superseded_by: SupersededBy) -> Outcome:
 def run_check_action(job: Job, superseded_by: SupersededBy) -> Outcome:
     """The "Accept risk" button: every open finding of the current head is accepted by the clicker."""
     tally = Tally()
-    ctx = load_context(job, tally, superseded_by, Options(accept_all=True))
+    ctx = load_context(job, tally, superseded_by, Options(accept_all=True, reuse=True))
     refused = _authorised(ctx, BUTTON_KIND)
     if refused is not None:
         return refused

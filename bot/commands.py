@@ -18,8 +18,8 @@ HELP_TEXT = """\
 
 | command | what it does |
 |---|---|
-| `/scale-review` | review the pull request's current head again |
-| `/scale-review full` | a full review: every changed file, with the specialist when it is enabled |
+| `/scale-review` | review the pull request's current head again (what the specialist already found on it is reused) |
+| `/scale-review full` | a full review: every changed file, the specialist reading it all again when it is enabled |
 | `/scale-review focus db,cache` | a review that looks at these areas first |
 | `/scale-review accept <finding-id> <reason>` | accept the risk of one finding; it no longer fails the check |
 | `/scale-review help` | this message |

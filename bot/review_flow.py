@@ -47,6 +47,8 @@ FAILED_SUMMARY = (
 STATIC_ONLY_NOTE = "Static analysis only: no model is configured for this App."
 INCREMENTAL_NOTE = ("Incremental review: the specialist read only the commits since the last reviewed head "
                     "`{since}` ({files} file(s)); comment `/scale-review full` for a full review.")
+REUSED_NOTE = ("The specialist already finished reviewing `{sha}`: its findings are reused, no model call made; "
+               "comment `/scale-review full` to have it review again.")
 FULL_NOTE = "Full review: {why}."
 OUTDATED_NOTE = "Fixed by a later push (their earlier comments are outdated): {ids}."
 
@@ -66,6 +68,7 @@ class Tally:
 class Options:
     full: bool = False
     focus: tuple[str, ...] = ()
+    reuse: bool = False  # a re-run of a head the specialist already finished: reuse its findings
     accept_all: bool = False  # the check run's "Accept risk" button
 
 
@@ -216,12 +219,13 @@ def _accept_all(ctx: Context, result: Review, accepted: list[Acceptance]) -> lis
 
 
 def _increment(ctx: Context, diff_text: str, model: str) -> Increment:
-    """On a push (`before_sha`), unless a full review was asked for: the base of an incremental review."""
-    if ctx.options.full or not ctx.job.before_sha or ctx.job.before_sha == ctx.pr.head_sha:
+    """The base of an incremental review, unless a full one was asked for: after a push, the head
+    before it (`before_sha`); on a re-run that may reuse (`Options.reuse`), the current head itself."""
+    before = ctx.job.before_sha or (ctx.pr.head_sha if ctx.options.reuse else "")
+    if ctx.options.full or ctx.options.focus or not before:
         return Increment()
     paths = sorted({p for fc in parse_diff(diff_text).files for p in (fc.path, fc.old_path) if p})
-    return ctx.tally.take(steps.load_increment(ctx.job, ctx.job.before_sha, ctx.pr.head_sha, model,
-                                               current_prompts(), paths))
+    return ctx.tally.take(steps.load_increment(ctx.job, before, ctx.pr.head_sha, model, current_prompts(), paths))
 
 
 def _in_diff(findings: list[Finding], diff_text: str) -> list[Finding]:
@@ -251,7 +255,9 @@ def _specialist(ctx: Context, diff_text: str, analysis: AnalysisResult) -> Speci
         state = ctx.tally.take(steps.specialist_turn(ctx.job, ctx.pr.head_sha, state, budget))
     result = ctx.tally.take(steps.specialist_finish(ctx.job, ctx.pr.head_sha, state, diff_text, candidates,
                                                     increment.diff if increment.since else None))
-    if increment.since:
+    if increment.since == ctx.pr.head_sha:
+        note = REUSED_NOTE.format(sha=increment.since[:12])
+    elif increment.since:
         note = INCREMENTAL_NOTE.format(since=increment.since[:12], files=len(parse_diff(increment.diff).files))
     else:
         note = FULL_NOTE.format(why=increment.why_full) if increment.why_full else ""

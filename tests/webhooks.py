@@ -22,9 +22,12 @@ def _repo(full_name: str = REPO) -> dict[str, Any]:
 
 
 def pull_request(action: str = "opened", *, number: int = 7, head: str = "a" * 40, base: str = "b" * 40,
-                 draft: bool = False, state: str = "open", repo: str = REPO, pad: int = 0) -> dict[str, Any]:
+                 draft: bool = False, state: str = "open", repo: str = REPO, pad: int = 0,
+                 before: str | None = None) -> dict[str, Any]:
     body = "x" * pad if pad else "Adds the orders endpoint"
+    extra: dict[str, Any] = {"before": before, "after": head} if before is not None else {}
     return {
+        **extra,
         "action": action,
         "number": number,
         "pull_request": {

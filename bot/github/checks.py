@@ -45,12 +45,17 @@ def _ours(gw: GitHubGateway, run: dict[str, Any]) -> bool:
     return run.get("name") == CHECK_NAME and gw.creds.app_id in (str(app.get("id")), app.get("client_id"))
 
 
-def find_check_run(gw: GitHubGateway, repo: str, head_sha: str) -> dict[str, Any] | None:
-    """Our newest `Scalability review` run on `head_sha`, or None (one call)."""
+def our_check_runs(gw: GitHubGateway, repo: str, head_sha: str) -> list[dict[str, Any]]:
+    """Our `Scalability review` runs on `head_sha`, newest first (one call)."""
     params = {"check_name": CHECK_NAME, **({"app_id": gw.creds.app_id} if gw.creds.app_id.isdigit() else {})}
     runs = gw.paginate(f"/repos/{repo}/commits/{head_sha}/check-runs", params, key="check_runs", max_pages=1)
-    ours = [r for r in runs if _ours(gw, r)]
-    return max(ours, key=lambda r: int(r["id"])) if ours else None
+    return sorted((r for r in runs if _ours(gw, r)), key=lambda r: -int(r["id"]))
+
+
+def find_check_run(gw: GitHubGateway, repo: str, head_sha: str) -> dict[str, Any] | None:
+    """Our newest `Scalability review` run on `head_sha`, or None (one call)."""
+    runs = our_check_runs(gw, repo, head_sha)
+    return runs[0] if runs else None
 
 
 def start_check_run(gw: GitHubGateway, repo: str, head_sha: str, *, external_id: str, summary: str,

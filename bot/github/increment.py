@@ -13,7 +13,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from bot.github.checks import find_check_run
+from bot.github.checks import our_check_runs
 from bot.github.client import GitHubGateway
 from bot.model import Finding
 from bot.specialist.memory import WHY_NO_MEMORY, WHY_NO_RUN, decode, reuse_problem
@@ -46,16 +46,20 @@ def only_files(diff: str, paths: set[str]) -> str:
 
 def find_increment(gw: GitHubGateway, repo: str, before_sha: str, head_sha: str, *, model: str,
                    prompts: dict[str, str], pr_paths: set[str]) -> Increment:
-    """At most two calls: our check run on `before_sha`, then compare `before_sha...head_sha`."""
-    run = find_check_run(gw, repo, before_sha)
-    if run is None or run.get("status") != "completed":
+    """At most two calls: our check run on `before_sha`, then compare `before_sha...head_sha` (none when
+    they are the same commit: a re-run of a reviewed head reuses its findings)."""
+    finished = [r for r in our_check_runs(gw, repo, before_sha) if r.get("status") == "completed"]
+    if not finished:
         return Increment(why_full=WHY_NO_RUN.format(sha=before_sha[:12]))
-    memory = decode((run.get("output") or {}).get("text"))
+    # the newest run that remembers (a later re-run may have ended without the model, e.g. superseded)
+    memory = next((m for m in (decode((r.get("output") or {}).get("text")) for r in finished) if m), None)
     if memory is None:
         return Increment(why_full=WHY_NO_MEMORY.format(sha=before_sha[:12]))
     problem = reuse_problem(memory, before_sha, model, prompts)
     if problem:
         return Increment(why_full=problem)
+    if before_sha == head_sha:  # this very head was reviewed: nothing new for the specialist
+        return Increment(since=before_sha, previous=memory.findings)
     comparison = gw.compare_commits(repo, before_sha, head_sha)
     if comparison.status != "ahead":
         return Increment(why_full=WHY_REWRITTEN.format(head=head_sha[:12], before=before_sha[:12],

@@ -1,0 +1,145 @@
+"""Incremental reviews, from signed webhook POSTs to what GitHub (the fake) and the model (respx) received.
+
+A pushed commit is reviewed by the specialist alone when our check run on the head before the push
+remembers a finished specialist review; earlier findings on lines the push did not change still count
+in the gate and are never posted twice. Anything that makes the memory unusable means a full review
+that says why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.render.comment import find_markers
+from bot.specialist.memory import decode
+from tests import webhooks as wh
+from tests.fakemodel import Fail, FakeModel, Reply, tool
+from tests.service import app_settings, deliver, receiver, running_app, wait_result
+
+LOOP = "+    for i in ids:"  # the changed line the scripted specialist reports on (app/orders.py:6)
+REPORT_PY = "def report(rows):\n    return len(rows)\n"
+
+
+def specialist(body: dict[str, Any]) -> Reply:
+    """One turn per review: a finding when the diff it was sent shows the loop, then finish."""
+    task = body["messages"][0]["content"][0]["text"]
+    calls = []
+    if LOOP in task:
+        calls.append(tool("report_finding", category="quadratic_loop", severity="high", path="app/orders.py",
+                          start_line=6, end_line=7, title="One query per id", evidence="app/orders.py:6-7",
+                          risk="one round trip per id", rollback="revert", monitoring="queries per request"))
+    return Reply([*calls, tool("finish_review", summary="reviewed")])
+
+
+def head(gh: Any) -> str:
+    return str(gh.store.repos[wh.REPO].pulls[7].head_sha)
+
+
+def run_for(gh: Any, sha: str) -> dict[str, Any]:
+    [run] = [r for r in gh.check_runs(wh.REPO) if r["head_sha"] == sha]
+    return dict(run)
+
+
+def task_of(model: FakeModel, index: int) -> str:
+    return str(model.requests[index]["messages"][0]["content"][0]["text"])
+
+
+def command(gh: Any, body: str) -> dict[str, Any]:
+    cid = gh.add_issue_comment(wh.REPO, 7, body, user="maintainer")
+    return wh.issue_comment(body, login="maintainer", comment_id=cid)
+
+
+def marker_count(gh: Any, finding_id: str) -> int:
+    """Inline comments carrying this finding's marker."""
+    return sum(finding_id in find_markers(c["body"]) for c in gh.review_comments(wh.REPO, 7))
+
+
+def test_a_push_is_reviewed_incrementally_and_earlier_findings_still_gate(fake_github, sqlite_backend):
+    gh = fake_github
+    model = FakeModel(specialist)
+    settings = app_settings(gh, sqlite_backend.url)
+    first = head(gh)
+    with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
+        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="inc-open")
+        opened = wait_result("inc-open")
+        second = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY})
+        deliver(client, "pull_request", wh.pull_request("synchronize", head=second, before=first), delivery="inc-push")
+        pushed = wait_result("inc-push")
+    [spec_id] = [i for c in gh.review_comments(wh.REPO, 7) if "One query per id" in c["body"]
+                 for i in find_markers(c["body"])]
+    assert spec_id in opened["findings"]
+    memory = decode(run_for(gh, first)["output"]["text"])
+    assert memory is not None and memory.head_sha == first and [f.id for f in memory.findings] == [spec_id]
+    # the push: the model is sent only the new commit, and the earlier finding is listed, not re-sent
+    assert model.calls == 2
+    follow_up = task_of(model, 1)
+    assert "since the last reviewed head" in follow_up and first in follow_up
+    assert "diff --git a/app/report.py" in follow_up and "diff --git a/app/orders.py" not in follow_up
+    assert LOOP not in follow_up and "One query per id" in follow_up
+    # ... and the earlier finding still stands in the gate, is not posted again, and the summary says so
+    assert spec_id in pushed["findings"] and spec_id in pushed["blocking"]
+    assert pushed["outcome"] == "failure"
+    assert marker_count(gh, spec_id) == 1 and len(gh.reviews(wh.REPO, 7)) == 1  # nothing new to post
+    summary = run_for(gh, second)["output"]["summary"]
+    assert "Incremental review" in summary and first[:12] in summary
+    assert "1 earlier specialist finding(s) kept" in summary
+    assert len(model.requests[1]["messages"][0]["content"][0]["text"]) < len(task_of(model, 0))
+    # the incremental review remembers too: the next push builds on it
+    assert [f.id for f in decode(run_for(gh, second)["output"]["text"]).findings] == [spec_id]  # type: ignore[union-attr]
+
+
+def test_scale_review_reuses_a_finished_review_and_full_pays_for_a_new_one(fake_github, sqlite_backend):
+    gh = fake_github
+    model = FakeModel(specialist)
+    settings = app_settings(gh, sqlite_backend.url)
+    first = head(gh)
+    with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
+        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="re-open")
+        opened = wait_result("re-open")
+        deliver(client, "issue_comment", command(gh, "/scale-review"), delivery="re-run")
+        rerun = wait_result("re-run")
+        assert model.calls == 1  # the head was already reviewed: its findings are reused
+        deliver(client, "issue_comment", command(gh, "/scale-review full"), delivery="re-full")
+        full = wait_result("re-full")
+    assert model.calls == 2 and LOOP in task_of(model, 1) and "since the last reviewed head" not in task_of(model, 1)
+    assert sorted(rerun["findings"]) == sorted(opened["findings"]) == sorted(full["findings"])
+    assert all(marker_count(gh, i) == 1 for i in opened["findings"])
+    summaries = [r["output"]["summary"] for r in gh.check_runs(wh.REPO)]
+    assert any("already finished reviewing" in s for s in summaries)
+
+
+def test_history_rewritten_by_a_force_push_gets_a_full_review_that_says_why(fake_github, sqlite_backend):
+    gh = fake_github
+    model = FakeModel(specialist)
+    settings = app_settings(gh, sqlite_backend.url)
+    first = head(gh)
+    base = gh.store.repos[wh.REPO].pulls[7].base_sha
+    with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
+        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="fp-open")
+        wait_result("fp-open")
+        rewritten = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY}, onto=base)
+        payload = wh.pull_request("synchronize", head=rewritten, before=first)
+        deliver(client, "pull_request", payload, delivery="fp-push")
+        wait_result("fp-push")
+    assert model.calls == 2 and LOOP in task_of(model, 1)  # the whole change again
+    summary = run_for(gh, rewritten)["output"]["summary"]
+    assert "Full review: the push rewrote history" in summary and "diverged" in summary
+
+
+def test_a_push_after_a_review_the_model_could_not_finish_is_reviewed_in_full(fake_github, sqlite_backend):
+    gh = fake_github
+    down = {"now": True}
+    model = FakeModel(lambda body: Fail(529) if down["now"] else specialist(body))
+    settings = app_settings(gh, sqlite_backend.url)
+    first = head(gh)
+    with running_app(settings, model_client=model.client(max_retries=0)) as enq, receiver(settings, enq) as client:
+        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="down-open")
+        wait_result("down-open", timeout=120)
+        assert decode(run_for(gh, first)["output"].get("text")) is None  # nothing to build on
+        down["now"] = False  # the model is back
+        second = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY})
+        deliver(client, "pull_request", wh.pull_request("synchronize", head=second, before=first), delivery="down-push")
+        pushed = wait_result("down-push")
+    assert LOOP in task_of(model, -1) and "since the last reviewed head" not in task_of(model, -1)
+    assert "did not finish with the specialist" in run_for(gh, second)["output"]["summary"]
+    assert pushed["outcome"] == "failure"
