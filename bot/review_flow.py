@@ -23,6 +23,7 @@ from bot.jobs import Job
 from bot.model import Acceptance, Finding, Review
 from bot.pipeline import assemble_review
 from bot.render.markdown import render_summary, render_title
+from bot.render.sanitize import neutralize, one_line
 from bot.repo_config import RepoConfig, load_repo_config
 from bot.runtime import current_runtime
 from bot.specialist.budget import Budget
@@ -38,6 +39,9 @@ PLAN_SUMMARY = (
     "3. {specialist}\n4. post new findings inline and conclude this check"
 )
 PLAN_SPECIALIST = "let the scalability specialist (model) look at the change, one turn at a time"
+LIVE_PLAN = "Reviewing `{sha}`: the specialist is on turn {turn} of at most {max_turns}. Its plan:\n\n{steps}"
+LIVE_STEP = {"done": "- [x] {step}", "in_progress": "- [ ] **{step}** (now)", "pending": "- [ ] {step}"}
+MAX_LIVE_STEPS = 20
 PLAN_STATIC = "no model configured: static analysis only"
 FAILED_TITLE = "Review could not finish"
 FAILED_SUMMARY = (
@@ -162,7 +166,7 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     analysis = tally.take(steps.analyze(job, head, diff.text, config))
     if (stop := _superseded(ctx, check_id)) is not None:
         return stop
-    specialist = _specialist(ctx, diff.text, analysis) if use_model else None
+    specialist = _specialist(ctx, check_id, diff.text, analysis) if use_model else None
     if (stop := _superseded(ctx, check_id)) is not None:
         return stop
     accepted = tally.take(steps.load_acceptances(job, config.commands.min_permission))
@@ -233,9 +237,19 @@ def _in_diff(findings: list[Finding], diff_text: str) -> list[Finding]:
     return [f for f in findings if f.path in paths]
 
 
-def _specialist(ctx: Context, diff_text: str, analysis: AnalysisResult) -> SpecialistResult | None:
+def live_plan(head_sha: str, plan: list[dict[str, str]], turn: int, max_turns: int) -> str:
+    """The in-progress check run's summary while the specialist works: its plan (model text, neutralised)."""
+    rows = [LIVE_STEP.get(p.get("status", "pending"), LIVE_STEP["pending"]).format(
+        step=neutralize(one_line(str(p.get("step", "")), 200))) for p in plan[:MAX_LIVE_STEPS]]
+    if len(plan) > MAX_LIVE_STEPS:
+        rows.append(f"- … {len(plan) - MAX_LIVE_STEPS} more")
+    return LIVE_PLAN.format(sha=head_sha[:12], turn=turn, max_turns=max_turns, steps="\n".join(rows))
+
+
+def _specialist(ctx: Context, check_id: int, diff_text: str, analysis: AnalysisResult) -> SpecialistResult | None:
     """The model loop, one durable step per turn; stops early when a newer head arrives. After a push
-    whose previous head the specialist reviewed, it reads only the commits since (an increment)."""
+    whose previous head the specialist reviewed, it reads only the commits since (an increment). When
+    the model changes its plan (`update_plan`), the in-progress check run shows it."""
     llm = ctx.config.llm
     model = llm.model or current_runtime().settings.model
     increment = _increment(ctx, diff_text, model)
@@ -249,10 +263,15 @@ def _specialist(ctx: Context, diff_text: str, analysis: AnalysisResult) -> Speci
     )
     budget = Budget.from_config(llm)
     state = steps.specialist_start(request)
+    shown: list[dict[str, str]] = []
     for _ in range(budget.max_turns + 1):  # each turn calls the model once or stops
         if state["done"] or ctx.tally.take(ctx.superseded_by(ctx.job, ctx.pr.head_sha)) is not None:
             break
         state = ctx.tally.take(steps.specialist_turn(ctx.job, ctx.pr.head_sha, state, budget))
+        if state["plan"] and state["plan"] != shown and not state["done"]:
+            shown = state["plan"]
+            summary = live_plan(ctx.pr.head_sha, shown, state["turns"], budget.max_turns)
+            ctx.tally.take(steps.show_progress(ctx.job, check_id, summary))
     result = ctx.tally.take(steps.specialist_finish(ctx.job, ctx.pr.head_sha, state, diff_text, candidates,
                                                     increment.diff if increment.since else None))
     if increment.since == ctx.pr.head_sha:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar
 
+import structlog
 from dbos import DBOS
 
 from bot import tracing
@@ -35,6 +36,7 @@ from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest, finish, run_turn, start_state
 from bot.specialist.outcome import SpecialistResult
 
+log = structlog.get_logger("scale_review.review")
 P = ParamSpec("P")
 T = TypeVar("T")
 MAX_RETRY_AFTER_WAIT = 120.0
@@ -136,6 +138,19 @@ def load_increment(job: Job, before_sha: str, head_sha: str, model: str, prompts
     gw = _gw(job)
     found = find_increment(gw, job.repo, before_sha, head_sha, model=model, prompts=prompts, pr_paths=set(pr_paths))
     return Counted(found, gw.calls)
+
+
+@DBOS.step()
+def show_progress(job: Job, check_run_id: int, summary: str) -> Counted[bool]:
+    """Best effort: the in-progress check run's summary (the specialist's plan). A failure is only
+    logged; the review goes on (the final summary replaces this one anyway)."""
+    gw = _gw(job)
+    try:
+        checks.update_check_progress(gw, job.repo, check_run_id, summary)
+    except GitHubError as err:
+        log.warning("progress.not_shown", status=err.status, error=str(err)[:200])
+        return Counted(False, gw.calls)
+    return Counted(True, gw.calls)
 
 
 @DBOS.step()

@@ -60,3 +60,47 @@ def test_without_a_model_the_review_is_static_and_says_so(fake_github, sqlite_ba
         enq.enqueue_now(review_job("static-1", head))
         wait_result("static-1")
     assert "Static analysis only" in gh.check_runs(wh.REPO)[0]["output"]["summary"]
+
+
+def _progress_summaries(gh) -> list[str]:
+    return [c.json["output"]["summary"] for c in gh.calls
+            if c.method == "PATCH" and "/check-runs/" in c.path and (c.json or {}).get("status") == "in_progress"]
+
+
+def test_the_specialists_plan_is_shown_live_in_the_in_progress_check_run(fake_github, sqlite_backend):
+    gh = fake_github
+    plan = [{"step": "read app/orders.py", "status": "in_progress"},
+            {"step": "ping @octo-org/admins about #12 <img src=x>", "status": "pending"}]
+    model = FakeModel([
+        Reply([tool("update_plan", steps=plan), tool("read_file", path="app/orders.py")]),
+        Reply([tool("read_file", path="README.md")]),  # the plan did not change: nothing sent
+        Reply([tool("update_plan", steps=[{**plan[0], "status": "done"}, plan[1]]),
+               tool("report_finding", **specialist_finding())]),
+        Reply([tool("finish_review", summary="A loop of queries.")]),
+    ])
+    head = gh.store.repos[wh.REPO].pulls[7].head_sha
+    with running_app(app_settings(gh, sqlite_backend.url), model_client=model.client()) as enq:
+        enq.enqueue_now(review_job("plan-1", head))
+        result = wait_result("plan-1")
+    live = _progress_summaries(gh)
+    assert len(live) == 2  # once per change of plan, not once per turn
+    assert "turn 1 of at most 12" in live[0] and "- [ ] **read app/orders.py** (now)" in live[0]
+    assert "- [x] read app/orders.py" in live[1] and "turn 3" in live[1]
+    assert "@octo-org" not in live[0] and "<img" not in live[0] and "#12" not in live[0]  # model text neutralised
+    [run] = gh.check_runs(wh.REPO)
+    assert run["status"] == "completed" and result["outcome"] == "failure"
+
+
+def test_a_plan_github_refuses_to_show_does_not_stop_the_review(fake_github, sqlite_backend):
+    gh = fake_github
+    model = FakeModel([
+        Reply([tool("update_plan", steps=[{"step": "read the loop"}]), tool("read_file", path="app/orders.py")]),
+        Reply([tool("report_finding", **specialist_finding()), tool("finish_review", summary="done")]),
+    ])
+    gh.fail("PATCH", r"/check-runs/\d+$", 422, times=1)  # the first PATCH is the live plan's
+    head = gh.store.repos[wh.REPO].pulls[7].head_sha
+    with running_app(app_settings(gh, sqlite_backend.url), model_client=model.client()) as enq:
+        enq.enqueue_now(review_job("plan-refused", head))
+        result = wait_result("plan-refused")
+    [run] = gh.check_runs(wh.REPO)
+    assert run["status"] == "completed" and result["outcome"] == "failure" and model.calls == 2
