@@ -274,13 +274,17 @@ def _specialist(ctx: Context, check_id: int, diff_text: str, analysis: AnalysisR
             ctx.tally.take(steps.show_progress(ctx.job, check_id, summary))
     result = ctx.tally.take(steps.specialist_finish(ctx.job, ctx.pr.head_sha, state, diff_text, candidates,
                                                     increment.diff if increment.since else None))
-    if increment.since == ctx.pr.head_sha:
-        note = REUSED_NOTE.format(sha=increment.since[:12])
-    elif increment.since:
-        note = INCREMENTAL_NOTE.format(since=increment.since[:12], files=len(parse_diff(increment.diff).files))
-    else:
-        note = FULL_NOTE.format(why=increment.why_full) if increment.why_full else ""
+    note = _scope_note(increment, ctx.pr.head_sha)
     return result.model_copy(update={"notes": [note, *result.notes]}) if note else result
+
+
+def _scope_note(increment: Increment, head_sha: str) -> str:
+    """What the specialist was given, for the summary: the commits since, nothing new, or all (and why)."""
+    if increment.since == head_sha:
+        return REUSED_NOTE.format(sha=head_sha[:12])
+    if increment.since:
+        return INCREMENTAL_NOTE.format(since=increment.since[:12], files=len(parse_diff(increment.diff).files))
+    return FULL_NOTE.format(why=increment.why_full) if increment.why_full else ""
 
 
 def run_review(job: Job, superseded_by: SupersededBy, options: Options | None = None) -> Outcome:
