@@ -54,12 +54,13 @@ def marker_count(gh: Any, finding_id: str) -> int:
     return sum(finding_id in find_markers(c["body"]) for c in gh.review_comments(wh.REPO, 7))
 
 
-def test_a_push_is_reviewed_incrementally_and_earlier_findings_still_gate(fake_github, sqlite_backend):
+def test_a_push_is_reviewed_incrementally_and_earlier_findings_still_gate(fake_github, backend):
     gh = fake_github
     model = FakeModel(specialist)
-    settings = app_settings(gh, sqlite_backend.url)
+    settings = app_settings(gh, backend.url)
     first = head(gh)
-    with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
+    with running_app(settings, schema=backend.schema, model_client=model.client()) as enq, \
+            receiver(settings, enq) as client:
         deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="inc-open")
         opened = wait_result("inc-open")
         second = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY})
