@@ -175,7 +175,8 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     notes = [] if use_model else [STATIC_ONLY_NOTE]
     incremental = specialist is not None and specialist.since is not None
     stats = {"head_sha": head, "trigger": job.trigger, "delivery": job.delivery_id,
-             "mode": "full" if ctx.options.full else "incremental" if incremental else "standard"}
+             "mode": "full" if ctx.options.full else "incremental" if incremental else "standard",
+             **(specialist.stats() if specialist is not None else {})}  # model, prompt versions, tokens, dollars
 
     def assemble(acc: list[Acceptance]) -> Review:
         result = assemble_review(changes, config, analysis, specialist=specialist, config_errors=ctx.config_errors,

@@ -37,7 +37,12 @@ def test_each_model_turn_is_one_checkpointed_step_and_its_finding_is_posted(fake
     assert any("One query per id" in b and "specialist" in b for b in bodies)
     assert result["outcome"] == "failure"
     [run] = gh.check_runs(wh.REPO)
-    assert "Static analysis only" not in run["output"]["summary"]
+    summary = run["output"]["summary"]
+    assert "Static analysis only" not in summary
+    # what the model cost and which prompts it ran on are in the check summary
+    assert "| Prompt version | scalability-architect.system@" in summary
+    assert "| Model cost (USD) | $" in summary and "| Model | claude-sonnet-4-6 |" in summary
+    assert f"| Model turns | {model.calls} |" in summary
 
 
 def test_model_overloaded_gives_a_static_review_that_says_so(fake_github, sqlite_backend):

@@ -20,6 +20,9 @@ LABELS = {
     "analysis_seconds": "Analyzer time (s)",
     "base": "Base commit",
     "head": "Head commit",
+    "head_sha": "Head commit",
+    "trigger": "Trigger",
+    "delivery": "Delivery",
     "mode": "Mode",
     "cache_write_tokens": "Cache-write tokens",
     "files_reviewed": "Files reviewed",
@@ -34,10 +37,20 @@ LABELS = {
     "cache_read_tokens": "Cache-read tokens",
     "cost_usd": "Model cost (USD)",
     "turns": "Model turns",
+    "model_requests": "Model requests",
+    "stop_reason": "Specialist stopped by",
+    "complete": "Specialist finished",
+    "scope": "Specialist scope",
+    "since": "Reviewed since",
+    "carried": "Findings carried forward",
+    "dropped": "Findings dropped by validation",
 }
+FULL_KEY_LABELS = {"specialist.findings": "Specialist findings", "specialist.degraded": "Specialist degraded"}
 
 
 def _label(key: str) -> str:
+    if key in FULL_KEY_LABELS:
+        return FULL_KEY_LABELS[key]
     prefix, _, last = key.rpartition(".")
     if last in LABELS:
         label = LABELS[last]
@@ -72,4 +85,4 @@ def stats_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, formatted value) pairs, at most MAX_ROWS of them, in the dict's own order."""
     flat: list[tuple[str, Any]] = []
     _flatten(stats, "", flat, 0)
-    return [(_label(k), _value(k, v)) for k, v in flat[:MAX_ROWS]]
+    return [(_label(k), _value(k, v)) for k, v in flat if v is not None][:MAX_ROWS]
