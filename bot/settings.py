@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -24,6 +24,14 @@ MISSING_SECRET = "GITHUB_WEBHOOK_SECRET is not set (the receiver refuses unsigne
 UNREADABLE_KEY = "GITHUB_PRIVATE_KEY_PATH={path} cannot be read: {error}"
 BAD_LOG_LEVEL = "SCALE_REVIEW_LOG_LEVEL={value} is not one of debug, info, warning, error"
 BAD_LOG_FORMAT = "SCALE_REVIEW_LOG_FORMAT={value} is not one of json, console"
+BAD_NUMBER = "{name}={value} is not a number from {low:g} to {high:g}"
+# tuning variables: name -> (Settings field, type, lowest, highest)
+TUNING: dict[str, tuple[str, type, float, float]] = {
+    "SCALE_REVIEW_WORKER_CONCURRENCY": ("worker_concurrency", int, 1, 256),
+    "SCALE_REVIEW_INSTALLATION_CONCURRENCY": ("installation_concurrency", int, 1, 256),
+    "SCALE_REVIEW_INSTALLATION_REVIEWS_PER_MINUTE": ("installation_reviews_per_minute", int, 1, 10_000),
+    "SCALE_REVIEW_QUEUE_POLLING_SECONDS": ("queue_polling_seconds", float, 0.05, 60),
+}
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 LogFormat = Literal["json", "console"]
@@ -79,6 +87,7 @@ class Settings(BaseModel):
         if fmt not in ("json", "console"):
             problems.append(BAD_LOG_FORMAT.format(value=fmt))
             fmt = "json"
+        tuning = _tuning(env, problems)
         if problems:
             raise SettingsError(problems)
         api_key = env.get("ANTHROPIC_API_KEY")
@@ -95,6 +104,7 @@ class Settings(BaseModel):
             log_level=level,  # type: ignore[arg-type]
             log_format=fmt,  # type: ignore[arg-type]
             executor_id=env.get("SCALE_REVIEW_EXECUTOR_ID", "").strip(),
+            **tuning,
         )
 
     def app_problems(self) -> list[str]:
@@ -126,3 +136,21 @@ class Settings(BaseModel):
 def parse_secrets(raw: str) -> tuple[SecretStr, ...]:
     """`GITHUB_WEBHOOK_SECRET` may hold several secrets separated by commas while rotating."""
     return tuple(SecretStr(part.strip()) for part in raw.split(",") if part.strip())
+
+
+def _tuning(env: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    """The tuning variables that are set, checked against their ranges (problems appended)."""
+    out: dict[str, Any] = {}
+    for name, (field, kind, low, high) in TUNING.items():
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high or value != value:  # value != value: NaN
+            problems.append(BAD_NUMBER.format(name=name, value=raw[:40], low=low, high=high))
+            continue
+        out[field] = value
+    return out

@@ -76,3 +76,25 @@ def test_executor_id_for_scale_out():
     pg = Settings.from_env({"DATABASE_URL": "postgresql://u@h/db", "SCALE_REVIEW_EXECUTOR_ID": "worker-0"})
     assert executor_id(pg) == "worker-0"
     assert executor_id(Settings(database_url="postgresql://u@h/db")) not in ("", "local")
+
+
+def test_queue_and_rate_tuning_from_the_environment():
+    s = Settings.from_env({"SCALE_REVIEW_WORKER_CONCURRENCY": "8", "SCALE_REVIEW_INSTALLATION_CONCURRENCY": "2",
+                           "SCALE_REVIEW_INSTALLATION_REVIEWS_PER_MINUTE": "12",
+                           "SCALE_REVIEW_QUEUE_POLLING_SECONDS": "0.5"})
+    assert (s.worker_concurrency, s.installation_concurrency, s.installation_reviews_per_minute) == (8, 2, 12)
+    assert s.queue_polling_seconds == 0.5
+    assert Settings.from_env({}).queue_polling_seconds == Settings().queue_polling_seconds  # unset: the default
+
+
+def test_bad_tuning_values_are_each_named():
+    with pytest.raises(SettingsError) as exc:
+        Settings.from_env({"SCALE_REVIEW_WORKER_CONCURRENCY": "many", "SCALE_REVIEW_INSTALLATION_CONCURRENCY": "0",
+                           "SCALE_REVIEW_INSTALLATION_REVIEWS_PER_MINUTE": "1.5",
+                           "SCALE_REVIEW_QUEUE_POLLING_SECONDS": "nan"})
+    assert exc.value.problems == [
+        "SCALE_REVIEW_WORKER_CONCURRENCY=many is not a number from 1 to 256",
+        "SCALE_REVIEW_INSTALLATION_CONCURRENCY=0 is not a number from 1 to 256",
+        "SCALE_REVIEW_INSTALLATION_REVIEWS_PER_MINUTE=1.5 is not a number from 1 to 10000",
+        "SCALE_REVIEW_QUEUE_POLLING_SECONDS=nan is not a number from 0.05 to 60",
+    ]
