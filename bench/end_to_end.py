@@ -33,6 +33,7 @@ from bot.diff import parse_diff  # noqa: E402
 from bot.pipeline import review_change  # noqa: E402
 from bot.repo import Entry, RepoAccessError, TextMatch, glob_match, search_lines  # noqa: E402
 from bot.repo_config import load_repo_config  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from tests import webhooks as wh  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.service import SECRET  # noqa: E402
@@ -47,7 +48,7 @@ UNIT = "ms p50, delivery accepted -> check run completed"
 NOTES = ("p50 {p50:.0f} ms, p95 {p95:.0f} ms over {n} PRs (10 files each, static only, one serve, one PR at a "
          "time); engine alone p50 {b50:.0f} ms, p95 {b95:.0f} ms: service overhead {over:.0f} ms at p50 "
          "({factor:.1f}x); the first review (cold) took {first:.0f} ms; "
-         "the worker polls its queue every 1 s (queue_polling_seconds default)")
+         "the worker polls its queue every {polling} s (SCALE_REVIEW_QUEUE_POLLING_SECONDS)")
 
 
 def pr_files(pr: int) -> dict[str, tuple[str, str]]:
@@ -88,7 +89,8 @@ def free_port() -> int:
 
 
 def start_serve(gh: FakeGitHub, tmp: Path, port: int) -> subprocess.Popen[bytes]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    keep = {k: v for k, v in os.environ.items()
+            if k in ("PATH", "HOME", "LANG", "TMPDIR", "SCALE_REVIEW_QUEUE_POLLING_SECONDS")}
     env = {**keep, "GITHUB_APP_ID": str(gh.app_id), "GITHUB_PRIVATE_KEY": gh.private_key_pem,
            "GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_API_URL": gh.url,
            "DATABASE_URL": f"sqlite:///{tmp / 'serve.db'}", "SCALE_REVIEW_LOG_LEVEL": "warning"}
@@ -189,7 +191,7 @@ def run(quick: bool) -> dict[str, Any]:
     ms = {"p50": pct(service, 0.5) * 1000, "p95": pct(service, 0.95) * 1000,
           "b50": pct(engine, 0.5) * 1000, "b95": pct(engine, 0.95) * 1000}
     notes = NOTES.format(**ms, n=count, over=ms["p50"] - ms["b50"], factor=ms["p50"] / ms["b50"],
-                          first=service[0] * 1000)
+                          first=service[0] * 1000, polling=Settings.from_env().queue_polling_seconds)
     return {"name": "end_to_end", "ours": round(ms["p50"], 1), "baseline": round(ms["b50"], 1),
             "ratio": round(ms["b50"] / ms["p50"], 3), "unit": UNIT, "notes": notes,
             "details": {"service_ms": [round(s * 1000, 1) for s in service],
