@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from dbos._error import DBOSMaxStepRetriesExceeded
+
 from bot import review_steps as steps
 from bot.acceptances import BUTTON_REASON
 from bot.analyzers.engine import AnalysisResult
@@ -18,6 +20,7 @@ from bot.diff import parse_diff
 from bot.github.checks import ANNOTATIONS_PER_REQUEST, MAX_ANNOTATIONS
 from bot.github.increment import Increment
 from bot.github.publish import outdated_findings
+from bot.github.retry import GitHubError
 from bot.github.values import PullInfo
 from bot.jobs import Job
 from bot.model import Acceptance, Finding, Review
@@ -54,6 +57,7 @@ INCREMENTAL_NOTE = ("Incremental review: the specialist read only the commits si
 REUSED_NOTE = ("The specialist already finished reviewing `{sha}`: its findings are reused, no model call made; "
                "comment `/scale-review full` to have it review again.")
 FULL_NOTE = "Full review: {why}."
+UNREADABLE_MEMORY = "the previous review could not be read from GitHub (it answered {status})"
 OUTDATED_NOTE = "Fixed by a later push (their earlier comments are outdated): {ids}."
 
 
@@ -230,7 +234,17 @@ def _increment(ctx: Context, diff_text: str, model: str) -> Increment:
     if ctx.options.full or ctx.options.focus or not before:
         return Increment()
     paths = sorted({p for fc in parse_diff(diff_text).files for p in (fc.path, fc.old_path) if p})
-    return ctx.tally.take(steps.load_increment(ctx.job, before, ctx.pr.head_sha, model, current_prompts(), paths))
+    try:
+        return ctx.tally.take(steps.load_increment(ctx.job, before, ctx.pr.head_sha, model, current_prompts(), paths))
+    except (GitHubError, DBOSMaxStepRetriesExceeded) as err:  # still failing after the step's retries:
+        return Increment(why_full=UNREADABLE_MEMORY.format(status=_status(err)))  # costs more, never less right
+
+
+def _status(err: Exception) -> str:
+    """The HTTP status behind a failed step (the last attempt's, when DBOS ran out of retries)."""
+    if isinstance(err, DBOSMaxStepRetriesExceeded) and err.errors:
+        err = err.errors[-1]
+    return str(err.status) if isinstance(err, GitHubError) and err.status else "no answer"
 
 
 def _in_diff(findings: list[Finding], diff_text: str) -> list[Finding]:

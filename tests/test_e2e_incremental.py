@@ -144,3 +144,27 @@ def test_a_push_after_a_review_the_model_could_not_finish_is_reviewed_in_full(fa
     assert LOOP in task_of(model, -1) and "since the last reviewed head" not in task_of(model, -1)
     assert "did not finish with the specialist" in run_for(gh, second)["output"]["summary"]
     assert pushed["outcome"] == "failure"
+
+
+def test_when_github_cannot_give_the_previous_review_the_push_gets_a_full_one(fake_github, sqlite_backend):
+    gh = fake_github
+    model = FakeModel(specialist)
+    settings = app_settings(gh, sqlite_backend.url)
+    first = head(gh)
+    with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
+        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="gone-open")
+        wait_result("gone-open")
+        second = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY})
+        gh.fail("GET", r"/compare/", 404, times=1)  # the old head was garbage-collected after a force push
+        deliver(client, "pull_request", wh.pull_request("synchronize", head=second, before=first), delivery="gone-1")
+        gone = wait_result("gone-1")
+        third = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY + "# more\n"})
+        gh.fail("GET", rf"/commits/{second}/check-runs", 502, times=1000)  # GitHub keeps failing there
+        deliver(client, "pull_request", wh.pull_request("synchronize", head=third, before=second), delivery="down-1")
+        down = wait_result("down-1", timeout=120)
+    assert gone["outcome"] == down["outcome"] == "failure"  # both reviewed in full, both completed
+    assert model.calls == 3 and all(LOOP in task_of(model, i) for i in (1, 2))
+    assert "could not be compared (GitHub answered 404)" in run_for(gh, second)["output"]["summary"]
+    assert "the previous review could not be read from GitHub (it answered 502)" in \
+        run_for(gh, third)["output"]["summary"]
+    assert all(r["status"] == "completed" for r in gh.check_runs(wh.REPO))

@@ -15,11 +15,13 @@ from pydantic import BaseModel, Field
 
 from bot.github.checks import our_check_runs
 from bot.github.client import GitHubGateway
+from bot.github.retry import GitHubError
 from bot.model import Finding
 from bot.specialist.memory import WHY_NO_MEMORY, WHY_NO_RUN, decode, reuse_problem
 
 WHY_REWRITTEN = "the push rewrote history: {head} does not descend from {before} (compare: {status})"
 WHY_INCOMPLETE = "GitHub did not show every file changed since {before} ({detail})"
+WHY_UNREADABLE = "the commits since {before} could not be compared (GitHub answered {status})"
 _GIT_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$")
 
 
@@ -60,7 +62,13 @@ def find_increment(gw: GitHubGateway, repo: str, before_sha: str, head_sha: str,
         return Increment(why_full=problem)
     if before_sha == head_sha:  # this very head was reviewed: nothing new for the specialist
         return Increment(since=before_sha, previous=memory.findings)
-    comparison = gw.compare_commits(repo, before_sha, head_sha)
+    try:
+        comparison = gw.compare_commits(repo, before_sha, head_sha)
+    except GitHubError as err:
+        if err.retryable:
+            raise
+        # e.g. 404: the old head is gone after a force push, or no common ancestor
+        return Increment(why_full=WHY_UNREADABLE.format(before=before_sha[:12], status=err.status))
     if comparison.status != "ahead":
         return Increment(why_full=WHY_REWRITTEN.format(head=head_sha[:12], before=before_sha[:12],
                                                        status=comparison.status))
