@@ -17,7 +17,7 @@ from bot import review_steps as steps
 from bot.acceptances import BUTTON_REASON
 from bot.analyzers.engine import AnalysisResult
 from bot.diff import parse_diff
-from bot.github.checks import ANNOTATIONS_PER_REQUEST, MAX_ANNOTATIONS
+from bot.github.checks import ANNOTATIONS_PER_REQUEST, FAILED_TITLE, MAX_ANNOTATIONS
 from bot.github.increment import Increment
 from bot.github.publish import outdated_findings
 from bot.github.retry import GitHubError
@@ -46,7 +46,6 @@ LIVE_PLAN = "Reviewing `{sha}`: the specialist is on turn {turn} of at most {max
 LIVE_STEP = {"done": "- [x] {step}", "in_progress": "- [ ] **{step}** (now)", "pending": "- [ ] {step}"}
 MAX_LIVE_STEPS = 20
 PLAN_STATIC = "no model configured: static analysis only"
-FAILED_TITLE = "Review could not finish"
 FAILED_SUMMARY = (
     "The review of `{sha}` stopped before it could finish: {error}.\n\n"
     "Nothing was gated. Re-run it from this check run, or comment `/scale-review`."
@@ -125,7 +124,7 @@ def skip_reason(ctx: Context) -> str | None:
     if automatic and not config.auto_review:
         return "auto_review is off in the repository config"
     if job.only_if_new and ctx.tally.take(steps.find_run(job, pr.head_sha)) is not None:
-        return "this commit already has a review"
+        return "this commit already has a review (pushes send two events; one review answers both)"
     return None
 
 

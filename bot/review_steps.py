@@ -97,9 +97,10 @@ def load_configs(job: Job, base_sha: str) -> Counted[tuple[str | None, str | Non
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
 def find_run(job: Job, head_sha: str) -> Counted[int | None]:
+    """Our run that already answers for `head_sha` (see checks.review_stands), or None."""
     gw = _gw(job)
     run = checks.find_check_run(gw, job.repo, head_sha)
-    return Counted(int(run["id"]) if run else None, gw.calls)
+    return Counted(int(run["id"]) if run and checks.review_stands(run) else None, gw.calls)
 
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)

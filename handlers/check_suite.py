@@ -23,7 +23,9 @@ def handle(delivery: Delivery, env: Envelope) -> Decision:
         repo=env.repo,
         number=suite.pull_requests[0].number,
         head_sha=suite.head_sha,
-        # a push also sends pull_request.synchronize: `requested` only fills a gap
+        # a push also sends pull_request.synchronize: whichever of the two comes first reviews the head,
+        # incrementally from the head before the push
+        before_sha=env.pushed_from if env.action == "requested" else "",
         only_if_new=env.action == "requested",
         actor=env.sender_login,
     )

@@ -5,7 +5,11 @@ One model for every event: the receiver parses the raw body once, in `Envelope.p
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
+
+_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 class _Part(BaseModel):
@@ -78,6 +82,7 @@ class CheckRun(_Part):
 class CheckSuite(_Part):
     id: int = 0
     head_sha: str = ""
+    before: str | None = ""  # the head before the push that created this suite (zeros for a new branch)
     app: App | None = None
     pull_requests: list[PullNumber] = Field(default_factory=list)
 
@@ -90,7 +95,7 @@ class Envelope(_Part):
     """Every field a handler may need, from any event; absent ones keep their defaults."""
 
     action: str = ""
-    before: str = ""  # pull_request.synchronize: the head sha before the push
+    before: str | None = ""  # pull_request.synchronize: the head sha before the push
     installation: Installation | None = None
     repository: Repository | None = None
     sender: Account | None = None
@@ -113,6 +118,13 @@ class Envelope(_Part):
     @property
     def repo(self) -> str:
         return self.repository.full_name if self.repository else ""
+
+    @property
+    def pushed_from(self) -> str:
+        """The commit a push moved the head from (synchronize, or the check suite of a push); "" when the
+        payload has none, a new branch (zeros) or anything but a 40-hex sha."""
+        before = self.check_suite.before if self.check_suite else self.before
+        return before if before and _SHA.fullmatch(before) and before.strip("0") else ""
 
     @property
     def sender_login(self) -> str:

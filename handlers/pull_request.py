@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.jobs import Decision, Ignored, Job
 from handlers.context import Delivery
 from handlers.payloads import Envelope
 
 REVIEW_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
-_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 def handle(delivery: Delivery, env: Envelope) -> Decision:
@@ -31,7 +28,9 @@ def handle(delivery: Delivery, env: Envelope) -> Decision:
         repo=env.repo,
         number=pr.number,
         head_sha=pr.head.sha,
-        before_sha=env.before if env.action == "synchronize" and _SHA.fullmatch(env.before) else "",
+        before_sha=env.pushed_from if env.action == "synchronize" else "",
         draft=bool(pr.draft),
+        # a push also sends check_suite.requested: whichever of the two comes first reviews the head
+        only_if_new=env.action == "synchronize",
         actor=env.sender_login,
     )

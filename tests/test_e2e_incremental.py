@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from bot.github.checks import FAILED_TITLE, SUPERSEDED_TITLE, review_stands
 from bot.render.comment import find_markers
 from bot.specialist.memory import decode
 from tests import webhooks as wh
@@ -168,3 +171,33 @@ def test_when_github_cannot_give_the_previous_review_the_push_gets_a_full_one(fa
     assert "the previous review could not be read from GitHub (it answered 502)" in \
         run_for(gh, third)["output"]["summary"]
     assert all(r["status"] == "completed" for r in gh.check_runs(wh.REPO))
+
+
+@pytest.mark.parametrize("first_event", ["pull_request", "check_suite"])
+def test_a_push_sends_two_events_and_gets_one_incremental_review(fake_github, sqlite_backend, first_event):
+    gh = fake_github
+    model = FakeModel(specialist)
+    settings = app_settings(gh, sqlite_backend.url)
+    first = head(gh)
+    with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
+        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="two-open")
+        wait_result("two-open")
+        second = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY})
+        events = [("pull_request", wh.pull_request("synchronize", head=second, before=first), "two-sync"),
+                  ("check_suite", wh.check_suite("requested", head=second, before=first), "two-suite")]
+        if first_event == "check_suite":
+            events.reverse()
+        for event, payload, delivery in events:
+            assert deliver(client, event, payload, delivery=delivery).json()["status"] == "accepted"
+        outcomes = {delivery: wait_result(delivery)["outcome"] for _, _, delivery in events}
+    assert sorted(outcomes.values()) == ["failure", "skipped"]  # whichever ran first reviewed; the other skipped
+    assert len([r for r in gh.check_runs(wh.REPO) if r["head_sha"] == second]) == 1
+    assert model.calls == 2 and "since the last reviewed head" in task_of(model, 1)
+
+
+def test_only_a_run_that_answers_for_its_commit_stops_a_second_review() -> None:
+    assert review_stands({"status": "in_progress"})
+    assert review_stands({"status": "completed", "conclusion": "failure", "output": {"title": "2 high"}})
+    # a head pushed again after it was superseded, or whose review broke off, is reviewed again
+    assert not review_stands({"status": "completed", "conclusion": "neutral", "output": {"title": SUPERSEDED_TITLE}})
+    assert not review_stands({"status": "completed", "conclusion": "neutral", "output": {"title": FAILED_TITLE}})

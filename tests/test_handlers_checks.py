@@ -40,5 +40,9 @@ def test_check_suite_rerequested_and_requested():
     assert isinstance(job, Job) and not job.only_if_new
     pushed = decide("check_suite", wh.check_suite("requested"))
     assert pushed.only_if_new
+    # a push's suite names the head before it: the review may be incremental, like synchronize's
+    assert decide("check_suite", wh.check_suite("requested", before="d" * 40)).before_sha == "d" * 40
+    assert decide("check_suite", wh.check_suite("requested", before="0" * 40)).before_sha == ""  # a new branch
+    assert decide("check_suite", wh.check_suite("rerequested", before="d" * 40)).before_sha == ""  # "re-run all"
     assert isinstance(decide("check_suite", wh.check_suite("completed")), Ignored)
     assert isinstance(decide("check_suite", wh.check_suite(number=None)), Ignored)

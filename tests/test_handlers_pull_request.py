@@ -44,8 +44,10 @@ def test_a_payload_without_installation_or_head_is_ignored():
 def test_a_push_carries_the_head_before_it_for_an_incremental_review():
     job = decide(wh.pull_request("synchronize", head="c" * 40, before="d" * 40))
     assert isinstance(job, Job) and job.before_sha == "d" * 40
+    assert job.only_if_new  # the push's check_suite.requested may have reviewed this head already
+    assert not decide(wh.pull_request("opened", head="c" * 40)).only_if_new
     assert Job.from_dict(job.to_dict()) == job  # crosses the durable queue intact
     # only a push has a "before"; a malformed one (not a 40-hex sha) is ignored: the review is full
     assert decide(wh.pull_request("opened", head="c" * 40, before="d" * 40)).before_sha == ""
-    for bad in ["0" * 39, "../../etc", "D" * 40, ""]:
+    for bad in ["0" * 39, "0" * 40, "../../etc", "D" * 40, ""]:
         assert decide(wh.pull_request("synchronize", head="c" * 40, before=bad)).before_sha == ""

@@ -70,9 +70,12 @@ def check_run(action: str = "rerequested", *, identifier: str = "", number: int 
     return payload
 
 
-def check_suite(action: str = "rerequested", *, number: int | None = 7, head: str = "a" * 40) -> dict[str, Any]:
+def check_suite(action: str = "rerequested", *, number: int | None = 7, head: str = "a" * 40,
+                before: str | None = None) -> dict[str, Any]:
     prs = [{"number": number}] if number else []
-    return {"action": action, "check_suite": {"id": 77, "head_sha": head, "pull_requests": prs},
+    suite = {"id": 77, "head_sha": head, "after": head, "pull_requests": prs,
+             **({"before": before} if before is not None else {})}
+    return {"action": action, "check_suite": suite,
             "repository": _repo(), "installation": {"id": INSTALLATION}, "sender": {"login": "maintainer"}}
 
 

@@ -21,6 +21,7 @@ MAX_ANNOTATION_MESSAGE = 60_000
 MAX_ANNOTATIONS = 1_000  # a budget: the summary lists the rest
 IN_PROGRESS_TITLE = "Review in progress"
 SUPERSEDED_TITLE = "Superseded"
+FAILED_TITLE = "Review could not finish"
 SUPERSEDED_SUMMARY = "Superseded by {sha}: a newer commit of this pull request is being reviewed instead."
 ANNOTATION_MESSAGE = "{risk}\n\nRollback: {rollback}\nMonitor: {monitoring}"
 ACCEPTED_SUFFIX = " (risk accepted)"
@@ -56,6 +57,15 @@ def find_check_run(gw: GitHubGateway, repo: str, head_sha: str) -> dict[str, Any
     """Our newest `Scalability review` run on `head_sha`, or None (one call)."""
     runs = our_check_runs(gw, repo, head_sha)
     return runs[0] if runs else None
+
+
+def review_stands(run: dict[str, Any]) -> bool:
+    """Whether a run of ours already answers for its commit: in progress, or completed with a result
+    (not superseded by a newer head, not cut short by an error). An automatic event for a commit whose
+    run stands needs no second review."""
+    if run.get("status") != "completed":
+        return True
+    return (run.get("output") or {}).get("title") not in (SUPERSEDED_TITLE, FAILED_TITLE)
 
 
 def start_check_run(gw: GitHubGateway, repo: str, head_sha: str, *, external_id: str, summary: str,
