@@ -107,3 +107,11 @@ def test_neutralize_never_leaves_a_live_mention_tag_or_marker(text: str) -> None
         assert "<" not in out
         assert not re.search(r"(?<!\w)@[A-Za-z0-9]", out)
         assert not re.search(r"#\d", out)
+
+
+@given(st.text(alphabet=st.sampled_from(list("@#<>&`~\n\r\t -!abcgGhH123:=|\u202e\x1b\x85é")), max_size=200))
+def test_the_plain_text_shortcut_gives_what_the_full_pass_gives(text: str) -> None:
+    from bot.render.sanitize import _neutralize_full
+
+    assert neutralize(text) == _neutralize_full(text)
+    assert neutralize(text * 200) == _neutralize_full(text * 200)  # and the length cap

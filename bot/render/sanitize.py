@@ -24,6 +24,8 @@ _BACKTICKS = re.compile(r"`+")
 # C0/C1 control characters except tab and newline (terminal escape injection), and bidi overrides
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MAX_FIELD_CHARS = 20_000
+# any character (or `gh-`) that neutralize might change; text without one is returned as it is
+_MAY_CHANGE = re.compile(r"[&<>@#`~\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|gh-", re.IGNORECASE)
 
 
 def _neutralize_prose(text: str) -> str:
@@ -81,6 +83,12 @@ def neutralize(text: str) -> str:
     """Free text from a model or an analyzer, made safe to embed in a GitHub Markdown body."""
     if not text:
         return ""
+    if _MAY_CHANGE.search(text) is None:  # the common case: plain prose (most of a long summary)
+        return text[:MAX_FIELD_CHARS]
+    return _neutralize_full(text)
+
+
+def _neutralize_full(text: str) -> str:
     text = strip_control(text)[:MAX_FIELD_CHARS]
     lines = text.split("\n")
     out: list[str] = []
