@@ -47,6 +47,20 @@ def task_of(model: FakeModel, index: int) -> str:
     return str(model.requests[index]["messages"][0]["content"][0]["text"])
 
 
+def open_pr(client: Any, gh: Any, delivery: str) -> dict[str, Any]:
+    """The pull request's `opened` delivery, reviewed in full."""
+    deliver(client, "pull_request", wh.pull_request("opened", head=head(gh)), delivery=delivery)
+    return wait_result(delivery)
+
+
+def push(client: Any, gh: Any, files: dict[str, str], delivery: str, **wait: Any) -> tuple[str, dict[str, Any]]:
+    """A push to the pull request and its `synchronize` delivery: (new head, the review's outcome)."""
+    before = head(gh)
+    after = gh.push(wh.REPO, 7, files)
+    deliver(client, "pull_request", wh.pull_request("synchronize", head=after, before=before), delivery=delivery)
+    return after, wait_result(delivery, **wait)
+
+
 def command(gh: Any, body: str) -> dict[str, Any]:
     cid = gh.add_issue_comment(wh.REPO, 7, body, user="maintainer")
     return wh.issue_comment(body, login="maintainer", comment_id=cid)
@@ -64,11 +78,8 @@ def test_a_push_is_reviewed_incrementally_and_earlier_findings_still_gate(fake_g
     first = head(gh)
     with running_app(settings, schema=backend.schema, model_client=model.client()) as enq, \
             receiver(settings, enq) as client:
-        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="inc-open")
-        opened = wait_result("inc-open")
-        second = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY})
-        deliver(client, "pull_request", wh.pull_request("synchronize", head=second, before=first), delivery="inc-push")
-        pushed = wait_result("inc-push")
+        opened = open_pr(client, gh, "inc-open")
+        second, pushed = push(client, gh, {"app/report.py": REPORT_PY}, "inc-push")
     [spec_id] = [i for c in gh.review_comments(wh.REPO, 7) if "One query per id" in c["body"]
                  for i in find_markers(c["body"])]
     assert spec_id in opened["findings"]
@@ -96,10 +107,8 @@ def test_scale_review_reuses_a_finished_review_and_full_pays_for_a_new_one(fake_
     gh = fake_github
     model = FakeModel(specialist)
     settings = app_settings(gh, sqlite_backend.url)
-    first = head(gh)
     with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
-        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="re-open")
-        opened = wait_result("re-open")
+        opened = open_pr(client, gh, "re-open")
         deliver(client, "issue_comment", command(gh, "/scale-review"), delivery="re-run")
         rerun = wait_result("re-run")
         assert model.calls == 1  # the head was already reviewed: its findings are reused
@@ -119,8 +128,7 @@ def test_history_rewritten_by_a_force_push_gets_a_full_review_that_says_why(fake
     first = head(gh)
     base = gh.store.repos[wh.REPO].pulls[7].base_sha
     with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
-        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="fp-open")
-        wait_result("fp-open")
+        open_pr(client, gh, "fp-open")
         rewritten = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY}, onto=base)
         payload = wh.pull_request("synchronize", head=rewritten, before=first)
         deliver(client, "pull_request", payload, delivery="fp-push")
@@ -141,9 +149,7 @@ def test_a_push_after_a_review_the_model_could_not_finish_is_reviewed_in_full(fa
         wait_result("down-open", timeout=120)
         assert decode(run_for(gh, first)["output"].get("text")) is None  # nothing to build on
         down["now"] = False  # the model is back
-        second = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY})
-        deliver(client, "pull_request", wh.pull_request("synchronize", head=second, before=first), delivery="down-push")
-        pushed = wait_result("down-push")
+        second, pushed = push(client, gh, {"app/report.py": REPORT_PY}, "down-push")
     assert LOOP in task_of(model, -1) and "since the last reviewed head" not in task_of(model, -1)
     assert "did not finish with the specialist" in run_for(gh, second)["output"]["summary"]
     assert pushed["outcome"] == "failure"
@@ -153,18 +159,12 @@ def test_when_github_cannot_give_the_previous_review_the_push_gets_a_full_one(fa
     gh = fake_github
     model = FakeModel(specialist)
     settings = app_settings(gh, sqlite_backend.url)
-    first = head(gh)
     with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
-        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="gone-open")
-        wait_result("gone-open")
-        second = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY})
+        open_pr(client, gh, "gone-open")
         gh.fail("GET", r"/compare/", 404, times=1)  # the old head was garbage-collected after a force push
-        deliver(client, "pull_request", wh.pull_request("synchronize", head=second, before=first), delivery="gone-1")
-        gone = wait_result("gone-1")
-        third = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY + "# more\n"})
+        second, gone = push(client, gh, {"app/report.py": REPORT_PY}, "gone-1")
         gh.fail("GET", rf"/commits/{second}/check-runs", 502, times=1000)  # GitHub keeps failing there
-        deliver(client, "pull_request", wh.pull_request("synchronize", head=third, before=second), delivery="down-1")
-        down = wait_result("down-1", timeout=120)
+        third, down = push(client, gh, {"app/report.py": REPORT_PY + "# more\n"}, "down-1", timeout=120)
     assert gone["outcome"] == down["outcome"] == "failure"  # both reviewed in full, both completed
     assert model.calls == 3 and all(LOOP in task_of(model, i) for i in (1, 2))
     assert "could not be compared (GitHub answered 404)" in run_for(gh, second)["output"]["summary"]
@@ -180,8 +180,7 @@ def test_a_push_sends_two_events_and_gets_one_incremental_review(fake_github, sq
     settings = app_settings(gh, sqlite_backend.url)
     first = head(gh)
     with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
-        deliver(client, "pull_request", wh.pull_request("opened", head=first), delivery="two-open")
-        wait_result("two-open")
+        open_pr(client, gh, "two-open")
         second = gh.push(wh.REPO, 7, {"app/report.py": REPORT_PY})
         events = [("pull_request", wh.pull_request("synchronize", head=second, before=first), "two-sync"),
                   ("check_suite", wh.check_suite("requested", head=second, before=first), "two-suite")]
