@@ -7,11 +7,25 @@ diff at all raises DiffError.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
+
+_GIT_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$")
+_SECTION_START = re.compile(r"(?m)^(?=diff --git )")
+
+
+def git_sections(diff: str) -> list[tuple[tuple[str, str] | None, str]]:
+    """A git diff cut before each `diff --git` line, in order and losslessly (the pieces join back to
+    `diff`): each piece with its header's (old path, new path), or None for text before any header."""
+    out: list[tuple[tuple[str, str] | None, str]] = []
+    for section in _SECTION_START.split(diff):
+        match = _GIT_HEADER.match(section.split("\n", 1)[0])
+        out.append(((match.group(1), match.group(2)) if match else None, section))
+    return out
 
 
 class DiffError(ValueError):

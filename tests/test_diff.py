@@ -140,3 +140,15 @@ def test_a_removal_inside_a_range_touches_it(repo: GitRepo) -> None:
     assert f.touches(1, 3)  # the call lost an argument
     assert not f.touches(3, 3)  # removal was before line 3, not inside it
     assert not f.touches(5, 5)
+
+
+def test_git_sections_cut_a_diff_losslessly_at_each_file_header() -> None:
+    from bot.diff import git_sections
+
+    diff = ("preamble\n"
+            "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x\n+y\n"
+            "diff --git a/old name.py b/new name.py\nrename from old name.py\nrename to new name.py\n")
+    sections = git_sections(diff)
+    assert [paths for paths, _ in sections] == [None, ("a.py", "a.py"), ("old name.py", "new name.py")]
+    assert "".join(text for _, text in sections) == diff
+    assert git_sections("") == [(None, "")]

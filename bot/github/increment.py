@@ -9,10 +9,9 @@ reason said in the check summary: slower, never wrong.
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, Field
 
+from bot.diff import git_sections
 from bot.github.checks import our_check_runs
 from bot.github.client import GitHubGateway
 from bot.github.retry import GitHubError
@@ -22,7 +21,6 @@ from bot.specialist.memory import WHY_NO_MEMORY, WHY_NO_RUN, decode, reuse_probl
 WHY_REWRITTEN = "the push rewrote history: {head} does not descend from {before} (compare: {status})"
 WHY_INCOMPLETE = "GitHub did not show every file changed since {before} ({detail})"
 WHY_UNREADABLE = "the commits since {before} could not be compared (GitHub answered {status})"
-_GIT_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$")
 
 
 class Increment(BaseModel):
@@ -37,13 +35,7 @@ class Increment(BaseModel):
 def only_files(diff: str, paths: set[str]) -> str:
     """The sections of a git diff whose old or new path is in `paths` (a push may bring in, e.g. through
     a merge of the base branch, files the pull request does not change)."""
-    sections = re.split(r"(?m)^(?=diff --git )", diff)
-    kept = []
-    for section in sections:
-        match = _GIT_HEADER.match(section.split("\n", 1)[0])
-        if match and (match.group(1) in paths or match.group(2) in paths):
-            kept.append(section)
-    return "".join(kept)
+    return "".join(section for pair, section in git_sections(diff) if pair and (pair[0] in paths or pair[1] in paths))
 
 
 def find_increment(gw: GitHubGateway, repo: str, before_sha: str, head_sha: str, *, model: str,

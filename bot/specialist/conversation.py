@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.diff import ChangeSet, FileChange, parse_diff
+from bot.diff import ChangeSet, FileChange, git_sections, parse_diff
 from bot.model import Finding
 from bot.repo import is_secret_path
 from bot.specialist.budget import Usage
@@ -41,7 +40,6 @@ DIFF_CUT = "\n[diff cut at {limit:,} characters; {rest} more files not shown her
 EMPTY = "(empty)"
 NOTHING_NEW = "No change to the pull request's files since {since}: the earlier findings stand."
 SECRET_OMITTED = "[diff of {path} omitted: secrets files are never sent to the model]\n"  # noqa: S105
-_GIT_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$")
 
 
 class SpecialistRequest(BaseModel):
@@ -81,13 +79,10 @@ def _fence(text: str, limit: int) -> str:
 
 def redact_secrets(diff: str) -> str:
     """Drop the hunks of secrets files (.env, keys) from a git diff: they never go to the model."""
-    sections = re.split(r"(?m)^(?=diff --git )", diff)
     out: list[str] = []
-    for section in sections:
-        header = section.split("\n", 1)[0]
-        match = _GIT_HEADER.match(header)
-        if match and (is_secret_path(match.group(1)) or is_secret_path(match.group(2))):
-            out.append(header + "\n" + SECRET_OMITTED.format(path=match.group(2)))
+    for paths, section in git_sections(diff):
+        if paths and (is_secret_path(paths[0]) or is_secret_path(paths[1])):
+            out.append(section.split("\n", 1)[0] + "\n" + SECRET_OMITTED.format(path=paths[1]))
         else:
             out.append(section)
     return "".join(out)
