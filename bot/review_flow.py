@@ -16,7 +16,7 @@ from dbos._error import DBOSMaxStepRetriesExceeded
 from bot import review_steps as steps
 from bot.acceptances import BUTTON_REASON
 from bot.analyzers.engine import AnalysisResult
-from bot.diff import parse_diff
+from bot.diff import ChangeSet, parse_diff
 from bot.github.checks import ANNOTATIONS_PER_REQUEST, FAILED_TITLE, MAX_ANNOTATIONS
 from bot.github.increment import Increment
 from bot.github.publish import outdated_findings
@@ -169,11 +169,11 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     analysis = tally.take(steps.analyze(job, head, diff.text, config))
     if (stop := _superseded(ctx, check_id)) is not None:
         return stop
-    specialist = _specialist(ctx, check_id, diff.text, analysis) if use_model else None
+    changes = parse_diff(diff.text)
+    specialist = _specialist(ctx, check_id, diff.text, changes, analysis) if use_model else None
     if (stop := _superseded(ctx, check_id)) is not None:
         return stop
     accepted = tally.take(steps.load_acceptances(job, config.commands.min_permission))
-    changes = parse_diff(diff.text)
     degraded = diff.note if diff.missing else None
     notes = [] if use_model else [STATIC_ONLY_NOTE]
     incremental = specialist is not None and specialist.since is not None
@@ -226,13 +226,13 @@ def _accept_all(ctx: Context, result: Review, accepted: list[Acceptance]) -> lis
     return accepted + [Acceptance(finding_id=i, by=ctx.job.actor, reason=BUTTON_REASON) for i in ids]
 
 
-def _increment(ctx: Context, diff_text: str, model: str) -> Increment:
+def _increment(ctx: Context, changes: ChangeSet, model: str) -> Increment:
     """The base of an incremental review, unless a full one was asked for: after a push, the head
     before it (`before_sha`); on a re-run that may reuse (`Options.reuse`), the current head itself."""
     before = ctx.job.before_sha or (ctx.pr.head_sha if ctx.options.reuse else "")
     if ctx.options.full or ctx.options.focus or not before:
         return Increment()
-    paths = sorted({p for fc in parse_diff(diff_text).files for p in (fc.path, fc.old_path) if p})
+    paths = sorted({p for fc in changes.files for p in (fc.path, fc.old_path) if p})
     try:
         return ctx.tally.take(steps.load_increment(ctx.job, before, ctx.pr.head_sha, model, current_prompts(), paths))
     except (GitHubError, DBOSMaxStepRetriesExceeded) as err:  # still failing after the step's retries:
@@ -246,8 +246,8 @@ def _status(err: Exception) -> str:
     return str(err.status) if isinstance(err, GitHubError) and err.status else "no answer"
 
 
-def _in_diff(findings: list[Finding], diff_text: str) -> list[Finding]:
-    paths = set(parse_diff(diff_text).paths)
+def _in_diff(findings: list[Finding], changes: ChangeSet) -> list[Finding]:
+    paths = set(changes.paths)
     return [f for f in findings if f.path in paths]
 
 
@@ -260,17 +260,19 @@ def live_plan(head_sha: str, plan: list[dict[str, str]], turn: int, max_turns: i
     return LIVE_PLAN.format(sha=head_sha[:12], turn=turn, max_turns=max_turns, steps="\n".join(rows))
 
 
-def _specialist(ctx: Context, check_id: int, diff_text: str, analysis: AnalysisResult) -> SpecialistResult | None:
+def _specialist(ctx: Context, check_id: int, diff_text: str, changes: ChangeSet,
+                analysis: AnalysisResult) -> SpecialistResult | None:
     """The model loop, one durable step per turn; stops early when a newer head arrives. After a push
     whose previous head the specialist reviewed, it reads only the commits since (an increment). When
     the model changes its plan (`update_plan`), the in-progress check run shows it."""
     llm = ctx.config.llm
     model = llm.model or current_runtime().settings.model
-    increment = _increment(ctx, diff_text, model)
+    increment = _increment(ctx, changes, model)
+    follow_up = parse_diff(increment.diff) if increment.since else None
     candidates = list(analysis.findings)
     request = SpecialistRequest(
         diff=increment.diff if increment.since else diff_text, pr_title=ctx.pr.title, pr_body=ctx.pr.body,
-        candidates=_in_diff(candidates, increment.diff) if increment.since else candidates,
+        candidates=_in_diff(candidates, follow_up) if follow_up is not None else candidates,
         since=increment.since, previous_findings=increment.previous,
         focus=list(dict.fromkeys([*ctx.options.focus, *ctx.config.focus])), instructions=dict(ctx.config.instructions),
         model=model, max_turns=llm.max_turns,
@@ -288,16 +290,16 @@ def _specialist(ctx: Context, check_id: int, diff_text: str, analysis: AnalysisR
             ctx.tally.take(steps.show_progress(ctx.job, check_id, summary))
     result = ctx.tally.take(steps.specialist_finish(ctx.job, ctx.pr.head_sha, state, diff_text, candidates,
                                                     increment.diff if increment.since else None))
-    note = _scope_note(increment, ctx.pr.head_sha)
+    note = _scope_note(increment, follow_up, ctx.pr.head_sha)
     return result.model_copy(update={"notes": [note, *result.notes]}) if note else result
 
 
-def _scope_note(increment: Increment, head_sha: str) -> str:
+def _scope_note(increment: Increment, follow_up: ChangeSet | None, head_sha: str) -> str:
     """What the specialist was given, for the summary: the commits since, nothing new, or all (and why)."""
     if increment.since == head_sha:
         return REUSED_NOTE.format(sha=head_sha[:12])
-    if increment.since:
-        return INCREMENTAL_NOTE.format(since=increment.since[:12], files=len(parse_diff(increment.diff).files))
+    if increment.since and follow_up is not None:
+        return INCREMENTAL_NOTE.format(since=increment.since[:12], files=len(follow_up.files))
     return FULL_NOTE.format(why=increment.why_full) if increment.why_full else ""
 
 
