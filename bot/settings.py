@@ -149,7 +149,7 @@ def _tuning(env: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
             value = kind(raw)
         except ValueError:
             value = None
-        if value is None or not low <= value <= high or value != value:  # value != value: NaN
+        if value is None or not low <= value <= high:  # NaN fails the range test too
             problems.append(BAD_NUMBER.format(name=name, value=raw[:40], low=low, high=high))
             continue
         out[field] = value
