@@ -35,6 +35,9 @@ class DiffResult(BaseModel):
     note: str = ""  # one sentence for the summary when the diff is partial
 
 
+COMPARE_MAX_FILES = 300  # the compare API lists at most this many changed files
+
+
 class Comparison(BaseModel):
     """`base...head` from the compare API. `status`: ahead (head descends from base), behind,
     diverged (history rewritten), identical. `complete`: every changed file came with its patch
@@ -47,7 +50,7 @@ class Comparison(BaseModel):
 
     @property
     def complete(self) -> bool:
-        return not self.missing and self.files < 300
+        return not self.missing and self.files < COMPARE_MAX_FILES
 
 
 class ConfigTexts(BaseModel):
