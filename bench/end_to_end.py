@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bench.http_load import free_port, wait_ready  # noqa: E402
 from bot.diff import parse_diff  # noqa: E402
 from bot.pipeline import review_change  # noqa: E402
 from bot.repo import Entry, RepoAccessError, TextMatch, glob_match, search_lines  # noqa: E402
@@ -82,12 +82,6 @@ class MemoryRepo:
         return search_lines(self, pattern, glob, max_results)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_serve(gh: FakeGitHub, tmp: Path, port: int) -> subprocess.Popen[bytes]:
     keep = {k: v for k, v in os.environ.items()
             if k in ("PATH", "HOME", "LANG", "TMPDIR", "SCALE_REVIEW_QUEUE_POLLING_SECONDS")}
@@ -97,18 +91,12 @@ def start_serve(gh: FakeGitHub, tmp: Path, port: int) -> subprocess.Popen[bytes]
     log = (tmp / "serve.log").open("wb")
     proc = subprocess.Popen([SCALE_REVIEW, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=tmp,
                             stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"serve exited early: {(tmp / 'serve.log').read_text()[-500:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"serve did not become ready within {START_SECONDS:.0f} s")
+    try:
+        wait_ready(port, proc, START_SECONDS)
+    except RuntimeError as err:
+        proc.kill()
+        raise RuntimeError(f"serve: {err}: {(tmp / 'serve.log').read_text()[-500:]}") from err
+    return proc
 
 
 def completed(gh: FakeGitHub, head: str) -> bool:

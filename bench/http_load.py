@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
 from typing import Protocol
+
+import httpx
 
 
 class RequestSource(Protocol):
@@ -76,3 +79,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Until the `scale-review` process on `port` answers /readyz 200; RuntimeError if it exits or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the receiver exited early ({proc.returncode})")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the receiver did not become ready within {timeout:g} s")

@@ -34,7 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.http_load import free_port  # noqa: E402
+from bench.http_load import free_port, wait_ready  # noqa: E402
 from bot.security import sign  # noqa: E402
 
 SCALE_REVIEW = str(Path(sys.executable).with_name("scale-review"))
@@ -141,20 +141,6 @@ def process(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> Itera
                 proc.wait(timeout=10)
 
 
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the receiver exited early ({proc.returncode})")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the receiver did not become ready within {timeout} s")
-
-
 @contextmanager
 def dedicated_database(admin_url: str) -> Iterator[str]:
     import psycopg
@@ -203,7 +189,7 @@ def run_load(gh: Any, admin_url: str, workdir: Path, *, prs: int = 20, events: i
         port = free_port()
         serve = stack.enter_context(process(["serve", "--no-worker", "--no-redeliver", "--port", str(port)],
                                             env_for(gh, url, "receiver"), workdir, workdir / "serve.log"))
-        wait_healthy(port, serve)
+        wait_ready(port, serve)
         for w in range(workers):
             log = workdir / f"worker{w}.log"
             stack.enter_context(process(["worker"], env_for(gh, url, f"worker-{w}"), workdir, log))
