@@ -18,8 +18,8 @@ from bot.analyzers import default_analyzers
 from bot.analyzers.base import FileInput
 from bot.analyzers.k8s_yaml import detemplate, load_manifests
 from bot.analyzers.kubernetes import KubernetesAnalyzer
-from bot.diff import FileChange, FileStatus
 from bot.model import Category, Finding, Severity
+from tests.analyzer_fixtures import change_for, fixture_path, marked_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "k8s"
 FIRE = sorted(p for p in (FIXTURES / "fire").rglob("*.yaml"))
@@ -43,27 +43,16 @@ spec:
 """
 
 
-def change_for(text: str, path: str, added: set[int] | None = None) -> FileChange:
-    n = text.count("\n") + 1
-    lines = frozenset(added if added is not None else range(1, n + 1))
-    return FileChange(path=path, old_path=None, status=FileStatus.added, added_lines=lines, visible_lines=lines)
-
-
 def run(path: str, text: str, added: set[int] | None = None) -> list[Finding]:
     return KubernetesAnalyzer().analyze(FileInput(change=change_for(text, path, added), text=text))
 
 
 def expected(text: str) -> set[tuple[int, str]]:
-    out = set()
-    for number, line in enumerate(text.splitlines(), start=1):
-        m = _EXPECT.search(line)
-        if m:
-            out.update((number, rule) for rule in m.group(1).split())
-    return out
+    return marked_lines(text, _EXPECT)
 
 
 def rel(p: Path) -> str:
-    return str(p.relative_to(FIXTURES / p.relative_to(FIXTURES).parts[0]))
+    return fixture_path(p, FIXTURES)
 
 
 @pytest.mark.parametrize("fixture", FIRE, ids=rel)

@@ -19,19 +19,14 @@ from bot.analyzers.base import FileInput
 from bot.analyzers.sql_checks import check_sql
 from bot.analyzers.sql_lexer import split_statements, tokenize
 from bot.analyzers.sql_migrations import SqlMigrationAnalyzer, is_code_migration, is_sql_migration
-from bot.diff import FileChange, FileStatus, parse_diff
+from bot.diff import parse_diff
 from bot.model import Finding, Severity
+from tests.analyzer_fixtures import change_for, fixture_path, marked_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sql"
 FIRE = sorted(p for p in (FIXTURES / "fire").rglob("*") if p.is_file())
 QUIET = sorted(p for p in (FIXTURES / "quiet").rglob("*") if p.is_file())
 _EXPECT = re.compile(r"(?:#|--|//)\s*expect:\s*([a-z0-9 \-]+)")
-
-
-def change_for(text: str, path: str, added: set[int] | None = None) -> FileChange:
-    n = text.count("\n") + 1
-    lines = frozenset(added if added is not None else range(1, n + 1))
-    return FileChange(path=path, old_path=None, status=FileStatus.added, added_lines=lines, visible_lines=lines)
 
 
 def run(path: str, text: str, added: set[int] | None = None) -> list[Finding]:
@@ -41,16 +36,11 @@ def run(path: str, text: str, added: set[int] | None = None) -> list[Finding]:
 
 
 def expected(text: str) -> set[tuple[int, str]]:
-    out = set()
-    for number, line in enumerate(text.splitlines(), start=1):
-        m = _EXPECT.search(line)
-        if m:
-            out.update((number, rule) for rule in m.group(1).split())
-    return out
+    return marked_lines(text, _EXPECT)
 
 
 def rel(p: Path) -> str:
-    return str(p.relative_to(FIXTURES / p.relative_to(FIXTURES).parts[0]))
+    return fixture_path(p, FIXTURES)
 
 
 @pytest.mark.parametrize("fixture", FIRE, ids=lambda p: rel(p))
