@@ -17,12 +17,12 @@ from typing import Any
 import yaml
 
 from bot.analyzers.base import FileInput
+from bot.analyzers.rule_pack import ERR_PREFIX, REQUIRED_TEXT
 from bot.model import Category, Finding, Severity, fingerprint, normalize_code
 
 RULES_DIR = Path(__file__).parent / "rules"
-REQUIRED_TEXT = ("title", "description", "evidence", "risk", "advice", "rollback", "monitoring")
 KNOWN_KEYS = {"id", "category", "severity", "confidence", "fix", *REQUIRED_TEXT}
-ERR_RULE = "invalid rule {where}: {what}"
+ERR_RULE = ERR_PREFIX
 
 
 class RuleInfoError(ValueError):
