@@ -26,7 +26,7 @@ from bot.jobs import Job
 from bot.model import Acceptance, Finding, Review
 from bot.pipeline import assemble_review
 from bot.render.markdown import render_summary, render_title
-from bot.render.sanitize import neutralize, one_line
+from bot.render.progress import render_progress
 from bot.repo_config import RepoConfig, load_repo_config
 from bot.runtime import current_runtime
 from bot.specialist.budget import Budget
@@ -42,9 +42,6 @@ PLAN_SUMMARY = (
     "3. {specialist}\n4. post new findings inline and conclude this check"
 )
 PLAN_SPECIALIST = "let the scalability specialist (model) look at the change, one turn at a time"
-LIVE_PLAN = "Reviewing `{sha}`: the specialist is on turn {turn} of at most {max_turns}. Its plan:\n\n{steps}"
-LIVE_STEP = {"done": "- [x] {step}", "in_progress": "- [ ] **{step}** (now)", "pending": "- [ ] {step}"}
-MAX_LIVE_STEPS = 20
 PLAN_STATIC = "no model configured: static analysis only"
 FAILED_SUMMARY = (
     "The review of `{sha}` stopped before it could finish: {error}.\n\n"
@@ -251,15 +248,6 @@ def _in_diff(findings: list[Finding], changes: ChangeSet) -> list[Finding]:
     return [f for f in findings if f.path in paths]
 
 
-def live_plan(head_sha: str, plan: list[dict[str, str]], turn: int, max_turns: int) -> str:
-    """The in-progress check run's summary while the specialist works: its plan (model text, neutralised)."""
-    rows = [LIVE_STEP.get(p.get("status", "pending"), LIVE_STEP["pending"]).format(
-        step=neutralize(one_line(str(p.get("step", "")), 200))) for p in plan[:MAX_LIVE_STEPS]]
-    if len(plan) > MAX_LIVE_STEPS:
-        rows.append(f"- … {len(plan) - MAX_LIVE_STEPS} more")
-    return LIVE_PLAN.format(sha=head_sha[:12], turn=turn, max_turns=max_turns, steps="\n".join(rows))
-
-
 def _specialist(ctx: Context, check_id: int, diff_text: str, changes: ChangeSet,
                 analysis: AnalysisResult) -> SpecialistResult | None:
     """The model loop, one durable step per turn; stops early when a newer head arrives. After a push
@@ -286,7 +274,7 @@ def _specialist(ctx: Context, check_id: int, diff_text: str, changes: ChangeSet,
         state = ctx.tally.take(steps.specialist_turn(ctx.job, ctx.pr.head_sha, state, budget))
         if state["plan"] and state["plan"] != shown and not state["done"]:
             shown = state["plan"]
-            summary = live_plan(ctx.pr.head_sha, shown, state["turns"], budget.max_turns)
+            summary = render_progress(ctx.pr.head_sha, shown, state["turns"], budget.max_turns)
             ctx.tally.take(steps.show_progress(ctx.job, check_id, summary))
     result = ctx.tally.take(steps.specialist_finish(ctx.job, ctx.pr.head_sha, state, diff_text, candidates,
                                                     increment.diff if increment.since else None))
