@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.http_load import free_port, wait_ready  # noqa: E402
-from bot.diff import parse_diff  # noqa: E402
+from bot.core.diff import parse_diff  # noqa: E402
+from bot.core.repo import Entry, RepoAccessError, TextMatch, glob_match, search_lines  # noqa: E402
+from bot.core.repo_config import load_repo_config  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
 from bot.pipeline import review_change  # noqa: E402
-from bot.repo import Entry, RepoAccessError, TextMatch, glob_match, search_lines  # noqa: E402
-from bot.repo_config import load_repo_config  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from tests import webhooks as wh  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.service import SECRET  # noqa: E402

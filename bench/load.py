@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.http_load import free_port, wait_ready  # noqa: E402
-from bot.security import sign  # noqa: E402
+from bot.core.security import sign  # noqa: E402
 
 SCALE_REVIEW = str(Path(sys.executable).with_name("scale-review"))
 SECRET = "load-secret"

@@ -36,7 +36,7 @@ from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 
 from bench.http_load import Result, free_port, load  # noqa: E402
-from bot.security import sign  # noqa: E402
+from bot.core.security import sign  # noqa: E402
 
 SECRET = "bench-secret"
 VARIANTS = 64  # distinct PRs (partition keys) in the accepted deliveries
@@ -80,9 +80,9 @@ def fake_github(info_file: str) -> None:
 
 def our_app(database_url: str, worker: bool) -> FastAPI:
     from bot import workflows
+    from bot.core.settings import Settings, parse_secrets
     from bot.runtime import Runtime, install_runtime
     from bot.server import create_app
-    from bot.settings import Settings, parse_secrets
 
     target, _, info_file = database_url.partition("|")
     database_url = target

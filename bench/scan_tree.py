@@ -19,8 +19,8 @@ from pathlib import Path
 
 from bot.analyzers.astgrep import AstGrepAnalyzer, is_test_path, language_for
 from bot.analyzers.base import FileInput
-from bot.diff import FileChange, FileStatus
-from bot.model import Finding
+from bot.core.diff import FileChange, FileStatus
+from bot.core.model import Finding
 
 SKIP_DIRS = frozenset({".git", "node_modules", "vendor", ".venv", "venv", "dist", "build", "__pycache__"})
 MAX_FILES = 50_000

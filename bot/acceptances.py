@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands import parse_command
-from bot.model import Acceptance
+from bot.core.commands import parse_command
+from bot.core.model import Acceptance
 from bot.render.sanitize import MARKER_PREFIX, one_line
 
 ACCEPT_MARKER = MARKER_PREFIX + "accept by={login} ids={ids} -->"

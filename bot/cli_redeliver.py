@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG = 0, 1, 2
 MAX_HOURS = 72.0  # GitHub keeps deliveries for 3 days

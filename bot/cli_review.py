@@ -7,8 +7,8 @@ import os
 import sys
 from typing import Any
 
+from bot.core.model import Conclusion, Review, Severity
 from bot.local_review import LocalReviewError, review_local
-from bot.model import Conclusion, Review, Severity
 
 FORMATS = ("text", "markdown", "json", "sarif")
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2

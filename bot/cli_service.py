@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings, SettingsError
+from bot.core.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 SETTINGS_PROBLEM = "scale-review: configuration problem: {problem}"
@@ -147,7 +147,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     import handlers
     from bot import workflows
-    from bot.jobs import Ignored
+    from bot.core.jobs import Ignored
     from handlers.context import Delivery
     from handlers.payloads import Envelope
 

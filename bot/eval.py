@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.core.model import Review
 from bot.eval_build import CaseBuildError, CaseSkipped, build_case
 from bot.eval_cases import Case, CaseFileError, load_cases, select_cases
 from bot.eval_report import RunInfo, render_json, render_text
 from bot.eval_score import CaseResult, Status, score_case, summarize, unevaluated
-from bot.model import Review
 
 ReviewFn = Callable[[str, str, str], Review]
 

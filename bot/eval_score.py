@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.core.model import Finding
 from bot.eval_cases import Case, Location
-from bot.model import Finding
 
 TOLERANCE = 3
 

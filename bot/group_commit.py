@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from dbos import DBOSClient, EnqueueOptions
 from dbos._error import DBOSWorkflowIDInUseError
 
-from bot.jobs import Job
+from bot.core.jobs import Job
 
 Outcome = Literal["accepted", "duplicate"]
 MAX_BATCH = 256

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.analyzers.engine import AnalysisResult
-from bot.diff import ChangeSet, DiffError, parse_diff
-from bot.model import Review, Severity
+from bot.core.diff import ChangeSet, DiffError, parse_diff
+from bot.core.model import Review, Severity
+from bot.core.repo import LocalGitRepo, RepoAccessError
+from bot.core.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, RepoConfig, load_repo_config
+from bot.core.settings import DEFAULT_MODEL
 from bot.pipeline import assemble_review, run_static
-from bot.repo import LocalGitRepo, RepoAccessError
-from bot.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, RepoConfig, load_repo_config
-from bot.settings import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from bot.specialist.loop import SpecialistResult

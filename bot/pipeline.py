@@ -13,11 +13,11 @@ from typing import Any, Protocol
 from bot.analyzers import default_analyzers
 from bot.analyzers.base import Analyzer
 from bot.analyzers.engine import AnalysisResult, analyze_change, dedupe
-from bot.diff import ChangeSet
-from bot.model import Acceptance, Finding, Review, Severity
-from bot.policy import decide
-from bot.repo import RepoView
-from bot.repo_config import RepoConfig
+from bot.core.diff import ChangeSet
+from bot.core.model import Acceptance, Finding, Review, Severity
+from bot.core.policy import decide
+from bot.core.repo import RepoView
+from bot.core.repo_config import RepoConfig
 
 _ANALYZERS: list[Analyzer] | None = None
 

@@ -16,18 +16,18 @@ from dbos._error import DBOSMaxStepRetriesExceeded
 from bot import review_steps as steps
 from bot.acceptances import BUTTON_REASON
 from bot.analyzers.engine import AnalysisResult
-from bot.diff import ChangeSet, parse_diff
+from bot.core.diff import ChangeSet, parse_diff
+from bot.core.jobs import Job
+from bot.core.model import Acceptance, Finding, Review
+from bot.core.repo_config import RepoConfig, load_repo_config
 from bot.github.checks import ANNOTATIONS_PER_REQUEST, FAILED_TITLE, MAX_ANNOTATIONS
 from bot.github.increment import Increment
 from bot.github.publish import outdated_findings
 from bot.github.retry import GitHubError
 from bot.github.values import PullInfo
-from bot.jobs import Job
-from bot.model import Acceptance, Finding, Review
 from bot.pipeline import assemble_review
 from bot.render.markdown import render_summary, render_title
 from bot.render.progress import render_progress
-from bot.repo_config import RepoConfig, load_repo_config
 from bot.runtime import current_runtime
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest

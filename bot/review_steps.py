@@ -20,17 +20,17 @@ from dbos import DBOS
 from bot import tracing
 from bot.acceptances import Claimed, acceptance_comment, merge, permits, read_acceptances
 from bot.analyzers.engine import AnalysisResult
-from bot.diff import parse_diff
+from bot.core.diff import parse_diff
+from bot.core.jobs import Job
+from bot.core.model import Acceptance, Finding, Review
+from bot.core.repo_config import RepoConfig
 from bot.github import checks, publish
 from bot.github.client import GitHubGateway
 from bot.github.increment import Increment, find_increment
 from bot.github.repo_view import GitHubRepo
 from bot.github.retry import GitHubError
 from bot.github.values import DiffResult, PullInfo
-from bot.jobs import Job
-from bot.model import Acceptance, Finding, Review
 from bot.pipeline import run_static
-from bot.repo_config import RepoConfig
 from bot.runtime import current_runtime
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest, finish, run_turn, start_state

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.settings import Settings
 from bot.github.auth import AppCredentials, TokenCache
 from bot.github.client import GitHubGateway
 from bot.github.retry import CountingRetry, default_retry
 from bot.metrics import Metrics
-from bot.settings import Settings
 
 NOT_INSTALLED = "the worker runtime is not installed: call bot.runtime.install_runtime() at start-up"
 

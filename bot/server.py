@@ -18,10 +18,10 @@ from pydantic import ValidationError
 
 import handlers
 from bot import tracing
-from bot.jobs import Ignored, Job
+from bot.core.jobs import Ignored, Job
+from bot.core.security import verify_signature
+from bot.core.settings import Settings, SettingsError
 from bot.metrics import Metrics
-from bot.security import verify_signature
-from bot.settings import Settings, SettingsError
 from handlers.context import Delivery
 from handlers.payloads import Envelope
 

@@ -144,7 +144,7 @@ def stage(stage_name: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
 def records_review(fn: Callable[P, T]) -> Callable[P, T]:
     """Decorate the steps that finish a review's parts: once one succeeds, count the findings of the
     `Review` among its arguments, and the model usage of a `SpecialistResult` it returns."""
-    from bot.model import Review
+    from bot.core.model import Review
     from bot.specialist.outcome import SpecialistResult
 
     @functools.wraps(fn)

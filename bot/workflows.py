@@ -25,14 +25,14 @@ from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetEnqueueOptions
 
 from bot import __version__, tracing
 from bot.command_flow import run_check_action, run_command
+from bot.core.jobs import Job
+from bot.core.settings import Settings
 from bot.group_commit import GroupCommitter
-from bot.jobs import Job
 from bot.logging_setup import review_context, route_dbos_logs
 from bot.review_flow import Outcome, run_review
 from bot.review_steps import Counted, load_pull
 from bot.runtime import current_runtime
 from bot.server import Outcome as EnqueueOutcome
-from bot.settings import Settings
 
 log = structlog.get_logger("scale_review.worker")
 

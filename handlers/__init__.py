@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.jobs import Decision, Ignored
+from bot.core.jobs import Decision, Ignored
 from handlers import check_run, check_suite, installation, issue_comment, ping, pull_request
 from handlers.context import Delivery
 from handlers.payloads import Envelope

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.jobs import Decision, Ignored, Job
+from bot.core.jobs import Decision, Ignored, Job
 from handlers.context import CHECK_RUN_NAME, Delivery
 from handlers.payloads import CheckRun, Envelope
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.jobs import Decision, Ignored
+from bot.core.jobs import Decision, Ignored
 from handlers.context import Delivery
 from handlers.payloads import Envelope
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.commands import parse_command
-from bot.jobs import Decision, Ignored, Job
+from bot.core.commands import parse_command
+from bot.core.jobs import Decision, Ignored, Job
 from handlers.context import Delivery
 from handlers.payloads import Envelope
 

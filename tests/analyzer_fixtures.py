@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.diff import FileChange, FileStatus
+from bot.core.diff import FileChange, FileStatus
 
 
 def change_for(text: str, path: str, added: set[int] | None = None) -> FileChange:

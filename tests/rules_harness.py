@@ -13,8 +13,8 @@ from pathlib import Path
 from bot.analyzers.astgrep import AstGrepAnalyzer
 from bot.analyzers.base import FileInput
 from bot.analyzers.rule_pack import AstGrepRule
-from bot.diff import FileChange, FileStatus
-from bot.model import Finding
+from bot.core.diff import FileChange, FileStatus
+from bot.core.model import Finding
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 MARKER = re.compile(r"(?:#|//)\s*expect:\s*([a-z0-9][a-z0-9\-, ]*)")

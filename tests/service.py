@@ -13,9 +13,9 @@ from typing import Any
 from dbos import DBOS
 
 from bot import workflows
-from bot.jobs import Job
+from bot.core.jobs import Job
+from bot.core.settings import Settings, parse_secrets
 from bot.runtime import Runtime, install_runtime
-from bot.settings import Settings, parse_secrets
 from tests.fakegithub.clients import fast_retry
 
 SECRET = "e2e-secret"

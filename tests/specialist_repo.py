@@ -12,9 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.diff import ChangeSet, parse_diff
-from bot.model import Category, Finding, Severity, fingerprint
-from bot.repo import LocalGitRepo
+from bot.core.diff import ChangeSet, parse_diff
+from bot.core.model import Category, Finding, Severity, fingerprint
+from bot.core.repo import LocalGitRepo
 from tests.gitrepo import GitRepo
 
 BASE_ORDERS = '''"""Orders."""

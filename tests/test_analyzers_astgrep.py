@@ -15,10 +15,10 @@ from bot.analyzers.astgrep import MAX_TEXT_CHARS, AstGrepAnalyzer, is_test_path,
 from bot.analyzers.base import FileInput
 from bot.analyzers.engine import analyze_change
 from bot.analyzers.rule_pack import RulePackError, builtin_rules, load_rule_dir, parse_rule
-from bot.diff import FileChange, FileStatus, parse_diff
-from bot.model import Category, Severity
-from bot.repo import LocalGitRepo
-from bot.repo_config import RepoConfig
+from bot.core.diff import FileChange, FileStatus, parse_diff
+from bot.core.model import Category, Severity
+from bot.core.repo import LocalGitRepo
+from bot.core.repo_config import RepoConfig
 from tests.gitrepo import GitRepo
 from tests.rules_harness import scan
 

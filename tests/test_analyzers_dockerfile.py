@@ -8,8 +8,8 @@ import pytest
 
 from bot.analyzers.base import FileInput
 from bot.analyzers.dockerfile import DockerfileAnalyzer, is_dockerfile, parse_instructions
-from bot.diff import FileChange, FileStatus
-from bot.model import Finding
+from bot.core.diff import FileChange, FileStatus
+from bot.core.model import Finding
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docker"
 QUIET = sorted(p for p in (FIXTURES / "quiet").rglob("Dockerfile*"))

@@ -18,7 +18,7 @@ from bot.analyzers import default_analyzers
 from bot.analyzers.base import FileInput
 from bot.analyzers.k8s_yaml import detemplate, load_manifests
 from bot.analyzers.kubernetes import KubernetesAnalyzer
-from bot.model import Category, Finding, Severity
+from bot.core.model import Category, Finding, Severity
 from tests.analyzer_fixtures import change_for, fixture_path, marked_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "k8s"

@@ -19,8 +19,8 @@ from bot.analyzers.base import FileInput
 from bot.analyzers.sql_checks import check_sql
 from bot.analyzers.sql_lexer import split_statements, tokenize
 from bot.analyzers.sql_migrations import SqlMigrationAnalyzer, is_code_migration, is_sql_migration
-from bot.diff import parse_diff
-from bot.model import Finding, Severity
+from bot.core.diff import parse_diff
+from bot.core.model import Finding, Severity
 from tests.analyzer_fixtures import change_for, fixture_path, marked_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sql"
@@ -273,7 +273,7 @@ class _Files:
 
 def test_engine_runs_the_migration_analyzer_on_the_changed_lines_only() -> None:
     from bot.analyzers.engine import analyze_change
-    from bot.repo_config import RepoConfig
+    from bot.core.repo_config import RepoConfig
 
     head = "CREATE INDEX old_one ON t (a);\nCREATE INDEX new_one ON t (b);\n"
     diff = (

@@ -1,4 +1,4 @@
-from bot.commands import FOCUS_NEEDS_AREAS, USAGE_ACCEPT, parse_command
+from bot.core.commands import FOCUS_NEEDS_AREAS, USAGE_ACCEPT, parse_command
 
 
 def test_plain_command_runs_a_review():

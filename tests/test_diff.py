@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.diff import DiffError, FileStatus, parse_diff
+from bot.core.diff import DiffError, FileStatus, parse_diff
 from tests.gitrepo import GitRepo
 
 
@@ -143,7 +143,7 @@ def test_a_removal_inside_a_range_touches_it(repo: GitRepo) -> None:
 
 
 def test_git_sections_cut_a_diff_losslessly_at_each_file_header() -> None:
-    from bot.diff import git_sections
+    from bot.core.diff import git_sections
 
     diff = ("preamble\n"
             "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x\n+y\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import HELP_TEXT
+from bot.core.commands import HELP_TEXT
 from tests import webhooks as wh
 from tests.service import app_settings, deliver, receiver, running_app, wait_result
 

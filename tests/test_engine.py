@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.analyzers.engine import PARALLEL_MIN_FILES, analyze_change
-from bot.diff import parse_diff
+from bot.core.diff import parse_diff
+from bot.core.repo import LocalGitRepo
+from bot.core.repo_config import load_repo_config
 from bot.pipeline import builtin_analyzers
-from bot.repo import LocalGitRepo
-from bot.repo_config import load_repo_config
 from tests.gitrepo import GitRepo
 
 BAD = "import requests\n\n\ndef ping(n):\n    return requests.get('https://example.com/%d' % n)\n"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.core.model import Category, Finding, Review, Severity
 from bot.eval import (
     MODE_LLM,
     MODE_NO_MODEL,
@@ -22,7 +23,6 @@ from bot.eval import (
 from bot.eval_build import CaseBuildError, CaseSkipped, build_case
 from bot.eval_cases import Case, Location, load_cases
 from bot.eval_score import Status
-from bot.model import Category, Finding, Review, Severity
 from tests.gitrepo import GitRepo
 
 CLIENT_BAD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from bot.core.model import Category, Finding, Severity
 from bot.eval_cases import Case, CaseFileError, Location, load_cases, select_cases
 from bot.eval_html import render_html
 from bot.eval_report import RunInfo, render_json, render_text
 from bot.eval_score import Status, score_case, summarize, unevaluated
-from bot.model import Category, Finding, Severity
 
 INFO = RunInfo("cases.jsonl", "/mirrors", "static analyzers", 1.0)
 

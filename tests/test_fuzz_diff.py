@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.diff import ChangeSet, DiffError, FileChange, parse_diff
+from bot.core.diff import ChangeSet, DiffError, FileChange, parse_diff
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.repo_config import CONFIG_PATH, ORG_SOURCE, RepoConfig, json_schema, load_repo_config
+from bot.core.repo_config import CONFIG_PATH, ORG_SOURCE, RepoConfig, json_schema, load_repo_config
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SOURCES = (CONFIG_PATH, ORG_SOURCE)

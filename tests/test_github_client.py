@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.diff import parse_diff
+from bot.core.diff import parse_diff
 from bot.github.retry import GitHubError
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.clients import make_gateway

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.diff import parse_diff
+from bot.core.diff import parse_diff
+from bot.core.model import Category, Conclusion, Finding, Review, Severity
 from bot.github.checks import complete_check_run, start_check_run
 from bot.github.client import GitHubGateway
 from bot.github.increment import find_increment, only_files
-from bot.model import Category, Conclusion, Finding, Review, Severity
 from bot.specialist.memory import ReviewMemory, current_prompts, encode
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.clients import make_gateway

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.diff import parse_diff
+from bot.core.diff import parse_diff
+from bot.core.model import Acceptance, Category, Conclusion, Finding, Review, Severity
 from bot.github.client import GitHubGateway
 from bot.github.publish import (
     CHECK_NAME,
@@ -17,7 +18,6 @@ from bot.github.publish import (
     start_check_run,
     update_check_progress,
 )
-from bot.model import Acceptance, Category, Conclusion, Finding, Review, Severity
 from bot.render.comment import find_markers
 from bot.render.sanitize import ZWSP
 from tests.fakegithub import FakeGitHub

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.diff import parse_diff
+from bot.core.diff import parse_diff
+from bot.core.model import Category, Finding, Review, Severity
 from bot.github.auth import TokenCache
 from bot.github.publish import post_review
-from bot.model import Category, Finding, Review, Severity
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.clients import make_gateway
 

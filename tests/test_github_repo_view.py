@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.core.repo import RepoAccessError
 from bot.github.repo_view import GitHubRepo
-from bot.repo import RepoAccessError
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.clients import make_gateway
 

@@ -1,6 +1,6 @@
 import json
 
-from bot.jobs import Ignored, Job
+from bot.core.jobs import Ignored, Job
 from handlers import dispatch
 from handlers.context import Delivery
 from handlers.payloads import Envelope

@@ -3,7 +3,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from bot.jobs import Ignored, Job
+from bot.core.jobs import Ignored, Job
 from handlers import HANDLERS, dispatch, is_subscribed
 from handlers.context import Delivery
 from handlers.payloads import Envelope

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.model import Conclusion
 from bot.local_review import NOTE_NO_MODEL, review_local
-from bot.model import Conclusion
 from tests.fakemodel import FakeModel, Reply, tool
 from tests.gitrepo import GitRepo
 

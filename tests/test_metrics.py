@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import workflows
+from bot.core.model import Category, Finding, Severity
 from bot.metrics import Metrics, QueueStat, dbos_queue_reader
-from bot.model import Category, Finding, Severity
 from bot.runtime import current_runtime
 from bot.server import create_app
 from tests import webhooks as wh

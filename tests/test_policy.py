@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.model import Acceptance, Category, Conclusion, Finding, Review, Severity
-from bot.policy import apply_acceptances, decide, finalize
-from bot.repo_config import RepoConfig, load_repo_config
+from bot.core.model import Acceptance, Category, Conclusion, Finding, Review, Severity
+from bot.core.policy import apply_acceptances, decide, finalize
+from bot.core.repo_config import RepoConfig, load_repo_config
 
 
 def finding(severity: Severity, n: int = 0, path: str = "app/views.py") -> Finding:

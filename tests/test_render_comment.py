@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.model import Category, Finding, Severity, fingerprint
+from bot.core.model import Category, Finding, Severity, fingerprint
 from bot.render.comment import (
     MAX_COMMENT_CHARS,
     SUGGESTION_OMITTED,

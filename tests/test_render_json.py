@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from bot.model import Acceptance, Category, CoverageStatus, FileCoverage, Finding, Review, Severity
-from bot.policy import finalize
+from bot.core.model import Acceptance, Category, CoverageStatus, FileCoverage, Finding, Review, Severity
+from bot.core.policy import finalize
+from bot.core.repo_config import RepoConfig
 from bot.render.json_out import render_json
 from bot.render.markdown import render_summary
-from bot.repo_config import RepoConfig
 
 CONTRACT_KEYS = {"conclusion", "summary", "findings", "stats"}
 EXTRA_KEYS = {"title", "verdict", "fail_on", "coverage", "notes", "accepted"}

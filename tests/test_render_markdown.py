@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from bot.model import (
+from bot.core.model import (
     Acceptance,
     Category,
     Conclusion,
@@ -16,7 +16,8 @@ from bot.model import (
     Severity,
     fingerprint,
 )
-from bot.policy import finalize
+from bot.core.policy import finalize
+from bot.core.repo_config import RepoConfig
 from bot.render.markdown import (
     MAX_SUMMARY_CHARS,
     NO_FINDINGS,
@@ -24,7 +25,6 @@ from bot.render.markdown import (
     render_title,
 )
 from bot.render.sanitize import ZWSP
-from bot.repo_config import RepoConfig
 
 
 def finding(n: int = 0, severity: Severity = Severity.high, **over: object) -> Finding:

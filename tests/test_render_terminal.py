@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.model import Category, CoverageStatus, FileCoverage, Finding, Review, Severity
-from bot.policy import finalize
+from bot.core.model import Category, CoverageStatus, FileCoverage, Finding, Review, Severity
+from bot.core.policy import finalize
+from bot.core.repo_config import RepoConfig
 from bot.render.terminal import NO_FINDINGS, render_terminal
-from bot.repo_config import RepoConfig
 
 
 def finding(path: str, line: int, severity: Severity, title: str = "Query inside a loop", **over: object) -> Finding:

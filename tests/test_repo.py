@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.repo import LocalGitRepo, RepoAccessError, check_path, glob_match, is_secret_path
+from bot.core.repo import LocalGitRepo, RepoAccessError, check_path, glob_match, is_secret_path
 from tests.gitrepo import GitRepo
 
 

@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.model import Category, Finding, Review, Severity
-from bot.policy import finalize
+from bot.core.model import Category, Finding, Review, Severity
+from bot.core.policy import finalize
+from bot.core.repo_config import CONFIG_PATH, RepoConfig, json_schema, json_schema_text, load_repo_config
 from bot.render.markdown import render_summary
-from bot.repo_config import CONFIG_PATH, RepoConfig, json_schema, json_schema_text, load_repo_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 SCHEMA_FILE = Path(__file__).parent.parent / "schema" / "scale-review.schema.json"
@@ -191,7 +191,8 @@ def test_invalid_config_review_runs_on_defaults_and_says_why() -> None:
 def test_committed_schema_equals_generated() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == json_schema_text(), (
         "schema/scale-review.schema.json is stale; regenerate it: python -c "
-        "'from bot.repo_config import json_schema_text as t; print(t(), end=\"\")' > schema/scale-review.schema.json"
+        "'from bot.core.repo_config import json_schema_text as t; print(t(), end=\"\")' "
+        "> schema/scale-review.schema.json"
     )
 
 

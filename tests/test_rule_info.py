@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.analyzers.base import FileInput
 from bot.analyzers.dockerfile import DockerfileAnalyzer
 from bot.analyzers.rule_info import Hit, findings_from_hits
-from bot.diff import FileChange, FileStatus
+from bot.core.diff import FileChange, FileStatus
 
 
 def _file(added: set[int]) -> FileInput:

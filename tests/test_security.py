@@ -1,7 +1,7 @@
 import hashlib
 import hmac
 
-from bot.security import sign, verify_signature
+from bot.core.security import sign, verify_signature
 
 BODY = b'{"action":"opened","number":1}'
 

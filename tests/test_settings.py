@@ -1,6 +1,6 @@
 import pytest
 
-from bot.settings import (
+from bot.core.settings import (
     DEFAULT_API_URL,
     DEFAULT_DATABASE_URL,
     MISSING_APP_ID,

@@ -20,7 +20,7 @@ import uvicorn
 import yaml
 from fastapi.testclient import TestClient
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.setup_page import (
     DEFAULT_MANIFEST,
     SetupFlow,

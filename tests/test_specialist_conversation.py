@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.diff import parse_diff
+from bot.core.diff import parse_diff
 from bot.specialist.conversation import (
     MAX_DIFF_CHARS,
     SpecialistRequest,

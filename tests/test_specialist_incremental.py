@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.diff import parse_diff
-from bot.model import Category, Finding, Severity
-from bot.repo import LocalGitRepo
+from bot.core.diff import parse_diff
+from bot.core.model import Category, Finding, Severity
+from bot.core.repo import LocalGitRepo
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest, carry_forward, run_specialist
 from tests.fakemodel import FakeModel, Reply, tool

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from bot.analyzers.engine import AnalysisResult
-from bot.model import Category, Severity
+from bot.core.model import Category, Severity
+from bot.core.repo_config import LlmConfig, RepoConfig
 from bot.pipeline import assemble_review
-from bot.repo_config import LlmConfig, RepoConfig
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest, run_specialist, run_turn, start_state
 from bot.specialist.pricing import price_table

@@ -9,7 +9,7 @@ import zlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.model import Category, Finding, Severity
+from bot.core.model import Category, Finding, Severity
 from bot.specialist.memory import (
     MAX_CHARS,
     PREFIX,

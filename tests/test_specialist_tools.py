@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.repo import LocalGitRepo
+from bot.core.repo import LocalGitRepo
 from bot.specialist.conversation import shown_ranges
 from bot.specialist.tools import MAX_OUTPUT_CHARS, ToolContext, run_tool, tool_definitions
 from tests.specialist_repo import QUERY_LINE, Change, line_of, make_change

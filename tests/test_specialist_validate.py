@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.model import Category, Severity, fingerprint
+from bot.core.model import Category, Severity, fingerprint
 from bot.specialist.validate import CAPS, validate_findings
 from tests.specialist_repo import HEAD_ORDERS, QUERY_LINE, Change, analyzer_finding, line_of, make_change
 

@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import Any
 
-from bot.security import sign
+from bot.core.security import sign
 
 REPO = "octo/shop"
 INSTALLATION = 4242

@@ -18,7 +18,7 @@ from ast_grep_py import Config, SgNode, SgRoot
 from bot.analyzers.base import FileInput
 from bot.analyzers.rule_fix import add_argument, expand_template, suggestion_lines
 from bot.analyzers.rule_pack import AstGrepRule, builtin_rules
-from bot.model import Finding, fingerprint
+from bot.core.model import Finding, fingerprint
 
 ANALYZER_NAME = "ast-grep"
 LANGUAGE_BY_SUFFIX = {

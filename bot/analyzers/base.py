@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.diff import FileChange
-from bot.model import Finding
+from bot.core.diff import FileChange
+from bot.core.model import Finding
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from bot.analyzers.base import FileInput
 from bot.analyzers.kubernetes import non_production_path
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
-from bot.model import Finding
+from bot.core.model import Finding
 
 ANALYZER_NAME = "dockerfile"
 RULES_FILE = RULES_DIR / "dockerfile.yml"

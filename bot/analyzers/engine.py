@@ -12,10 +12,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.analyzers.base import Analyzer, FileInput
-from bot.diff import ChangeSet, FileChange, FileStatus
-from bot.model import CoverageStatus, FileCoverage, Finding
-from bot.repo import RepoAccessError, RepoView, glob_match
-from bot.repo_config import RepoConfig
+from bot.core.diff import ChangeSet, FileChange, FileStatus
+from bot.core.model import CoverageStatus, FileCoverage, Finding
+from bot.core.repo import RepoAccessError, RepoView, glob_match
+from bot.core.repo_config import RepoConfig
 
 MAX_FILES = 3000
 MAX_CHANGED_LINES_PER_FILE = 20_000

@@ -6,7 +6,7 @@ import re
 
 from bot.analyzers.k8s_yaml import Manifest, first_line, get, path, scalar
 from bot.analyzers.rule_info import Hit
-from bot.model import Severity
+from bot.core.model import Severity
 
 SINGLE_REPLICA = "k8s-single-replica"
 CRONJOB_OVERLAP = "k8s-cronjob-overlapping-runs"

@@ -28,7 +28,7 @@ from bot.analyzers.k8s_yaml import (
     scalar,
 )
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
-from bot.model import Finding, Severity
+from bot.core.model import Finding, Severity
 
 ANALYZER_NAME = "kubernetes"
 RULES_FILE = RULES_DIR / "kubernetes.yml"

@@ -12,7 +12,7 @@ from ast_grep_py import SgNode, SgRoot
 from bot.analyzers import sql_script as sc
 from bot.analyzers.migration_nodes import MAX_CALLS, embedded_sql_hits, name_of, node_hit, snippet
 from bot.analyzers.rule_info import Hit
-from bot.model import Severity
+from bot.core.model import Severity
 
 SQL_METHODS = frozenset({"query", "raw", "sql", "runSql"})
 INDEX_METHODS = frozenset({"addIndex", "createIndex"})

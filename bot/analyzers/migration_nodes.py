@@ -8,7 +8,7 @@ from ast_grep_py import SgNode
 
 from bot.analyzers.rule_info import Hit
 from bot.analyzers.sql_checks import embedded_sql_issues
-from bot.model import Severity
+from bot.core.model import Severity
 
 MAX_CALLS = 5_000
 MAX_SNIPPET_CHARS = 100

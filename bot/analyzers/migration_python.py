@@ -14,7 +14,7 @@ from ast_grep_py import SgNode, SgRoot
 from bot.analyzers import sql_script as sc
 from bot.analyzers.migration_nodes import MAX_CALLS, embedded_sql_hits, name_of, node_hit, snippet
 from bot.analyzers.rule_info import Hit
-from bot.model import Severity
+from bot.core.model import Severity
 
 _ALEMBIC = re.compile(r"^\s*(from\s+alembic\s+import|import\s+alembic)", re.MULTILINE)
 _DJANGO = re.compile(r"^\s*from\s+django\.db\s+import\s+.*\bmigrations\b", re.MULTILINE)

@@ -14,7 +14,7 @@ from bot.analyzers import sql_script as sc
 from bot.analyzers.migration_nodes import MAX_CALLS, embedded_sql_hits, node_hit, snippet
 from bot.analyzers.rule_info import Hit
 from bot.analyzers.sql_checks import embedded_sql_issues
-from bot.model import Severity
+from bot.core.model import Severity
 
 _RAILS = re.compile(r"ActiveRecord::Migration")
 _NOT_NULL_CHECK = re.compile(r"is\s+not\s+null", re.IGNORECASE)

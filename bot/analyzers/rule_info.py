@@ -18,7 +18,7 @@ import yaml
 
 from bot.analyzers.base import FileInput
 from bot.analyzers.rule_pack import ERR_PREFIX, REQUIRED_TEXT
-from bot.model import Category, Finding, Severity, fingerprint, normalize_code
+from bot.core.model import Category, Finding, Severity, fingerprint, normalize_code
 
 RULES_DIR = Path(__file__).parent / "rules"
 KNOWN_KEYS = {"id", "category", "severity", "confidence", "fix", *REQUIRED_TEXT}

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from bot.model import Category, Severity
+from bot.core.model import Category, Severity
 
 BUILTIN_RULES_DIR = Path(__file__).parent / "rules"
 SUPPORTED_LANGUAGES = ("python", "javascript", "typescript", "tsx", "go", "ruby")

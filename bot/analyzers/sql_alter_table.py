@@ -28,7 +28,7 @@ from bot.analyzers.sql_script import (
     skip,
     words,
 )
-from bot.model import Severity
+from bot.core.model import Severity
 
 
 def _actions(tokens: tuple[Token, ...], start: int) -> list[list[Token]]:

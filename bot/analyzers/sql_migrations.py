@@ -22,7 +22,7 @@ from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits
 from bot.analyzers.sql_checks import check_sql
 from bot.analyzers.sql_lexer import LineIndex
 from bot.analyzers.sql_script import DROP_COLUMN, DROP_TABLE, POSTGRESQL, UNBATCHED_BACKFILL, SqlContext, SqlIssue
-from bot.model import Finding
+from bot.core.model import Finding
 
 ANALYZER_NAME = "sql-migrations"
 RULES_FILE = RULES_DIR / "sql_migrations.yml"

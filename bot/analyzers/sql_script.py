@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.analyzers.sql_lexer import Token
-from bot.model import Severity
+from bot.core.model import Severity
 
 CREATE_INDEX = "sql-create-index-not-concurrently"
 ADD_COLUMN_REWRITE = "sql-add-column-rewrites-table"

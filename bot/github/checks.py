@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.model import Finding, Review, Severity
 from bot.github.client import GitHubGateway
-from bot.model import Finding, Review, Severity
 from bot.render.sanitize import clip, one_line, strip_control
 
 CHECK_NAME = "Scalability review"

@@ -11,6 +11,7 @@ import posixpath
 from datetime import datetime
 from typing import Any
 
+from bot.core.repo import MAX_FILE_BYTES, RepoAccessError, check_path
 from bot.github.reads import (
     GRAPHQL_BATCH,
     SYMLINK,
@@ -28,7 +29,6 @@ from bot.github.retry import GitHubError
 from bot.github.transport import DIFF_MEDIA, RAW_MEDIA, GitHubTransport, next_link, split_link
 from bot.github.values import Comparison, ConfigTexts, DeliveryInfo, DiffResult, PullInfo
 from bot.render.sanitize import clip
-from bot.repo import MAX_FILE_BYTES, RepoAccessError, check_path
 
 MAX_PR_FILES = 3000  # the files API stops there
 MAX_COMMENT_BODY = 65_536

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from bot.diff import git_sections
+from bot.core.diff import git_sections
+from bot.core.model import Finding
 from bot.github.checks import our_check_runs
 from bot.github.client import GitHubGateway
 from bot.github.retry import GitHubError
-from bot.model import Finding
 from bot.specialist.memory import WHY_NO_MEMORY, WHY_NO_RUN, decode, reuse_problem
 
 WHY_REWRITTEN = "the push rewrote history: {head} does not descend from {before} (compare: {status})"

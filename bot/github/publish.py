@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.diff import ChangeSet
+from bot.core.diff import ChangeSet
+from bot.core.model import Finding, Review
 from bot.github.checks import (
     CHECK_NAME,
     complete_check_run,
@@ -27,7 +28,6 @@ from bot.github.checks import (
 )
 from bot.github.client import GitHubGateway
 from bot.github.retry import GitHubError
-from bot.model import Finding, Review
 from bot.render.comment import FINDING_ID_PATTERN, find_markers, marker, render_inline_comment
 from bot.render.sanitize import MARKER_PREFIX, one_line
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.repo import MAX_FILE_BYTES
-from bot.repo_config import CONFIG_PATH
+from bot.core.repo import MAX_FILE_BYTES
+from bot.core.repo_config import CONFIG_PATH
 
 BLOB_FIELDS = "__typename ... on Blob { text byteSize isBinary isTruncated }"
 TREE_FIELDS = "... on Tree { entries { name mode } }"

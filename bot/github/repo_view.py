@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.github.client import GitHubGateway
-from bot.github.retry import GitHubError
-from bot.repo import (
+from bot.core.repo import (
     MAX_FILE_BYTES,
     MAX_SYMLINK_HOPS,
     Entry,
@@ -26,6 +24,8 @@ from bot.repo import (
     is_secret_path,
     search_lines,
 )
+from bot.github.client import GitHubGateway
+from bot.github.retry import GitHubError
 
 MAX_SEARCH_FILES = 2_000
 SYMLINK_MODE = "120000"

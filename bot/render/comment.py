@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.model import Finding, Severity
+from bot.core.model import Finding, Severity
 from bot.render.sanitize import MARKER_PREFIX, neutralize_clipped, one_line
 
 MAX_COMMENT_CHARS = 65_536  # GitHub refuses longer bodies with 422 "Body is too long"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.model import Review
+from bot.core.model import Review
 from bot.render.markdown import render_summary, render_title
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.model import Conclusion, CoverageStatus, Finding, Review
+from bot.core.model import Conclusion, CoverageStatus, Finding, Review
 from bot.render.comment import SEVERITY_BADGE, suggestion_fence
 from bot.render.sanitize import clip, neutralize_clipped, neutralize_code, one_line
 from bot.render.stats import stats_rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.model import Category, Severity
+from bot.core.model import Category, Severity
 
 
 @dataclass(frozen=True)

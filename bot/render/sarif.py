@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from bot import __version__
-from bot.model import Acceptance, Category, Finding, Review, Severity
+from bot.core.model import Acceptance, Category, Finding, Review, Severity
 from bot.render.rule_meta import RuleMeta
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

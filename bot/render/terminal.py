@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from itertools import groupby
 
-from bot.model import Conclusion, CoverageStatus, Finding, Review, Severity
+from bot.core.model import Conclusion, CoverageStatus, Finding, Review, Severity
 from bot.render.sanitize import clip, strip_control
 from bot.render.stats import stats_rows
 

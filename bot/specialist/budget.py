@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.repo_config import LlmConfig
+from bot.core.repo_config import LlmConfig
 from bot.specialist.pricing import Price
 
 STOP_NOTE = "stopped: {what} reached"

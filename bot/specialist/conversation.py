@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.diff import ChangeSet, FileChange, git_sections, parse_diff
-from bot.model import Finding
-from bot.repo import is_secret_path
+from bot.core.diff import ChangeSet, FileChange, git_sections, parse_diff
+from bot.core.model import Finding
+from bot.core.repo import is_secret_path
 from bot.specialist.budget import Usage
 from bot.specialist.prompts import load_prompt
 from bot.specialist.tools import tool_definitions

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bot.diff import ChangeSet, parse_diff
-from bot.repo import RepoView
+from bot.core.diff import ChangeSet, parse_diff
+from bot.core.repo import RepoView
 from bot.specialist.budget import Budget, Usage
 from bot.specialist.client import ModelFailure, call_model, make_client
 from bot.specialist.conversation import SpecialistRequest, build_request, estimate_tokens, start_state

@@ -16,7 +16,7 @@ import zlib
 
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.model import Finding
+from bot.core.model import Finding
 from bot.specialist.outcome import SpecialistResult
 from bot.specialist.prompts import load_prompt
 

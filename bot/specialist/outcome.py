@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.diff import ChangeSet, FileChange, FileStatus
-from bot.model import Finding
-from bot.repo import RepoView
+from bot.core.diff import ChangeSet, FileChange, FileStatus
+from bot.core.model import Finding
+from bot.core.repo import RepoView
 from bot.specialist.budget import Usage
 from bot.specialist.validate import SOURCE, recheck_carried, validate_findings
 

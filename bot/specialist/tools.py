@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.model import Category, Severity
-from bot.repo import RepoAccessError, RepoView, check_path
+from bot.core.model import Category, Severity
+from bot.core.repo import RepoAccessError, RepoView, check_path
 from bot.specialist.toolschema import tool_schema
 
 MAX_OUTPUT_CHARS = 20_000

@@ -18,9 +18,9 @@ from typing import Any
 from ast_grep_py import SgRoot
 from pydantic import ValidationError
 
-from bot.diff import ChangeSet, FileChange
-from bot.model import Finding, Severity, fingerprint
-from bot.repo import RepoAccessError, RepoView, check_path
+from bot.core.diff import ChangeSet, FileChange
+from bot.core.model import Finding, Severity, fingerprint
+from bot.core.repo import RepoAccessError, RepoView, check_path
 from bot.specialist.tools import ReportFindingInput
 
 SOURCE = "specialist"

@@ -1,6 +1,6 @@
 """Git-shaped data for the fake: blob/commit ids, trees, unified diffs and hunk maps.
 
-Independent of `bot.diff` on purpose: the fake must judge our anchors by its own reading of the diff.
+Independent of `bot.core.diff` on purpose: the fake must judge our anchors by its own reading of the diff.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.model import Acceptance, Conclusion, Finding, Review, Severity
-from bot.repo_config import RepoConfig
+from bot.core.model import Acceptance, Conclusion, Finding, Review, Severity
+from bot.core.repo_config import RepoConfig
 
 VERDICT_BLOCKED = "{n} at or above {level}: merge blocked"
 VERDICT_BLOCKED_DEGRADED = "{n} at or above {level}: merge blocked (review incomplete: {why})"

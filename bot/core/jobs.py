@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from bot.commands import Command
+from bot.core.commands import Command
 
 JobKind = Literal["review", "command", "check_action"]
 Trigger = Literal["pull_request", "issue_comment", "check_run", "check_suite", "replay"]

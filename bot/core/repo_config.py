@@ -13,7 +13,7 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.model import Severity
+from bot.core.model import Severity
 
 CONFIG_PATH = ".github/scale-review.yml"
 MAX_CONFIG_BYTES = 64_000
