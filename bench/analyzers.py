@@ -74,7 +74,7 @@ def ours_end_to_end(repo: Path, base: str, head: str) -> tuple[float, int]:
 
 
 def ours_in_process(repo: Path, base: str, head: str) -> tuple[float, int]:
-    from bot.local_review import review_local
+    from bot.review.local_review import review_local
 
     review_local(str(repo), base, head)  # warm: rule pack parsed, caches filled
     started = time.perf_counter()

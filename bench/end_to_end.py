@@ -7,7 +7,7 @@ PRs, through one `scale-review serve` process.
 pointing at a `FakeGitHub` in this process). Each PR gets one signed `pull_request` opened delivery
 over HTTP, one PR at a time; the clock starts when the receiver answers 202 and stops when the fake
 holds a completed `Scalability review` check run for that head (polled every few ms). Baseline: the
-same reviews run in this process with `bot.pipeline.review_change` on the same diffs (engine time
+same reviews run in this process with `bot.review.pipeline.review_change` on the same diffs (engine time
 only). Ratio: baseline p50 / ours p50, the share of the latency that is the engine itself.
 """
 
@@ -33,7 +33,7 @@ from bot.core.diff import parse_diff  # noqa: E402
 from bot.core.repo import Entry, RepoAccessError, TextMatch, glob_match, search_lines  # noqa: E402
 from bot.core.repo_config import load_repo_config  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
-from bot.pipeline import review_change  # noqa: E402
+from bot.review.pipeline import review_change  # noqa: E402
 from tests import webhooks as wh  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.service import SECRET  # noqa: E402

@@ -46,7 +46,9 @@ def recent_commits(git_dir: Path, scan: int) -> list[str]:
     """The newest ``scan`` non-merge commits reachable from HEAD, newest first."""
     out = subprocess.run(
         ["git", "--git-dir", str(git_dir), "rev-list", "--no-merges", f"--max-count={scan}", "HEAD"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return out.split()
 
@@ -54,9 +56,21 @@ def recent_commits(git_dir: Path, scan: int) -> list[str]:
 def measure(git_dir: Path, sha: str, language: str) -> Candidate | None:
     """Size of one commit against its first parent; None when git cannot diff it (root, missing objects)."""
     proc = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "diff-tree", "-r", "--no-commit-id", "--no-renames", "--numstat",
-         f"{sha}^", sha],
-        capture_output=True, text=True, errors="replace",
+        [
+            "git",
+            "--git-dir",
+            str(git_dir),
+            "diff-tree",
+            "-r",
+            "--no-commit-id",
+            "--no-renames",
+            "--numstat",
+            f"{sha}^",
+            sha,
+        ],
+        capture_output=True,
+        text=True,
+        errors="replace",
     )
     if proc.returncode != 0:
         return None

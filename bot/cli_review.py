@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from bot.core.model import Conclusion, Review, Severity
-from bot.local_review import LocalReviewError, review_local
+from bot.review.local_review import LocalReviewError, review_local
 
 FORMATS = ("text", "markdown", "json", "sarif")
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -32,8 +32,8 @@ def render(review: Review, fmt: str, *, color: bool) -> str:
 
         return render_json(review)
     if fmt == "sarif":
-        from bot.pipeline import builtin_analyzers
         from bot.render.sarif import render_sarif, rules_from_analyzers
+        from bot.review.pipeline import builtin_analyzers
 
         return render_sarif(review, rules_from_analyzers(builtin_analyzers()))
     if fmt == "markdown":

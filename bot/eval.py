@@ -41,8 +41,8 @@ JS_FAMILY = {"javascript": "typescript", "tsx": "typescript"}
 
 
 def review_with_local(*, use_llm: bool = False, env: Mapping[str, str] | None = None) -> ReviewFn:
-    """The review the `review` command runs (bot.local_review)."""
-    from bot.local_review import review_local
+    """The review the `review` command runs (bot.review.local_review)."""
+    from bot.review.local_review import review_local
 
     def run(repo: str, base: str, head: str) -> Review:
         return review_local(repo, base, head, use_llm=use_llm, env=env)
@@ -124,7 +124,7 @@ def covered_by(pairs: set[tuple[str, str]]) -> Callable[[Case], bool]:
 
 
 def builtin_coverage() -> Callable[[Case], bool]:
-    from bot.pipeline import builtin_analyzers
+    from bot.review.pipeline import builtin_analyzers
 
     return covered_by(covered_pairs(builtin_analyzers()))
 

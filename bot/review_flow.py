@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from dbos._error import DBOSMaxStepRetriesExceeded
 
 from bot import review_steps as steps
-from bot.acceptances import BUTTON_REASON
 from bot.analyzers.engine import AnalysisResult
 from bot.core.diff import ChangeSet, parse_diff
 from bot.core.jobs import Job
@@ -25,9 +24,10 @@ from bot.github.increment import Increment
 from bot.github.publish import outdated_findings
 from bot.github.retry import GitHubError
 from bot.github.values import PullInfo
-from bot.pipeline import assemble_review
 from bot.render.markdown import render_summary, render_title
 from bot.render.progress import render_progress
+from bot.review.acceptances import BUTTON_REASON
+from bot.review.pipeline import assemble_review
 from bot.runtime import current_runtime
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest

@@ -18,7 +18,6 @@ import structlog
 from dbos import DBOS
 
 from bot import tracing
-from bot.acceptances import Claimed, acceptance_comment, merge, permits, read_acceptances
 from bot.analyzers.engine import AnalysisResult
 from bot.core.diff import parse_diff
 from bot.core.jobs import Job
@@ -30,7 +29,8 @@ from bot.github.increment import Increment, find_increment
 from bot.github.repo_view import GitHubRepo
 from bot.github.retry import GitHubError
 from bot.github.values import DiffResult, PullInfo
-from bot.pipeline import run_static
+from bot.review.acceptances import Claimed, acceptance_comment, merge, permits, read_acceptances
+from bot.review.pipeline import run_static
 from bot.runtime import current_runtime
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest, finish, run_turn, start_state

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.acceptances import ACCEPT_MARKER
+from bot.review.acceptances import ACCEPT_MARKER
 from tests import webhooks as wh
 from tests.service import app_settings, deliver, receiver, running_app, wait_result
 

@@ -8,7 +8,7 @@ from bot.analyzers.engine import PARALLEL_MIN_FILES, analyze_change
 from bot.core.diff import parse_diff
 from bot.core.repo import LocalGitRepo
 from bot.core.repo_config import load_repo_config
-from bot.pipeline import builtin_analyzers
+from bot.review.pipeline import builtin_analyzers
 from tests.gitrepo import GitRepo
 
 BAD = "import requests\n\n\ndef ping(n):\n    return requests.get('https://example.com/%d' % n)\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.model import Conclusion
-from bot.local_review import NOTE_NO_MODEL, review_local
+from bot.review.local_review import NOTE_NO_MODEL, review_local
 from tests.fakemodel import FakeModel, Reply, tool
 from tests.gitrepo import GitRepo
 

@@ -178,7 +178,7 @@ def test_rules_from_analyzers_maps_every_rule_once() -> None:
 
 
 def test_builtin_rule_packs_give_a_valid_log(validator: jsonschema.Draft4Validator) -> None:
-    from bot.pipeline import builtin_analyzers
+    from bot.review.pipeline import builtin_analyzers
 
     metas = rules_from_analyzers(builtin_analyzers())
     assert len(metas) >= 20

@@ -11,7 +11,7 @@ import pytest
 from bot.analyzers.engine import AnalysisResult
 from bot.core.model import Category, Severity
 from bot.core.repo_config import LlmConfig, RepoConfig
-from bot.pipeline import assemble_review
+from bot.review.pipeline import assemble_review
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest, run_specialist, run_turn, start_state
 from bot.specialist.pricing import price_table

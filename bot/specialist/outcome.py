@@ -24,7 +24,7 @@ MAX_REASONS_IN_NOTE = 5
 
 
 class SpecialistResult(BaseModel):
-    """What the review publishes from the specialist (bot.pipeline.SpecialistOutcome)."""
+    """What the review publishes from the specialist (bot.review.pipeline.SpecialistOutcome)."""
 
     findings: list[Finding] = Field(default_factory=list)
     dropped: int = 0

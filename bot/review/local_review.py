@@ -1,7 +1,7 @@
 """Review a change of a local git checkout: the offline path behind `scale-review review`.
 
 The only module of the core that touches git and the filesystem; everything after the diff is
-`bot.pipeline`. Errors a user can fix come out as LocalReviewError with a one-line message.
+`bot.review.pipeline`. Errors a user can fix come out as LocalReviewError with a one-line message.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bot.core.model import Review, Severity
 from bot.core.repo import LocalGitRepo, RepoAccessError
 from bot.core.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, RepoConfig, load_repo_config
 from bot.core.settings import DEFAULT_MODEL
-from bot.pipeline import assemble_review, run_static
+from bot.review.pipeline import assemble_review, run_static
 
 if TYPE_CHECKING:
     from bot.specialist.loop import SpecialistResult
