@@ -79,10 +79,10 @@ def fake_github(info_file: str) -> None:
 
 
 def our_app(database_url: str, worker: bool) -> FastAPI:
-    from bot import workflows
+    from bot.app import workflows
+    from bot.app.runtime import Runtime, install_runtime
+    from bot.app.server import create_app
     from bot.core.settings import Settings, parse_secrets
-    from bot.runtime import Runtime, install_runtime
-    from bot.server import create_app
 
     target, _, info_file = database_url.partition("|")
     database_url = target
@@ -103,7 +103,7 @@ def serve(kind: str, port: int, target: str) -> None:
 
     import uvicorn
 
-    from bot.logging_setup import configure_logging
+    from bot.app.logging_setup import configure_logging
 
     configure_logging("warning", "json")
     logging.getLogger("dbos").setLevel(logging.ERROR)

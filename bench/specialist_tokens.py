@@ -30,9 +30,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.app.logging_setup import configure_logging  # noqa: E402
 from bot.core.diff import parse_diff  # noqa: E402
 from bot.core.repo import LocalGitRepo  # noqa: E402
-from bot.logging_setup import configure_logging  # noqa: E402
 from bot.specialist.budget import Budget  # noqa: E402
 from bot.specialist.loop import SpecialistRequest, SpecialistResult, run_specialist  # noqa: E402
 from tests import webhooks as wh  # noqa: E402

@@ -41,10 +41,10 @@ def gateway_factory(settings: Settings) -> Any:
 
 
 def cmd_redeliver(args: argparse.Namespace) -> int:
+    from bot.app.logging_setup import configure_logging
+    from bot.app.redelivery import redeliver_failed
     from bot.cli_service import load_settings
     from bot.github.retry import GitHubError
-    from bot.logging_setup import configure_logging
-    from bot.redelivery import redeliver_failed
 
     if not 0 < args.since <= MAX_HOURS:
         print(BAD_SINCE.format(max=MAX_HOURS), file=sys.stderr)

@@ -66,10 +66,10 @@ def load_settings(*, need_secret: bool = True, workers: int | None = None) -> Se
 
 def start_worker_runtime(settings: Settings) -> Any:
     """Logging, the model client and the runtime the workflow steps use."""
-    from bot.logging_setup import configure_logging, settings_secrets
-    from bot.runtime import Runtime, install_runtime
+    from bot.app.logging_setup import configure_logging, settings_secrets
+    from bot.app.runtime import Runtime, install_runtime
+    from bot.app.tracing import configure_tracing
     from bot.specialist.client import make_client
-    from bot.tracing import configure_tracing
 
     configure_logging(settings.log_level, settings.log_format, settings_secrets(settings))
     configure_tracing(os.environ)
@@ -81,10 +81,10 @@ def start_worker_runtime(settings: Settings) -> Any:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot import workflows
-    from bot.metrics import dbos_queue_reader
-    from bot.server import create_app
-    from bot.setup_page import apply_env_file, needs_setup, serve_setup
+    from bot.app import workflows
+    from bot.app.metrics import dbos_queue_reader
+    from bot.app.server import create_app
+    from bot.app.setup_page import apply_env_file, needs_setup, serve_setup
 
     apply_env_file(args.env_file, os.environ)
     if needs_setup(os.environ):
@@ -110,8 +110,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def start_redelivery(runtime: Any, stop: threading.Event) -> threading.Thread:
-    """Soon after start, then periodically: ask GitHub to redeliver what failed (bot.redelivery)."""
-    from bot.redelivery import run_periodically
+    """Soon after start, then periodically: ask GitHub to redeliver what failed (bot.app.redelivery)."""
+    from bot.app.redelivery import run_periodically
 
     thread = threading.Thread(target=run_periodically, args=(lambda: runtime.gateway(0, ""), stop),
                               name="redelivery", daemon=True)
@@ -120,7 +120,7 @@ def start_redelivery(runtime: Any, stop: threading.Event) -> threading.Thread:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from bot import workflows
+    from bot.app import workflows
 
     settings = load_settings(need_secret=False, workers=args.workers)
     if settings is None:
@@ -146,7 +146,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     import handlers
-    from bot import workflows
+    from bot.app import workflows
     from bot.core.jobs import Ignored
     from handlers.context import Delivery
     from handlers.payloads import Envelope

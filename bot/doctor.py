@@ -9,8 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from bot.app.workflows import sqlalchemy_url
 from bot.core.settings import Settings, SettingsError
-from bot.workflows import sqlalchemy_url
 
 Check = tuple[bool, str]
 

@@ -94,10 +94,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """After the summary is printed: do not hang on DBOS threads that outlive their test (see
-    bot.workflows.stuck_threads); end with pytest's own exit status instead."""
+    bot.app.workflows.stuck_threads); end with pytest's own exit status instead."""
     import threading
 
-    from bot.workflows import exit_now_if_stuck
+    from bot.app.workflows import exit_now_if_stuck
 
     status = config.stash.get(_EXIT_STATUS, 1)
     exit_now_if_stuck(status)

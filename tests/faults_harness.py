@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import workflows
+from bot.app import workflows
+from bot.app.runtime import Runtime, install_runtime
 from bot.core.settings import Settings
 from bot.github.client import GitHubGateway
 from bot.render.comment import find_markers
-from bot.runtime import Runtime, install_runtime
 from tests import webhooks as wh
 from tests.fakegithub.clients import fast_retry
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from dbos import DBOS
 
-from bot import workflows
+from bot.app import workflows
+from bot.app.runtime import Runtime, install_runtime
 from bot.core.jobs import Job
 from bot.core.settings import Settings, parse_secrets
-from bot.runtime import Runtime, install_runtime
 from tests.fakegithub.clients import fast_retry
 
 SECRET = "e2e-secret"
@@ -67,7 +67,7 @@ def receiver(settings: Settings, enqueuer: workflows.DbosEnqueuer) -> Iterator[A
     """The real FastAPI app over the real enqueuer (TestClient)."""
     from fastapi.testclient import TestClient
 
-    from bot.server import create_app
+    from bot.app.server import create_app
 
     with TestClient(create_app(settings, enqueuer)) as client:
         yield client

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.redelivery import redeliver_failed
+from bot.app.redelivery import redeliver_failed
 from tests import webhooks as wh
 from tests.contract import NOT_REST, OPENAPI_FILE, require_octokit, rest_description
 from tests.fakegithub.clients import make_gateway

@@ -18,9 +18,9 @@ import yaml
 from fastapi.testclient import TestClient
 
 import handlers
+from bot.app.server import Outcome, create_app
 from bot.core.jobs import Job
 from bot.core.settings import Settings, parse_secrets
-from bot.server import Outcome, create_app
 from tests import webhooks as wh
 from tests.contract import EXAMPLES_FILE, ROOT, example_events, examples, require_octokit
 

@@ -16,9 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.app.server import ENQUEUE_FAILED, create_app
 from bot.core.jobs import Job
 from bot.core.settings import Settings, parse_secrets
-from bot.server import ENQUEUE_FAILED, create_app
 from handlers import HANDLERS
 from tests import webhooks as wh
 

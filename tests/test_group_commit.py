@@ -7,8 +7,8 @@ import asyncio
 import sqlalchemy as sa
 from dbos import DBOS
 
-from bot.group_commit import GroupCommitter
-from bot.workflows import delivery_options
+from bot.app.group_commit import GroupCommitter
+from bot.app.workflows import delivery_options
 from tests.service import app_settings, review_job, running_app
 
 

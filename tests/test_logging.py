@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from bot.logging_setup import REDACTED, Redactor, configure_logging, review_context, settings_secrets
+from bot.app.logging_setup import REDACTED, Redactor, configure_logging, review_context, settings_secrets
 from tests import webhooks as wh
 from tests.service import SECRET, app_settings, deliver, receiver, running_app, wait_result
 

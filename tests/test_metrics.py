@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import workflows
+from bot.app import workflows
+from bot.app.metrics import Metrics, QueueStat, dbos_queue_reader
+from bot.app.runtime import current_runtime
+from bot.app.server import create_app
 from bot.core.model import Category, Finding, Severity
-from bot.metrics import Metrics, QueueStat, dbos_queue_reader
-from bot.runtime import current_runtime
-from bot.server import create_app
 from tests import webhooks as wh
 from tests.fakemodel import FakeModel, Reply, tool
 from tests.service import SECRET, app_settings, deliver, review_job, running_app, wait_result

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from dbos import DBOS
 
+from bot.app.redelivery import WINDOW_SECONDS, redeliver_failed, run_periodically
 from bot.cli import main
-from bot.redelivery import WINDOW_SECONDS, redeliver_failed, run_periodically
 from tests import webhooks as wh
 from tests.fakegithub.clients import make_gateway
 from tests.fakegithub.routes_app import iso

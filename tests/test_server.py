@@ -3,8 +3,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from bot.app.server import BAD_SIGNATURE, ENQUEUE_FAILED, NOT_JSON, create_app
 from bot.core.settings import Settings, SettingsError
-from bot.server import BAD_SIGNATURE, ENQUEUE_FAILED, NOT_JSON, create_app
 from tests import webhooks as wh
 
 SECRET = b"hook-secret"

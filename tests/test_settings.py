@@ -70,7 +70,7 @@ def test_enterprise_api_url_and_database_url():
 
 
 def test_executor_id_for_scale_out():
-    from bot.workflows import executor_id
+    from bot.app.workflows import executor_id
 
     assert executor_id(Settings()) == "local"  # SQLite: one process
     pg = Settings.from_env({"DATABASE_URL": "postgresql://u@h/db", "SCALE_REVIEW_EXECUTOR_ID": "worker-0"})

@@ -20,8 +20,7 @@ import uvicorn
 import yaml
 from fastapi.testclient import TestClient
 
-from bot.core.settings import Settings
-from bot.setup_page import (
+from bot.app.setup_page import (
     DEFAULT_MANIFEST,
     SetupFlow,
     apply_env_file,
@@ -29,6 +28,7 @@ from bot.setup_page import (
     needs_setup,
     read_env_file,
 )
+from bot.core.settings import Settings
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run")

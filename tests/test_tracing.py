@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import tracing
+from bot.app import tracing
 from tests import webhooks as wh
 from tests.service import app_settings, deliver, receiver, running_app, wait_result
 
@@ -56,9 +56,9 @@ def test_without_an_exporter_spans_are_no_ops():
 
 
 def test_importing_the_app_does_not_import_the_opentelemetry_sdk():
-    # bot.tracing alone imports nothing of opentelemetry; FastAPI itself may import the (light) API
-    code = ("import sys, bot.tracing; a = any(m.startswith('opentelemetry') for m in sys.modules); "
-            "import bot.server, bot.workflows, bot.setup_page; "
+    # bot.app.tracing alone imports nothing of opentelemetry; FastAPI itself may import the (light) API
+    code = ("import sys, bot.app.tracing; a = any(m.startswith('opentelemetry') for m in sys.modules); "
+            "import bot.app.server, bot.app.workflows, bot.app.setup_page; "
             "print(a, any(m.startswith(('opentelemetry.sdk', 'opentelemetry.exporter')) for m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

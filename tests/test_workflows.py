@@ -6,8 +6,8 @@ import time
 
 from dbos import DBOS
 
-from bot import workflows
-from bot.review_flow import FAILED_TITLE
+from bot.app import workflows
+from bot.app.review_flow import FAILED_TITLE
 from tests import webhooks as wh
 from tests.service import app_settings, review_job, running_app, wait_result
 

@@ -3,7 +3,7 @@
 The bot keeps no database of its own (design.md): the check run of a reviewed head carries, in a
 hidden comment of its output text, the head it reviewed, the model and prompts used and the
 specialist's validated findings. A follow-up push reads it back from the previous head's run and
-the specialist reviews only the commits since (bot.review_flow). Only our App can write our check
+the specialist reviews only the commits since (bot.app.review_flow). Only our App can write our check
 runs, and what comes back is validated like any input: no readable memory means a full review.
 """
 

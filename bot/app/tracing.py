@@ -110,7 +110,7 @@ def _rate_limit_remaining(gateway: Any) -> int | None:
 
 @contextmanager
 def _stage_scope(stage_name: str, step: str) -> Iterator[None]:
-    from bot.runtime import current_runtime
+    from bot.app.runtime import current_runtime
 
     metrics = current_runtime().metrics
     token = _gateways.set([])
@@ -150,7 +150,7 @@ def records_review(fn: Callable[P, T]) -> Callable[P, T]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         result = fn(*args, **kwargs)
-        from bot.runtime import current_runtime
+        from bot.app.runtime import current_runtime
 
         metrics = current_runtime().metrics
         for value in (*args, *kwargs.values()):

@@ -6,11 +6,11 @@ person gets one short reply and no paid work. A picked-up command gets 👀, the
 
 from __future__ import annotations
 
-from bot import review_steps as steps
+from bot.app import review_steps as steps
+from bot.app.review_flow import Context, Options, Outcome, SupersededBy, Tally, load_context, review, skip_reason
 from bot.core.commands import HELP_TEXT, INVALID_TEXT, UNAUTHORISED_TEXT
 from bot.core.jobs import Job
 from bot.review.acceptances import permits
-from bot.review_flow import Context, Options, Outcome, SupersededBy, Tally, load_context, review, skip_reason
 
 EYES, ROCKET, CONFUSED = "eyes", "rocket", "confused"
 FINISHED = ("success", "failure", "neutral")

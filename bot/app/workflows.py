@@ -23,16 +23,17 @@ import sqlalchemy as sa
 import structlog
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetEnqueueOptions
 
-from bot import __version__, tracing
-from bot.command_flow import run_check_action, run_command
+from bot import __version__
+from bot.app import tracing
+from bot.app.command_flow import run_check_action, run_command
+from bot.app.group_commit import GroupCommitter
+from bot.app.logging_setup import review_context, route_dbos_logs
+from bot.app.review_flow import Outcome, run_review
+from bot.app.review_steps import Counted, load_pull
+from bot.app.runtime import current_runtime
+from bot.app.server import Outcome as EnqueueOutcome
 from bot.core.jobs import Job
 from bot.core.settings import Settings
-from bot.group_commit import GroupCommitter
-from bot.logging_setup import review_context, route_dbos_logs
-from bot.review_flow import Outcome, run_review
-from bot.review_steps import Counted, load_pull
-from bot.runtime import current_runtime
-from bot.server import Outcome as EnqueueOutcome
 
 log = structlog.get_logger("scale_review.worker")
 
@@ -155,7 +156,7 @@ def newer_head(job: Job, head_sha: str) -> Counted[str | None]:
 
 class DbosEnqueuer:
     """The receiver's durable enqueue: one DBOS workflow row per delivery, id = delivery id,
-    written through group commit (bot.group_commit)."""
+    written through group commit (bot.app.group_commit)."""
 
     def __init__(self, committer: GroupCommitter, database_url: str) -> None:
         self.committer = committer

@@ -1,6 +1,6 @@
 """The webhook receiver (FastAPI): verify, decide, durably enqueue, answer 202. No outbound calls.
 
-`create_app(settings, enqueuer)` builds the app; the enqueuer (bot.workflows.DbosEnqueuer in
+`create_app(settings, enqueuer)` builds the app; the enqueuer (bot.app.workflows.DbosEnqueuer in
 production) is passed in so tests and benchmarks can swap the durable store.
 """
 
@@ -17,11 +17,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
 import handlers
-from bot import tracing
+from bot.app import tracing
+from bot.app.metrics import Metrics
 from bot.core.jobs import Ignored, Job
 from bot.core.security import verify_signature
 from bot.core.settings import Settings, SettingsError
-from bot.metrics import Metrics
 from handlers.context import Delivery
 from handlers.payloads import Envelope
 

@@ -17,8 +17,9 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import structlog
 from dbos import DBOS
 
-from bot import tracing
 from bot.analyzers.engine import AnalysisResult
+from bot.app import tracing
+from bot.app.runtime import current_runtime
 from bot.core.diff import parse_diff
 from bot.core.jobs import Job
 from bot.core.model import Acceptance, Finding, Review
@@ -31,7 +32,6 @@ from bot.github.retry import GitHubError
 from bot.github.values import DiffResult, PullInfo
 from bot.review.acceptances import Claimed, acceptance_comment, merge, permits, read_acceptances
 from bot.review.pipeline import run_static
-from bot.runtime import current_runtime
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest, finish, run_turn, start_state
 from bot.specialist.outcome import SpecialistResult

@@ -1,6 +1,6 @@
 """The review of one pull request head, as workflow code: deterministic glue between durable steps.
 
-Runs inside a DBOS workflow (bot.workflows). Whatever happens after the check run is started, the
+Runs inside a DBOS workflow (bot.app.workflows). Whatever happens after the check run is started, the
 run ends `completed`: a failure concludes it `neutral` with the reason, a newer head concludes it
 `neutral` "superseded by <sha>" before anything is published.
 """
@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 
 from dbos._error import DBOSMaxStepRetriesExceeded
 
-from bot import review_steps as steps
 from bot.analyzers.engine import AnalysisResult
+from bot.app import review_steps as steps
+from bot.app.runtime import current_runtime
 from bot.core.diff import ChangeSet, parse_diff
 from bot.core.jobs import Job
 from bot.core.model import Acceptance, Finding, Review
@@ -28,7 +29,6 @@ from bot.render.markdown import render_summary, render_title
 from bot.render.progress import render_progress
 from bot.review.acceptances import BUTTON_REASON
 from bot.review.pipeline import assemble_review
-from bot.runtime import current_runtime
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest
 from bot.specialist.memory import current_prompts, encode, remember

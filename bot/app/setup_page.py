@@ -27,7 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.metrics import Metrics
+from bot.app.metrics import Metrics
 
 DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "deploy" / "app-manifest.yml"
 GITHUB_WEB_URL = "https://github.com"

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.app.metrics import Metrics
 from bot.core.settings import Settings
 from bot.github.auth import AppCredentials, TokenCache
 from bot.github.client import GitHubGateway
 from bot.github.retry import CountingRetry, default_retry
-from bot.metrics import Metrics
 
-NOT_INSTALLED = "the worker runtime is not installed: call bot.runtime.install_runtime() at start-up"
+NOT_INSTALLED = "the worker runtime is not installed: call bot.app.runtime.install_runtime() at start-up"
 
 
 @dataclass
