@@ -17,7 +17,7 @@ from bot import __version__
 COMMAND_MODULES = (
     "bot.cli_review",
     "bot.cli_service",
-    "bot.eval",
+    "bot.eval.run",
     "bot.cli_redeliver",
 )
 

@@ -10,7 +10,9 @@ import pytest
 
 from bot.cli import main
 from bot.core.model import Category, Finding, Review, Severity
-from bot.eval import (
+from bot.eval.build import CaseBuildError, CaseSkipped, build_case
+from bot.eval.cases import Case, Location, load_cases
+from bot.eval.run import (
     MODE_LLM,
     MODE_NO_MODEL,
     covered_by,
@@ -20,9 +22,7 @@ from bot.eval import (
     run_cases,
     run_mode,
 )
-from bot.eval_build import CaseBuildError, CaseSkipped, build_case
-from bot.eval_cases import Case, Location, load_cases
-from bot.eval_score import Status
+from bot.eval.score import Status
 from tests.gitrepo import GitRepo
 
 CLIENT_BAD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"

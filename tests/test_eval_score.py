@@ -7,10 +7,10 @@ import json
 import pytest
 
 from bot.core.model import Category, Finding, Severity
-from bot.eval_cases import Case, CaseFileError, Location, load_cases, select_cases
-from bot.eval_html import render_html
-from bot.eval_report import RunInfo, render_json, render_text
-from bot.eval_score import Status, score_case, summarize, unevaluated
+from bot.eval.cases import Case, CaseFileError, Location, load_cases, select_cases
+from bot.eval.html import render_html
+from bot.eval.report import RunInfo, render_json, render_text
+from bot.eval.score import Status, score_case, summarize, unevaluated
 
 INFO = RunInfo("cases.jsonl", "/mirrors", "static analyzers", 1.0)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.eval_report import RunInfo, expected_text, headline, hits_text, pct
-from bot.eval_score import CaseResult, Status, Summary, Tally
+from bot.eval.report import RunInfo, expected_text, headline, hits_text, pct
+from bot.eval.score import CaseResult, Status, Summary, Tally
 
 BAR_WIDTH = 320
 ROW_HEIGHT = 26

@@ -1,8 +1,8 @@
 """`scale-review eval`: detection quality on real-world cases (reverted scalability fixes).
 
-Each case is built as a scratch repository borrowing objects from a local mirror (bot.eval_build),
+Each case is built as a scratch repository borrowing objects from a local mirror (bot.eval.build),
 reviewed by the same function the `review` command calls, and scored against its labelled lines
-(bot.eval_score). A case whose mirror is missing is skipped, never counted as a miss or a pass.
+(bot.eval.score). A case whose mirror is missing is skipped, never counted as a miss or a pass.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.core.model import Review
-from bot.eval_build import CaseBuildError, CaseSkipped, build_case
-from bot.eval_cases import Case, CaseFileError, load_cases, select_cases
-from bot.eval_report import RunInfo, render_json, render_text
-from bot.eval_score import CaseResult, Status, score_case, summarize, unevaluated
+from bot.eval.build import CaseBuildError, CaseSkipped, build_case
+from bot.eval.cases import Case, CaseFileError, load_cases, select_cases
+from bot.eval.report import RunInfo, render_json, render_text
+from bot.eval.score import CaseResult, Status, score_case, summarize, unevaluated
 
 ReviewFn = Callable[[str, str, str], Review]
 
@@ -134,7 +134,7 @@ def render(fmt: str, results: list[CaseResult], info: RunInfo, is_covered: Calla
     if fmt == "json":
         return render_json(results, summary, info)
     if fmt == "html":
-        from bot.eval_html import render_html
+        from bot.eval.html import render_html
 
         return render_html(results, summary, info)
     return render_text(results, summary, info)

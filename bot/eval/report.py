@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.eval_score import CaseResult, Hit, Status, Summary, Tally
+from bot.eval.score import CaseResult, Hit, Status, Summary, Tally
 
 HEADLINE = "scale-review eval: {n} cases ({pos} positive, {neg} negative), {skipped} skipped, {errors} errors ({mode})"
 RECALL_LINE = "Recall: {found}/{positives} ({recall}) · category agrees: {agree}/{positives} ({agree_pct})"

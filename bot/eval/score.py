@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.model import Finding
-from bot.eval_cases import Case, Location
+from bot.eval.cases import Case, Location
 
 TOLERANCE = 3
 

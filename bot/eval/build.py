@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.eval_cases import Case
+from bot.eval.cases import Case
 
 GIT_TIMEOUT_SECONDS = 300
 ZERO_SHA = "0" * 40
