@@ -183,7 +183,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from bot.doctor import run_checks
+    from bot.cli.doctor import run_checks
 
     problems = 0
     for ok, line in run_checks():

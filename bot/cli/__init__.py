@@ -1,4 +1,5 @@
-"""The `scale-review` command: a thin dispatcher over one module per sub-command.
+"""The `scale-review` command: a thin dispatcher over one module per sub-command
+(review, service, redeliver in this package; eval in bot.eval.run).
 
 Each module in COMMAND_MODULES exposes `register(subparsers)`, which adds its parser and sets
 `func(args) -> int` as the default. Exit codes: 0 ok / gate passed, 1 gate failed or problems
@@ -15,10 +16,10 @@ from collections.abc import Sequence
 from bot import __version__
 
 COMMAND_MODULES = (
-    "bot.cli_review",
-    "bot.cli_service",
+    "bot.cli.review",
+    "bot.cli.service",
     "bot.eval.run",
-    "bot.cli_redeliver",
+    "bot.cli.redeliver",
 )
 
 EXIT_USAGE = 2
@@ -47,7 +48,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("scale-review: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

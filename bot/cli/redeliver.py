@@ -43,7 +43,7 @@ def gateway_factory(settings: Settings) -> Any:
 def cmd_redeliver(args: argparse.Namespace) -> int:
     from bot.app.logging_setup import configure_logging
     from bot.app.redelivery import redeliver_failed
-    from bot.cli_service import load_settings
+    from bot.cli.service import load_settings
     from bot.github.retry import GitHubError
 
     if not 0 < args.since <= MAX_HOURS:
