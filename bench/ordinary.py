@@ -126,7 +126,9 @@ def last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def review(commit: Commit, mirrors: Path, executable: str, timeout: float, scratch_root: Path) -> Outcome:
+def review(
+    commit: Commit, mirrors: Path, executable: str, timeout: float, scratch_root: Path, checkout: bool = True
+) -> Outcome:
     outcome = Outcome(commit)
     mirror = mirror_path(mirrors, commit.repo)
     if not mirror.is_dir():
@@ -134,20 +136,11 @@ def review(commit: Commit, mirrors: Path, executable: str, timeout: float, scrat
         return outcome
     scratch = Path(tempfile.mkdtemp(prefix="ordinary-", dir=scratch_root))
     try:
-        steps = [
-            ["git", "clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(scratch / "repo")],
-            [
-                "git",
-                "-C",
-                str(scratch / "repo"),
-                "-c",
-                "advice.detachedHead=false",
-                "checkout",
-                "--quiet",
-                "--detach",
-                commit.commit,
-            ],
-        ]
+        clone = ["git", "clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(scratch / "repo")]
+        steps = [clone]
+        if checkout:
+            git = ["git", "-C", str(scratch / "repo"), "-c", "advice.detachedHead=false"]
+            steps.append([*git, "checkout", "--quiet", "--detach", commit.commit])
         for step in steps:
             code, _, err = run_bounded(step, GIT_TIMEOUT)
             if code != 0:
@@ -360,6 +353,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", type=Path, help="JSON lines {repo, commit, rule, path, start_line, verdict, why}")
     ap.add_argument("--output", type=Path, help="write every finding as JSON lines here")
     ap.add_argument("--scratch", type=Path, default=None, help="where scratch clones go (default: system temp)")
+    ap.add_argument(
+        "--no-checkout",
+        action="store_true",
+        help="skip checking out the head commit (faster; fine while the CLI reads revisions only through git)",
+    )
     args = ap.parse_args(argv)
 
     executable = args.scale_review
@@ -371,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch_root.mkdir(parents=True, exist_ok=True)
 
     def one(commit: Commit) -> Outcome:
-        outcome = review(commit, args.mirrors, executable, args.timeout, scratch_root)
+        outcome = review(commit, args.mirrors, executable, args.timeout, scratch_root, not args.no_checkout)
         state = outcome.error or f"{outcome.conclusion}, {len(outcome.findings)} findings"
         print(f"  {commit.label}: {state} ({outcome.seconds:.1f} s)", file=sys.stderr, flush=True)
         return outcome
