@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests import webhooks as wh
+from tests.support import webhooks as wh
 
 PG_URL = os.environ.get("SCALE_REVIEW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "e2e-secret"
@@ -77,7 +77,7 @@ def sqlite_backend(tmp_path) -> Backend:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def fake_github() -> Iterator:  # type: ignore[type-arg]
-    from tests.fakegithub import FakeGitHub
+    from tests.support.fakegithub import FakeGitHub
 
     with FakeGitHub() as gh:
         gh.add_installation(wh.INSTALLATION, "octo")

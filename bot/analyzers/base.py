@@ -1,4 +1,5 @@
-"""The analyzer interface: one changed file (its diff and head text) in, findings out."""
+"""The analyzer interface: one changed file (its diff, head text and, where there is one, base text) in,
+findings out."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from bot.core.model import Finding
 
 @dataclass(frozen=True)
 class FileInput:
-    """What an analyzer sees: the file's change and its whole head-side text."""
+    """What an analyzer sees: the file's change, its whole head-side text and its base-side text
+    (None for an added file, or when the caller reviews the head alone)."""
 
     change: FileChange
     text: str
+    base_text: str | None = None
 
     @property
     def path(self) -> str:
