@@ -17,6 +17,7 @@ language; `run_rule_tests` checks them (the `scale-review rules test` command).
 
 from __future__ import annotations
 
+import json
 import posixpath
 import time
 from collections.abc import Iterable, Sequence
@@ -28,9 +29,17 @@ from ast_grep_py import Config, SgRoot
 
 from bot.analyzers.astgrep import AstGrepAnalyzer
 from bot.analyzers.base import FileInput
-from bot.analyzers.rule_pack import AstGrepRule, RulePackError, load_yaml_documents, parse_rule
+from bot.analyzers.rule_pack import (
+    AST_GREP_KEYS,
+    REQUIRED_TEXT,
+    SUPPORTED_LANGUAGES,
+    AstGrepRule,
+    RulePackError,
+    load_yaml_documents,
+    parse_rule,
+)
 from bot.core.diff import FileChange, FileStatus
-from bot.core.model import Finding
+from bot.core.model import Category, Finding, Severity
 from bot.core.repo import RepoAccessError, RepoView
 
 RULES_DIR = ".github/scale-review/rules"
@@ -240,3 +249,43 @@ def run_rule_tests(rule: RepoRule) -> list[str]:
                 failures.append(f"{rule.rule.id}: tests.quiet[{n}] gave {len(found)} finding(s)")
     return failures
 
+
+
+def rule_json_schema() -> dict[str, Any]:
+    """The JSON Schema of one repository rule document (published as schema/scale-review-rule.schema.json)."""
+    text = {"type": "string", "minLength": 1}
+    snippets = {"type": "array", "items": {"type": "string"}, "maxItems": MAX_TESTS_PER_RULE}
+    properties: dict[str, Any] = {
+        "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$", "description": "unique rule id"},
+        "language": {
+            "oneOf": [
+                {"enum": list(SUPPORTED_LANGUAGES)},
+                {"type": "array", "items": {"enum": list(SUPPORTED_LANGUAGES)}, "minItems": 1},
+            ]
+        },
+        "category": {"enum": [c.value for c in Category]},
+        "severity": {"enum": [s.value for s in Severity]},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        **{key: text for key in REQUIRED_TEXT},
+        **{key: {"type": "object", "description": "ast-grep rule configuration"} for key in AST_GREP_KEYS},
+        "fix": {"type": "string", "description": "ast-grep replacement template for the matched node"},
+        "add_argument": {"type": "string", "description": "keyword argument appended to the matched call"},
+        "report": {"type": "string", "description": "metavariable whose node is the reported location"},
+        "tests": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"fires": snippets, "quiet": snippets},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "scale-review repository rule (.github/scale-review/rules/*.yml, one YAML document per rule)",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "language", "category", "severity", "rule", *REQUIRED_TEXT],
+        "properties": properties,
+    }
+
+
+def rule_json_schema_text() -> str:
+    return json.dumps(rule_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -143,3 +143,25 @@ def test_rules_come_from_the_view_they_are_given_and_changed_rule_files_are_name
     assert load_repo_rules(_View({}), []).rules == []
     changed = [".github/scale-review/rules/new.yml", "app.py", ".github/scale-review.yml"]
     assert changed_rule_files(changed) == [".github/scale-review/rules/new.yml"]
+
+
+def test_the_published_rule_schema_is_current_and_accepts_the_example() -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    from bot.analyzers.repo_rules import rule_json_schema, rule_json_schema_text
+
+    published = Path(__file__).resolve().parents[2] / "schema" / "scale-review-rule.schema.json"
+    assert published.read_text(encoding="utf-8") == rule_json_schema_text(), (
+        "schema/scale-review-rule.schema.json is stale; regenerate it: python -c "
+        "'from bot.analyzers.repo_rules import rule_json_schema_text as t; print(t(), end=\"\")' "
+        "> schema/scale-review-rule.schema.json"
+    )
+    schema = json.loads(published.read_text(encoding="utf-8"))
+    jsonschema.validate(yaml.safe_load(RULE), schema)
+    assert rule_json_schema()["additionalProperties"] is False
+    with __import__("pytest").raises(jsonschema.ValidationError):
+        jsonschema.validate({**yaml.safe_load(RULE), "colour": "red"}, schema)
