@@ -7,7 +7,7 @@ production) is passed in so tests and benchmarks can swap the durable store.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 import structlog
@@ -79,6 +79,7 @@ class Answer:
     status: str
     reason: str = ""
     delivery: str = ""
+    verified: bool = False  # the signature matched: only then may the event name a metrics series
 
     def response(self) -> JSONResponse:
         body = {"status": self.status}
@@ -124,6 +125,9 @@ class Receiver:
             return Answer(413, "rejected", TOO_LARGE.format(limit=self.limit))
         if not verify_signature(body, request.headers.get("x-hub-signature-256"), self.secrets):
             return Answer(401, "rejected", BAD_SIGNATURE)
+        return replace(await self.receive_verified(request, body), verified=True)
+
+    async def receive_verified(self, request: Request, body: bytes) -> Answer:
         event = request.headers.get("x-github-event", "")
         delivery_id = request.headers.get("x-github-delivery", "")
         if not event:
@@ -171,7 +175,7 @@ def create_app(settings: Settings, enqueuer: Enqueuer, *, metrics: Metrics | Non
         event = request.headers.get("x-github-event", "")
         with meter.time_delivery() as record, tracing.span("webhook", github_event=event[:40]) as current:
             answer = await receiver.receive(request)
-            record(event, answer.status, answer.code)
+            record(event, answer.status, answer.code, answer.verified)
             if current is not None:
                 current.set_attribute("http.status_code", answer.code)
                 current.set_attribute("scale_review.status", answer.status)
@@ -190,8 +194,9 @@ def create_app(settings: Settings, enqueuer: Enqueuer, *, metrics: Metrics | Non
         answer = Answer(200, "ready") if ok else Answer(503, "unavailable", "database unreachable")
         return answer.response()
 
-    @app.get("/metrics")
-    async def metrics_endpoint() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(meter.registry), media_type=CONTENT_TYPE_LATEST)
+    if settings.metrics_port is None:  # else metrics live on their own port (serve_metrics), not here
+        @app.get(settings.metrics_path)
+        async def metrics_endpoint() -> PlainTextResponse:
+            return PlainTextResponse(generate_latest(meter.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -117,9 +117,7 @@ def _run_job(job: Job) -> dict[str, Any]:
         outcome = run_check_action(job, newer_head)
     else:
         outcome = run_review(job, newer_head)
-    metrics = current_runtime().metrics
-    metrics.reviews.labels(outcome=outcome.outcome).inc()
-    metrics.github_calls.inc(outcome.calls)
+    current_runtime().metrics.record_job(outcome.outcome, outcome.calls)
     log.info("job.finished", delivery_id=job.delivery_id, repo=job.repo, pr=job.number, kind=job.kind,
              trigger=job.trigger, outcome=outcome.outcome, detail=outcome.detail[:300], github_calls=outcome.calls,
              check_run_id=outcome.check_run_id)
