@@ -28,6 +28,7 @@ from bot.app import tracing
 from bot.app.command_flow import run_check_action, run_command
 from bot.app.group_commit import GroupCommitter
 from bot.app.logging_setup import review_context, route_dbos_logs
+from bot.app.replay_guard import ReplayGuard
 from bot.app.review_flow import Outcome, run_review
 from bot.app.review_steps import Counted, load_pull
 from bot.app.runtime import current_runtime
@@ -252,7 +253,9 @@ def launch(settings: Settings, *, worker: bool = True, executor: str | None = No
         on_conflict="always_update",
     )
     durable = RECEIVER_SYNCHRONOUS if is_sqlite(settings.database_url) else None
-    committer = GroupCommitter(engine, client, delivery_options, durable_sql=durable)
+    guard = ReplayGuard(engine, schema or "dbos")
+    guard.create()
+    committer = GroupCommitter(engine, client, delivery_options, durable_sql=durable, guard=guard)
     return DbosEnqueuer(committer, settings.database_url)
 
 

@@ -66,7 +66,7 @@ def test_a_review_end_to_end_shows_in_metrics(fake_github, sqlite_backend):
         samples = scrape(client)
     assert value(samples, "scale_review_webhook_deliveries_total", event="pull_request", status="accepted") == 1
     assert value(samples, "scale_review_webhook_deliveries_total", event="pull_request", status="duplicate") == 1
-    assert value(samples, "scale_review_webhook_deliveries_total", event="other", status="rejected") == 1  # unsigned: no event label
+    assert value(samples, "scale_review_webhook_deliveries_total", event="other", status="rejected") == 1  # unsigned
     assert value(samples, "scale_review_webhook_signature_failures_total") == 1
     assert value(samples, "scale_review_reviews_total", outcome=result["outcome"]) == 1
     assert value(samples, "scale_review_github_calls_total") == result["calls"] > 0
