@@ -33,7 +33,8 @@ SIGNATURE_STATUS = 401
 OTHER = "other"
 # the events the App subscribes to (deploy/app-manifest.yml) and those GitHub sends every App
 EVENTS = frozenset(handlers.HANDLERS)
-DELIVERY_STATUSES = frozenset({"accepted", "duplicate", "replay", "ignored", "logged", "pong", "rejected", "error"})
+DELIVERY_STATUSES = frozenset({"accepted", "duplicate", "replay", "ignored", "logged", "pong", "rejected", "error",
+                               "unconfigured"})
 REVIEW_OUTCOMES = frozenset({"success", "failure", "neutral", "superseded", "skipped", "error", "unauthorised",
                              "help", "invalid"})
 QUEUE_SQL = "SELECT queue_name, COUNT(*), MIN(created_at) FROM {table} WHERE status = 'ENQUEUED' GROUP BY queue_name"
