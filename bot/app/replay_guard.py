@@ -47,6 +47,17 @@ class ReplayGuard:
             schema=None if engine.dialect.name == "sqlite" else schema,
         )
         self._pruned_at = 0.0
+        # built once with bind parameters: constructing a statement per delivery would cost more than running it
+        t = self.table
+        insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(t).values(
+            body_key=sa.bindparam("key"), delivery_id=sa.bindparam("delivery"), seen_at=sa.bindparam("now"))
+        self._upsert = insert.on_conflict_do_update(  # an expired row is taken over, a live one left alone
+            index_elements=[t.c.body_key],
+            set_={"delivery_id": insert.excluded.delivery_id, "seen_at": insert.excluded.seen_at},
+            where=t.c.seen_at < sa.bindparam("cutoff"),
+        ).returning(t.c.body_key)  # rowcount is -1 on psycopg: a returned row says it was written
+        self._holder = sa.select(t.c.delivery_id).where(t.c.body_key == sa.bindparam("key"))
+        self._expired = sa.delete(t).where(t.c.seen_at < sa.bindparam("cutoff"))
 
     def create(self) -> None:
         self.metadata.create_all(self.engine, checkfirst=True)
@@ -56,23 +67,19 @@ class ReplayGuard:
         had it, "duplicate" when the same delivery holds it, "replay" when another delivery does."""
         now = self.clock()
         self._prune(conn, now)
-        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(self.table)
-        values = insert.values(body_key=key, delivery_id=delivery_id[:MAX_DELIVERY_ID], seen_at=now)
-        upsert = values.on_conflict_do_update(  # an expired row is taken over, a live one left alone
-            index_elements=[self.table.c.body_key],
-            set_={"delivery_id": values.excluded.delivery_id, "seen_at": values.excluded.seen_at},
-            where=self.table.c.seen_at < now - self.window,
-        )
-        if conn.execute(upsert.returning(self.table.c.body_key)).first() is not None:  # rowcount is -1 on psycopg
+        delivery_id = delivery_id[:MAX_DELIVERY_ID]
+        row = conn.execute(self._upsert, {"key": key, "delivery": delivery_id, "now": now,
+                                          "cutoff": now - self.window}).first()
+        if row is not None:
             return "new"
-        holder = conn.execute(sa.select(self.table.c.delivery_id).where(self.table.c.body_key == key)).scalar()
+        holder = conn.execute(self._holder, {"key": key}).scalar()
         return "duplicate" if holder == delivery_id else "replay"
 
     def _prune(self, conn: sa.Connection, now: float) -> None:
         if now - self._pruned_at < PRUNE_EVERY_SECONDS:
             return
         self._pruned_at = now
-        conn.execute(sa.delete(self.table).where(self.table.c.seen_at < now - self.window))
+        conn.execute(self._expired, {"cutoff": now - self.window})
 
     def count(self) -> int:
         with self.engine.connect() as conn:

@@ -134,3 +134,42 @@ def test_a_metrics_path_that_would_shadow_or_break_a_route_is_refused(path: str)
     with pytest.raises(SettingsError) as err:
         Settings.from_env({"SCALE_REVIEW_METRICS_PATH": path})
     assert BAD_METRICS_PATH.split("=")[0] in str(err.value)
+
+
+def test_serve_with_a_metrics_port_keeps_metrics_off_the_webhook_port(fake_github, tmp_path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    gh = fake_github
+    web, metrics = free_port(), free_port()
+    env = {**os.environ, "GITHUB_APP_ID": str(gh.app_id), "GITHUB_PRIVATE_KEY": gh.private_key_pem,
+           "GITHUB_WEBHOOK_SECRET": "s", "GITHUB_API_URL": gh.url, "DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
+           "SCALE_REVIEW_METRICS_PORT": str(metrics)}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(web), "--no-worker",
+                             "--no-redeliver", "--env-file", str(tmp_path / "none.env")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{web}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{web}/metrics", timeout=5).status_code == 404
+        scraped = httpx.get(f"http://127.0.0.1:{metrics}/metrics", timeout=5)
+        assert scraped.status_code == 200 and "scale_review_webhook_seconds" in scraped.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
