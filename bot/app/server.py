@@ -198,7 +198,7 @@ def create_app(settings: Settings, enqueuer: Enqueuer, *, metrics: Metrics | Non
         answer = Answer(200, "ready") if ok else Answer(503, "unavailable", "database unreachable")
         return answer.response()
 
-    if settings.metrics_port is None:  # else metrics live on their own port (serve_metrics), not here
+    if settings.metrics_port is None:  # else only on their own port (`serve` starts it)
         @app.get(settings.metrics_path)
         async def metrics_endpoint() -> PlainTextResponse:
             return PlainTextResponse(generate_latest(meter.registry), media_type=CONTENT_TYPE_LATEST)
