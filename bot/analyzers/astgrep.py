@@ -135,6 +135,7 @@ class AstGrepAnalyzer:
         findings: list[Finding] = []
         suggestions_left = [MAX_SUGGESTIONS_PER_FILE]  # each suggestion re-parses the file to check it
         for rule in candidates:
+            file.deadline.check()
             findings.extend(self._run_rule(rule, root, file, lang or "", suggestions_left))
         return findings
 
@@ -145,6 +146,7 @@ class AstGrepAnalyzer:
         out: list[Finding] = []
         config = cast(Config, rule.config)
         for node in root.find_all(config):
+            file.deadline.check()
             if len(out) >= MAX_FINDINGS_PER_RULE:
                 break
             where = _reported_node(rule, node)
