@@ -18,6 +18,7 @@ from ast_grep_py import Config, SgNode, SgRoot
 from bot.analyzers.base import FileInput
 from bot.analyzers.rule_fix import add_argument, expand_template, suggestion_lines
 from bot.analyzers.rule_pack import AstGrepRule, builtin_rules
+from bot.analyzers.test_paths import is_test_path
 from bot.core.model import Finding, fingerprint
 
 ANALYZER_NAME = "ast-grep"
@@ -41,11 +42,6 @@ MAX_REPORTED_SPAN = 12  # a longer match is reported on its first lines, without
 MAX_EVIDENCE_VAR_CHARS = 80
 WHOLE_MATCH = "MATCH"  # `$MATCH` in an evidence template: the whole matched code
 _EVIDENCE_VAR = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
-# Test code does not run at production scale: its loops and sleeps are not findings.
-TEST_DIRS = frozenset(
-    {"test", "tests", "testing", "__tests__", "spec", "specs", "e2e", "testdata", "fixtures", "testutil", "testutils"}
-)
-TEST_FILE = re.compile(r"^(test_.*\.py|.*_test\.(py|go|rb)|conftest\.py|.*_spec\.rb|.*\.(test|spec)\.[cm]?[jt]sx?)$")
 
 
 def language_for(path: str) -> str | None:
@@ -54,12 +50,6 @@ def language_for(path: str) -> str | None:
     if name.endswith((".min.js", ".d.ts")):
         return None
     return LANGUAGE_BY_SUFFIX.get(PurePosixPath(path).suffix.lower())
-
-
-def is_test_path(path: str) -> bool:
-    """A test file or a file under a test directory (by name only)."""
-    parts = PurePosixPath(path).parts
-    return TEST_FILE.match(parts[-1] if parts else "") is not None or any(p in TEST_DIRS for p in parts[:-1])
 
 
 def _short(text: str) -> str:
@@ -103,6 +93,7 @@ class AstGrepAnalyzer:
     """Analyzer protocol implementation over a set of AstGrepRule objects."""
 
     name = ANALYZER_NAME
+    max_text_chars = MAX_TEXT_CHARS  # the engine reports a longer file as not reviewed
 
     def __init__(self, rules: Sequence[AstGrepRule]) -> None:
         self.rules: list[AstGrepRule] = list(rules)
