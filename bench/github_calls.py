@@ -23,9 +23,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import webhooks as wh  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.service import app_settings, deliver, receiver, running_app, wait_result  # noqa: E402
+
+from tests import webhooks as wh  # noqa: E402
 
 TARGET_CALLS = 12
 FILES = 10

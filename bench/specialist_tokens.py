@@ -30,16 +30,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.fakegithub import FakeGitHub  # noqa: E402
+from tests.fakemodel import FakeModel, Reply, tool  # noqa: E402
+from tests.gitrepo import GitRepo  # noqa: E402
+from tests.service import app_settings, deliver, receiver, running_app, wait_result  # noqa: E402
+
 from bot.app.logging_setup import configure_logging  # noqa: E402
 from bot.core.diff import parse_diff  # noqa: E402
 from bot.core.repo import LocalGitRepo  # noqa: E402
 from bot.specialist.budget import Budget  # noqa: E402
 from bot.specialist.loop import SpecialistRequest, SpecialistResult, run_specialist  # noqa: E402
 from tests import webhooks as wh  # noqa: E402
-from tests.fakegithub import FakeGitHub  # noqa: E402
-from tests.fakemodel import FakeModel, Reply, tool  # noqa: E402
-from tests.gitrepo import GitRepo  # noqa: E402
-from tests.service import app_settings, deliver, receiver, running_app, wait_result  # noqa: E402
 
 FILES = 10
 BATCH = 4
@@ -77,7 +78,7 @@ def build(root: Path) -> tuple[GitRepo, str, str, str]:
 
 
 def diff(g: GitRepo, a: str, b: str) -> str:
-    return subprocess.run(["git", "-C", str(g.root), "diff", f"{a}...{b}"], capture_output=True,
+    return subprocess.run(["git", "-C", str(g.root), "diff", "--text", f"{a}...{b}"], capture_output=True,
                           check=True).stdout.decode()
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from bot.analyzers.base import FileInput
-from bot.analyzers.kubernetes import non_production_path
+from bot.analyzers.kubernetes import NON_PRODUCTION_REASON, non_production_path
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
 from bot.core.model import Finding
 
@@ -167,6 +167,7 @@ class DockerfileAnalyzer:
     """Analyzer protocol implementation for Dockerfiles."""
 
     name = ANALYZER_NAME
+    max_text_chars = MAX_TEXT_CHARS  # the engine reports a longer file as not reviewed
 
     def __init__(self) -> None:
         self.rules: list[RuleInfo] = list(dockerfile_rules())
@@ -177,6 +178,12 @@ class DockerfileAnalyzer:
 
     def supports(self, path: str, text: str) -> bool:
         return is_dockerfile(path)
+
+    def skip_reason(self, path: str) -> str | None:
+        """A development Dockerfile or one under a dev/test/example path is not checked (coverage says so)."""
+        if is_dev_dockerfile(path) or non_production_path(path):
+            return NON_PRODUCTION_REASON
+        return None
 
     def analyze(self, file: FileInput) -> list[Finding]:
         if not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:

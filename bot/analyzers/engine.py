@@ -86,7 +86,7 @@ def _analyze_file(
     for analyzer in analyzers:
         if not analyzer.supports(f.path, text):
             continue
-        reason = declined_reason(analyzer, text, review_deadline)
+        reason = declined_reason(analyzer, f.path, text, review_deadline)
         if reason:
             declined.append(reason)
             continue

@@ -71,6 +71,7 @@ NON_PRODUCTION = frozenset(
         "fixtures",
     }
 )
+NON_PRODUCTION_REASON = "non-production path (dev, test, example, ...): not checked"
 KUSTOMIZE_BASES = frozenset({"base", "bases", "components"})
 MAX_CONTAINERS = 50
 MAX_FINDINGS = 200
@@ -204,6 +205,10 @@ class KubernetesAnalyzer:
 
     def supports(self, path: str, text: str) -> bool:
         return looks_like_manifest(path, text)
+
+    def skip_reason(self, path: str) -> str | None:
+        """Manifests under dev/test/example paths are not checked (coverage says so)."""
+        return NON_PRODUCTION_REASON if non_production_path(path) else None
 
     def analyze(self, file: FileInput) -> list[Finding]:
         if not file.change.added_lines:

@@ -23,6 +23,7 @@ NOT_READ = "not reviewed: {why}"
 OVER_CHARS = "{name}: {size:,} characters, over its {limit:,}-character cap"
 INCOMPLETE = "{n} file(s) an analyzer would read were not reviewed: {files}"
 MAX_NAMED = 5
+POLICY = "policy: "
 # read errors that hide nothing: real binary content, secrets files the bot never reads
 _HARMLESS_READ = re.compile(r": (binary file|secrets files are never read)$")
 
@@ -33,18 +34,26 @@ def over_line_cap(f: FileChange, cap: int) -> str | None:
     return None
 
 
-def declined_reason(analyzer: Analyzer, text: str, review_deadline: Deadline) -> str | None:
-    """Why an analyzer that supports a file will not read it (its size cap, the review's time budget)."""
+def declined_reason(analyzer: Analyzer, path: str, text: str, review_deadline: Deadline) -> str | None:
+    """Why an analyzer that supports a file will not read it: the review's time budget, its size cap
+    (`max_text_chars`), or its own deliberate policy (`skip_reason(path)`, e.g. a non-production
+    manifest), which starts with `POLICY` and does not make the review incomplete."""
     if review_deadline.expired():
         return f"{analyzer.name} not started"
     limit = getattr(analyzer, "max_text_chars", None)
     if isinstance(limit, int) and len(text) > limit:
         return OVER_CHARS.format(name=analyzer.name, size=len(text), limit=limit)
-    return None
+    policy = getattr(analyzer, "skip_reason", None)
+    why = policy(path) if callable(policy) else None
+    return f"{POLICY}{analyzer.name}: {why}" if why else None
 
 
 def file_coverage(path: str, used: Sequence[str], declined: Sequence[str], budget: AnalysisBudget) -> FileCoverage:
     """The coverage of a file the analyzers were offered: reviewed only when nothing declined it."""
+    deliberate = [d.removeprefix(POLICY) for d in declined if d.startswith(POLICY)]
+    declined = [d for d in declined if not d.startswith(POLICY)]
+    if deliberate and not used and not declined:
+        return FileCoverage(path=path, status=CoverageStatus.skipped, reason="; ".join(deliberate))
     if declined:
         out_of_time = [d for d in declined if d.endswith(("ran out of time", "not started"))]
         if any(d.endswith("not started") for d in out_of_time):

@@ -152,6 +152,7 @@ class SqlMigrationAnalyzer:
     """Analyzer protocol implementation for SQL and framework migrations."""
 
     name = ANALYZER_NAME
+    max_text_chars = MAX_TEXT_CHARS  # the engine reports a longer file as not reviewed
 
     def __init__(self) -> None:
         self.rules: list[RuleInfo] = list(sql_rules())
