@@ -19,6 +19,7 @@ from bot.analyzers.base import FileInput
 from bot.analyzers.rule_fix import add_argument, expand_template, suggestion_lines
 from bot.analyzers.rule_pack import AstGrepRule, builtin_rules
 from bot.analyzers.test_paths import is_test_path
+from bot.core.code_span import code_text
 from bot.core.model import Finding, fingerprint
 
 ANALYZER_NAME = "ast-grep"
@@ -53,10 +54,8 @@ def language_for(path: str) -> str | None:
 
 
 def _short(text: str) -> str:
-    one_line = " ".join(text.split())
-    if len(one_line) > MAX_EVIDENCE_VAR_CHARS:
-        return one_line[: MAX_EVIDENCE_VAR_CHARS - 1] + "…"
-    return one_line
+    """Matched code for inside an evidence template's code span: one line, no backticks, clipped."""
+    return code_text(text, MAX_EVIDENCE_VAR_CHARS)
 
 
 def render_evidence(template: str, node: SgNode) -> str:
