@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bot.core.credentials import mask_credentials
 from bot.core.diff import ChangeSet, FileChange, git_sections, parse_diff
 from bot.core.model import Finding
 from bot.core.repo import is_secret_path
@@ -165,6 +166,8 @@ def start_state(request: SpecialistRequest) -> dict[str, Any]:
     changes = parse_diff(request.diff)
     system = load_prompt(request.system_prompt)
     task, refs = render_task(request, changes)
+    masked = mask_credentials(task)  # keys in a settings module never reach the model provider
+    task = masked.text
     state = {
         "schema": STATE_SCHEMA,
         "model": request.model,
@@ -186,6 +189,7 @@ def start_state(request: SpecialistRequest) -> dict[str, Any]:
         "stop_reason": None,
         "degraded": None,
         "notes": [],
+        "secrets_masked": masked.count,
     }
     if request.since and not changes.files:  # the push changed none of the PR's files: no model call
         state.update(done=True, stop_reason="nothing_new", finished={"summary": NOTHING_NEW.format(
