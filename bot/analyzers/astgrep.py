@@ -38,6 +38,8 @@ LANGUAGE_BY_SUFFIX = {
 }
 MAX_TEXT_CHARS = 2_000_000  # larger files (generated, vendored, minified) are not parsed
 MAX_SUGGESTIONS_PER_FILE = 40
+# each suggestion re-parses the whole file to check it: their number is bounded by the file's size too
+MAX_SUGGESTION_PARSE_CHARS = 1_000_000
 MAX_FINDINGS_PER_RULE = 200  # per rule and file: a generated file must not flood the review
 MAX_REPORTED_SPAN = 12  # a longer match is reported on its first lines, without a suggestion
 MAX_EVIDENCE_VAR_CHARS = 80
@@ -123,7 +125,7 @@ class AstGrepAnalyzer:
             return []
         root = SgRoot(file.text, lang or "").root()
         findings: list[Finding] = []
-        suggestions_left = [MAX_SUGGESTIONS_PER_FILE]  # each suggestion re-parses the file to check it
+        suggestions_left = [min(MAX_SUGGESTIONS_PER_FILE, MAX_SUGGESTION_PARSE_CHARS // max(1, len(file.text)))]
         for rule in candidates:
             file.deadline.check()
             findings.extend(self._run_rule(rule, root, file, lang or "", suggestions_left))

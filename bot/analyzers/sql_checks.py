@@ -55,7 +55,7 @@ def _is_begin(st: Statement) -> bool:
 def check_sql(text: str, context: SqlContext | None = None, deadline: Deadline = NEVER) -> list[SqlIssue]:
     """Every issue in one SQL script (a migration file or an embedded SQL string)."""
     context = context or SqlContext()
-    statements = split_statements(text)
+    statements = split_statements(text, deadline)
     script = SqlScript(
         text=text,
         context=context,
