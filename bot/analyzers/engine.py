@@ -92,8 +92,9 @@ def _analyze_file(
             continue
         try:
             found = run_bounded(analyzer, FileInput(change=f, text=text, deadline=review_deadline), budget.file_seconds)
-        except Exception as exc:  # an analyzer bug must not sink the review
+        except Exception as exc:  # an analyzer bug must not sink the review, nor pass the file as read
             errors.append(f"{analyzer.name} failed on {f.path}: {type(exc).__name__}: {exc}")
+            declined.append(f"{analyzer.name} failed")
             continue
         if found is None:
             declined.append(f"{analyzer.name} ran out of time")

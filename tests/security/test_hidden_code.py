@@ -115,3 +115,21 @@ def test_a_manifest_under_a_non_production_path_is_not_called_reviewed() -> None
     changes, repo = added_files({"deploy/e2e/web.yaml": manifest})
     [cov] = analyze_change(changes, repo, RepoConfig(), default_analyzers()).coverage
     assert cov.status == CoverageStatus.skipped and "non-production path" in cov.reason
+
+
+class Crashes(Declines):
+    """An analyzer that fails on hostile input."""
+
+    name = "crashes"
+    max_text_chars = 10_000
+
+    def analyze(self, file: FileInput) -> list[Finding]:
+        raise RecursionError("nested too deep")
+
+
+def test_a_file_an_analyzer_crashed_on_is_not_called_reviewed() -> None:
+    changes, repo = added_files({"app/a.py": "x = 1\n"})
+    result = analyze_change(changes, repo, RepoConfig(), [Crashes()])
+    [cov] = result.coverage
+    assert cov.status == CoverageStatus.skipped and cov.incomplete and "crashes failed" in cov.reason
+    assert any("RecursionError" in e for e in result.errors)
