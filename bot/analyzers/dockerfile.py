@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from bot.analyzers.base import FileInput
 from bot.analyzers.kubernetes import NON_PRODUCTION_REASON, non_production_path
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
+from bot.core.deadline import NEVER, Deadline
 from bot.core.model import Finding
 
 ANALYZER_NAME = "dockerfile"
@@ -69,12 +70,13 @@ def is_dev_dockerfile(path: str) -> bool:
     )
 
 
-def parse_instructions(text: str) -> list[Instruction]:
+def parse_instructions(text: str, deadline: Deadline = NEVER) -> list[Instruction]:
     """Instructions with their line spans; comments and blank lines inside continuations are skipped."""
     out: list[Instruction] = []
     current: list[str] = []
     start = 0
     for number, raw in enumerate(text.split("\n"), start=1):
+        deadline.check()
         line = raw.rstrip("\r")
         stripped = line.strip()
         if not current and (not stripped or stripped.startswith("#")):
@@ -191,7 +193,7 @@ class DockerfileAnalyzer:
         if is_dev_dockerfile(file.path) or non_production_path(file.path):
             return []
         try:
-            hits = dockerfile_hits(parse_instructions(file.text))
+            hits = dockerfile_hits(parse_instructions(file.text, file.deadline))
         except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
             return []
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)

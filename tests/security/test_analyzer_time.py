@@ -14,6 +14,7 @@ from bot.analyzers import default_analyzers
 from bot.analyzers.base import FileInput
 from bot.analyzers.engine import analyze_change
 from bot.analyzers.time_budget import TIME_BUDGET, AnalysisBudget
+from bot.core.deadline import Deadline, DeadlineExceeded
 from bot.core.model import Category, Conclusion, CoverageStatus, Finding, Severity
 from bot.core.repo_config import RepoConfig, load_repo_config
 from bot.review.pipeline import assemble_review
@@ -122,3 +123,26 @@ def test_findings_from_a_file_that_ran_out_are_not_lost_from_other_analyzers() -
     result = analyze_change(changes, repo, RepoConfig(), [Quick(), Runaway()], budget=AnalysisBudget(file_seconds=0.1))
     assert [f.id for f in result.findings] == ["SR-1"]
     assert result.coverage[0].incomplete
+
+
+SAMPLES = {
+    "app/views.py": "import requests\n\ndef f(u):\n    return requests.get(u)\n",
+    "deploy/web.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 1\n",
+    "db/migrations/001_a.sql": "CREATE INDEX a ON t (x);\n",
+    "alembic/versions/1_a.py": "from alembic import op\n\ndef upgrade():\n    op.create_index('a', 't', ['x'])\n",
+    "db/migrate/1_a.rb": "class A < ActiveRecord::Migration[7.0]\n  def change\n    add_index :t, :x\n  end\nend\n",
+    "migrations/1_a.js": "exports.up = (knex) => knex.schema.alterTable('t', (t) => { t.index('x') })\n",
+    "Dockerfile": "FROM python:3.12\nCMD python manage.py runserver\n",
+}
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES))
+def test_every_analyzer_that_reads_a_file_honours_its_deadline(path: str) -> None:
+    changes, _ = added_files({path: SAMPLES[path]})
+    file = FileInput(change=changes.files[0], text=SAMPLES[path])
+    # the analyzers with work to do on this file (each sample gives its analyzer a finding)
+    working = [a for a in default_analyzers() if a.supports(path, file.text) and a.analyze(file)]
+    assert working, path
+    for analyzer in working:
+        with pytest.raises(DeadlineExceeded):
+            analyzer.analyze(FileInput(change=file.change, text=file.text, deadline=Deadline(0.0)))
