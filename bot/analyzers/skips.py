@@ -80,14 +80,20 @@ def hides_code(
     if over_file_cap:
         return True
     if read_error is not None:
-        return not _HARMLESS_READ.search(read_error)
+        return _unread_code(f.path, read_error, analyzers)
     if f.status == FileStatus.binary or over_line_cap(f, line_cap):
         try:
             text = repo.read_text(f.path)
         except RepoAccessError as exc:
-            return not _HARMLESS_READ.search(str(exc))
+            return _unread_code(f.path, str(exc), analyzers)
         return any(a.supports(f.path, text) for a in analyzers)
     return False
+
+
+def _unread_code(path: str, error: str, analyzers: Sequence[Analyzer]) -> bool:
+    """A file that could not be read hides code when an analyzer claims its kind by name alone
+    (a 2 MB `.py`, not a 5 MB image or data file); real binary content and secrets files hide nothing."""
+    return not _HARMLESS_READ.search(error) and any(a.supports(path, "") for a in analyzers)
 
 
 def incomplete_reason(coverage: Sequence[FileCoverage]) -> str | None:

@@ -12,11 +12,12 @@ import pytest
 from bot.analyzers import default_analyzers
 from bot.analyzers.base import FileInput
 from bot.analyzers.engine import MAX_CHANGED_LINES_PER_FILE, analyze_change
+from bot.core.diff import parse_diff
 from bot.core.model import Conclusion, CoverageStatus, Finding
 from bot.core.repo_config import RepoConfig
 from bot.review.local_review import review_local
 from tests.support.gitrepo import GitRepo
-from tests.support.memrepo import added_files
+from tests.support.memrepo import MemoryRepo, added_files
 
 N_PLUS_ONE = (
     "from app.models import Customer\n\n\ndef export(orders):\n    rows = []\n    for order in orders:\n"
@@ -133,3 +134,16 @@ def test_a_file_an_analyzer_crashed_on_is_not_called_reviewed() -> None:
     [cov] = result.coverage
     assert cov.status == CoverageStatus.skipped and cov.incomplete and "crashes failed" in cov.reason
     assert any("RecursionError" in e for e in result.errors)
+
+
+def test_a_code_file_the_diff_shows_as_binary_makes_the_review_incomplete() -> None:
+    """GitHub's diff honours `.gitattributes` too: code it shows as binary is read and, if an analyzer
+    would read it, the review says it did not."""
+    diff = ("diff --git a/app/export.py b/app/export.py\nnew file mode 100644\nindex 0000000..1111111\n"
+            "Binary files /dev/null and b/app/export.py differ\n"
+            "diff --git a/img/logo.png b/img/logo.png\nnew file mode 100644\nindex 0000000..2222222\n"
+            "Binary files /dev/null and b/img/logo.png differ\n")
+    repo = MemoryRepo({"app/export.py": N_PLUS_ONE, "img/logo.png": "\x89PNG\x00\x00"})
+    coverage = {c.path: c for c in analyze_change(parse_diff(diff), repo, RepoConfig(), default_analyzers()).coverage}
+    assert coverage["app/export.py"].incomplete
+    assert not coverage["img/logo.png"].incomplete  # a real binary hides nothing

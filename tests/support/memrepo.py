@@ -16,6 +16,8 @@ class MemoryRepo:
     def read_text(self, path: str) -> str:
         if path not in self.files:
             raise RepoAccessError(f"{path}: no such file")
+        if "\x00" in self.files[path]:
+            raise RepoAccessError(f"{path}: binary file")
         return self.files[path]
 
     def list_files(self, glob: str | None = None) -> list[str]:
