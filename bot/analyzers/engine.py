@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.analyzers.base import Analyzer, FileInput
 from bot.analyzers.skips import declined_reason, file_coverage, hides_code, over_line_cap
-from bot.analyzers.test_paths import test_reason
+from bot.analyzers.test_paths import reason_if_test
 from bot.analyzers.time_budget import AnalysisBudget, run_bounded
 from bot.core.deadline import NEVER, Deadline
 from bot.core.diff import ChangeSet, FileChange, FileStatus
@@ -48,7 +48,7 @@ def _skip_reason(f: FileChange, config: RepoConfig) -> str | None:
     for g in config.paths.exclude:
         if glob_match(f.path, g):
             return f"excluded by paths.exclude '{g}'"
-    tests = test_reason(f.path, config.paths.tests)
+    tests = reason_if_test(f.path, config.paths.tests)
     if tests:
         return tests
     return over_line_cap(f, MAX_CHANGED_LINES_PER_FILE)

@@ -24,7 +24,7 @@ _JS_TS = re.compile(r"\.[cm]?[jt]sx?$")
 TEST_REASON = "test code ({why})"
 
 
-def test_reason(path: str, config_globs: Sequence[str] = ()) -> str | None:
+def reason_if_test(path: str, config_globs: Sequence[str] = ()) -> str | None:
     """Why `path` is test code, or None when it is not (then it is reviewed)."""
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else ""
@@ -43,4 +43,4 @@ def test_reason(path: str, config_globs: Sequence[str] = ()) -> str | None:
 
 def is_test_path(path: str, config_globs: Sequence[str] = ()) -> bool:
     """A test file by its framework's naming, or by the repository's `paths.tests`."""
-    return test_reason(path, config_globs) is not None
+    return reason_if_test(path, config_globs) is not None
