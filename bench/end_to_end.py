@@ -27,8 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from tests.fakegithub import FakeGitHub  # noqa: E402
-from tests.service import SECRET  # noqa: E402
 
 from bench.http_load import free_port, wait_ready  # noqa: E402
 from bot.core.deadline import NEVER, Deadline  # noqa: E402
@@ -38,6 +36,8 @@ from bot.core.repo_config import load_repo_config  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
 from bot.review.pipeline import review_change  # noqa: E402
 from tests import webhooks as wh  # noqa: E402
+from tests.support.fakegithub import FakeGitHub  # noqa: E402
+from tests.support.service import SECRET  # noqa: E402
 
 SCALE_REVIEW = str(Path(sys.executable).with_name("scale-review"))
 FILES = 10

@@ -67,7 +67,7 @@ def bare_app(durable_db: str | None) -> FastAPI:
 def fake_github(info_file: str) -> None:
     """The worker's GitHub, in a process of its own (as GitHub would be): the PRs do not exist,
     so each job is one token mint (cached) and one 404, and the worker moves on."""
-    from tests.fakegithub import FakeGitHub
+    from tests.support.fakegithub import FakeGitHub
 
     gh = FakeGitHub()
     gh.enforce_contract = False
@@ -119,7 +119,7 @@ def serve(kind: str, port: int, target: str) -> None:
 
 # ---- deliveries -----------------------------------------------------------------------------------
 def payload(number: int, action: str) -> bytes:
-    from tests import webhooks as wh
+    from tests.support import webhooks as wh
 
     p = wh.pull_request(action, number=number, repo="octo/shop", pad=1)
     p["installation"] = {"id": 1}
