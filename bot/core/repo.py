@@ -11,6 +11,7 @@ import fnmatch
 import posixpath
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,10 +21,11 @@ from bot.core.deadline import NEVER, Deadline
 
 MAX_FILE_BYTES = 1_000_000
 MAX_SYMLINK_HOPS = 8
-MATCH_SECONDS = 0.2  # one line: a sane pattern needs microseconds; catastrophic backtracking is cut here
+MATCH_SECONDS = 0.1  # CPU on slow lines, together: a sane pattern needs microseconds a line
+SLOW_LINE_SECONDS = 0.002  # CPU: a line that takes longer counts against MATCH_SECONDS
 SEARCH_SECONDS = 5.0  # the whole search over the snapshot
 PATTERN_TOO_SLOW = (
-    "pattern too slow: one line took over {seconds:g} s (nested or overlapping repetition such as (a+)+ or "
+    "pattern too slow: matching took over {seconds:g} s (nested or overlapping repetition such as (a+)+ or "
     "(a|a)+ backtracks exponentially); use a simpler pattern"
 )
 SEARCH_TOO_SLOW = "search stopped at its {seconds:g} s budget after {files} file(s); use a narrower glob or pattern"
@@ -144,6 +146,7 @@ def search_lines(
     except (regex.error, re.error, ValueError, OverflowError) as exc:
         raise RepoAccessError(f"invalid regular expression: {exc}") from exc
     deadline = deadline.within(SEARCH_SECONDS)
+    slow = 0.0  # CPU seconds spent on lines that took over SLOW_LINE_SECONDS (CPU: preemption is not slowness)
     out: list[TextMatch] = []
     for files, path in enumerate(view.list_files(glob)):
         if deadline.expired():
@@ -153,12 +156,18 @@ def search_lines(
         except RepoAccessError:
             continue
         for n, line in enumerate(text.splitlines(), 1):
+            started = time.thread_time()
             try:
-                hit = rx.search(line, timeout=min(MATCH_SECONDS, max(deadline.remaining(), 0.001)))
+                hit = rx.search(line, timeout=max(min(MATCH_SECONDS - slow, deadline.remaining()), 0.001))
             except TimeoutError as exc:
                 if deadline.expired():
                     raise RepoAccessError(SEARCH_TOO_SLOW.format(seconds=SEARCH_SECONDS, files=files)) from exc
                 raise RepoAccessError(PATTERN_TOO_SLOW.format(seconds=MATCH_SECONDS)) from exc
+            took = time.thread_time() - started
+            if took > SLOW_LINE_SECONDS:
+                slow += took
+                if slow > MATCH_SECONDS:
+                    raise RepoAccessError(PATTERN_TOO_SLOW.format(seconds=MATCH_SECONDS))
             if hit:
                 out.append(TextMatch(path, n, line[:300]))
                 if len(out) >= max_results:
