@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.http_load import free_port, wait_ready  # noqa: E402
+from bot.core.deadline import NEVER, Deadline  # noqa: E402
 from bot.core.diff import parse_diff  # noqa: E402
 from bot.core.repo import Entry, RepoAccessError, TextMatch, glob_match, search_lines  # noqa: E402
 from bot.core.repo_config import load_repo_config  # noqa: E402
@@ -78,8 +79,9 @@ class MemoryRepo:
         names = sorted({p[len(prefix):].split("/", 1)[0] for p in self.files if p.startswith(prefix)})
         return [Entry(path=prefix + n, kind="file" if prefix + n in self.files else "dir") for n in names]
 
-    def search_text(self, pattern: str, glob: str | None = None, max_results: int = 100) -> list[TextMatch]:
-        return search_lines(self, pattern, glob, max_results)
+    def search_text(self, pattern: str, glob: str | None = None, max_results: int = 100,
+                    deadline: Deadline = NEVER) -> list[TextMatch]:
+        return search_lines(self, pattern, glob, max_results, deadline)
 
 
 def start_serve(gh: FakeGitHub, tmp: Path, port: int) -> subprocess.Popen[bytes]:

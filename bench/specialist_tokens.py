@@ -77,7 +77,7 @@ def build(root: Path) -> tuple[GitRepo, str, str, str]:
 
 
 def diff(g: GitRepo, a: str, b: str) -> str:
-    return subprocess.run(["git", "-C", str(g.root), "diff", f"{a}...{b}"], capture_output=True,
+    return subprocess.run(["git", "-C", str(g.root), "diff", "--text", f"{a}...{b}"], capture_output=True,
                           check=True).stdout.decode()
 
 

@@ -18,6 +18,8 @@ from ast_grep_py import Config, SgNode, SgRoot
 from bot.analyzers.base import FileInput
 from bot.analyzers.rule_fix import add_argument, expand_template, suggestion_lines
 from bot.analyzers.rule_pack import AstGrepRule, builtin_rules
+from bot.analyzers.test_paths import is_test_path
+from bot.core.code_span import code_text
 from bot.core.model import Finding, fingerprint
 
 ANALYZER_NAME = "ast-grep"
@@ -36,16 +38,13 @@ LANGUAGE_BY_SUFFIX = {
 }
 MAX_TEXT_CHARS = 2_000_000  # larger files (generated, vendored, minified) are not parsed
 MAX_SUGGESTIONS_PER_FILE = 40
+# each suggestion re-parses the whole file to check it: their number is bounded by the file's size too
+MAX_SUGGESTION_PARSE_CHARS = 1_000_000
 MAX_FINDINGS_PER_RULE = 200  # per rule and file: a generated file must not flood the review
 MAX_REPORTED_SPAN = 12  # a longer match is reported on its first lines, without a suggestion
 MAX_EVIDENCE_VAR_CHARS = 80
 WHOLE_MATCH = "MATCH"  # `$MATCH` in an evidence template: the whole matched code
 _EVIDENCE_VAR = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
-# Test code does not run at production scale: its loops and sleeps are not findings.
-TEST_DIRS = frozenset(
-    {"test", "tests", "testing", "__tests__", "spec", "specs", "e2e", "testdata", "fixtures", "testutil", "testutils"}
-)
-TEST_FILE = re.compile(r"^(test_.*\.py|.*_test\.(py|go|rb)|conftest\.py|.*_spec\.rb|.*\.(test|spec)\.[cm]?[jt]sx?)$")
 
 
 def language_for(path: str) -> str | None:
@@ -56,17 +55,9 @@ def language_for(path: str) -> str | None:
     return LANGUAGE_BY_SUFFIX.get(PurePosixPath(path).suffix.lower())
 
 
-def is_test_path(path: str) -> bool:
-    """A test file or a file under a test directory (by name only)."""
-    parts = PurePosixPath(path).parts
-    return TEST_FILE.match(parts[-1] if parts else "") is not None or any(p in TEST_DIRS for p in parts[:-1])
-
-
 def _short(text: str) -> str:
-    one_line = " ".join(text.split())
-    if len(one_line) > MAX_EVIDENCE_VAR_CHARS:
-        return one_line[: MAX_EVIDENCE_VAR_CHARS - 1] + "…"
-    return one_line
+    """Matched code for inside an evidence template's code span: one line, no backticks, clipped."""
+    return code_text(text, MAX_EVIDENCE_VAR_CHARS)
 
 
 def render_evidence(template: str, node: SgNode) -> str:
@@ -103,6 +94,7 @@ class AstGrepAnalyzer:
     """Analyzer protocol implementation over a set of AstGrepRule objects."""
 
     name = ANALYZER_NAME
+    max_text_chars = MAX_TEXT_CHARS  # the engine reports a longer file as not reviewed
 
     def __init__(self, rules: Sequence[AstGrepRule]) -> None:
         self.rules: list[AstGrepRule] = list(rules)
@@ -133,8 +125,9 @@ class AstGrepAnalyzer:
             return []
         root = SgRoot(file.text, lang or "").root()
         findings: list[Finding] = []
-        suggestions_left = [MAX_SUGGESTIONS_PER_FILE]  # each suggestion re-parses the file to check it
+        suggestions_left = [min(MAX_SUGGESTIONS_PER_FILE, MAX_SUGGESTION_PARSE_CHARS // max(1, len(file.text)))]
         for rule in candidates:
+            file.deadline.check()
             findings.extend(self._run_rule(rule, root, file, lang or "", suggestions_left))
         return findings
 
@@ -145,6 +138,7 @@ class AstGrepAnalyzer:
         out: list[Finding] = []
         config = cast(Config, rule.config)
         for node in root.find_all(config):
+            file.deadline.check()
             if len(out) >= MAX_FINDINGS_PER_RULE:
                 break
             where = _reported_node(rule, node)

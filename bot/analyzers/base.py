@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.core.deadline import NEVER, Deadline
 from bot.core.diff import FileChange
 from bot.core.model import Finding
 
@@ -13,11 +14,13 @@ from bot.core.model import Finding
 @dataclass(frozen=True)
 class FileInput:
     """What an analyzer sees: the file's change, its whole head-side text and its base-side text
-    (None for an added file, or when the caller reviews the head alone)."""
+    (None for an added file, or when the caller reviews the head alone). Loops over the text call
+    `deadline.check()`: the engine gives each analyzer run a wall-clock budget."""
 
     change: FileChange
     text: str
     base_text: str | None = None
+    deadline: Deadline = NEVER
 
     @property
     def path(self) -> str:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from bot.analyzers.base import FileInput
-from bot.analyzers.kubernetes import non_production_path
+from bot.analyzers.kubernetes import NON_PRODUCTION_REASON, non_production_path
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
+from bot.core.deadline import NEVER, Deadline
 from bot.core.model import Finding
 
 ANALYZER_NAME = "dockerfile"
@@ -69,12 +70,13 @@ def is_dev_dockerfile(path: str) -> bool:
     )
 
 
-def parse_instructions(text: str) -> list[Instruction]:
+def parse_instructions(text: str, deadline: Deadline = NEVER) -> list[Instruction]:
     """Instructions with their line spans; comments and blank lines inside continuations are skipped."""
     out: list[Instruction] = []
     current: list[str] = []
     start = 0
     for number, raw in enumerate(text.split("\n"), start=1):
+        deadline.check()
         line = raw.rstrip("\r")
         stripped = line.strip()
         if not current and (not stripped or stripped.startswith("#")):
@@ -167,6 +169,7 @@ class DockerfileAnalyzer:
     """Analyzer protocol implementation for Dockerfiles."""
 
     name = ANALYZER_NAME
+    max_text_chars = MAX_TEXT_CHARS  # the engine reports a longer file as not reviewed
 
     def __init__(self) -> None:
         self.rules: list[RuleInfo] = list(dockerfile_rules())
@@ -178,13 +181,19 @@ class DockerfileAnalyzer:
     def supports(self, path: str, text: str) -> bool:
         return is_dockerfile(path)
 
+    def skip_reason(self, path: str) -> str | None:
+        """A development Dockerfile or one under a dev/test/example path is not checked (coverage says so)."""
+        if is_dev_dockerfile(path) or non_production_path(path):
+            return NON_PRODUCTION_REASON
+        return None
+
     def analyze(self, file: FileInput) -> list[Finding]:
         if not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:
             return []
         if is_dev_dockerfile(file.path) or non_production_path(file.path):
             return []
         try:
-            hits = dockerfile_hits(parse_instructions(file.text))
+            hits = dockerfile_hits(parse_instructions(file.text, file.deadline))
         except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
             return []
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)

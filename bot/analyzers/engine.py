@@ -12,6 +12,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.analyzers.base import Analyzer, FileInput
+from bot.analyzers.skips import declined_reason, file_coverage, hides_code, over_line_cap
+from bot.analyzers.test_paths import reason_if_test
+from bot.analyzers.time_budget import AnalysisBudget, run_bounded
+from bot.core.deadline import NEVER, Deadline
 from bot.core.diff import ChangeSet, FileChange, FileStatus
 from bot.core.model import CoverageStatus, FileCoverage, Finding
 from bot.core.repo import RepoAccessError, RepoView, glob_match
@@ -44,9 +48,10 @@ def _skip_reason(f: FileChange, config: RepoConfig) -> str | None:
     for g in config.paths.exclude:
         if glob_match(f.path, g):
             return f"excluded by paths.exclude '{g}'"
-    if f.additions > MAX_CHANGED_LINES_PER_FILE:
-        return f"{f.additions:,} added lines, over the {MAX_CHANGED_LINES_PER_FILE:,}-line cap"
-    return None
+    tests = reason_if_test(f.path, config.paths.tests)
+    if tests:
+        return tests
+    return over_line_cap(f, MAX_CHANGED_LINES_PER_FILE)
 
 
 def _apply_overrides(findings: list[Finding], config: RepoConfig) -> list[Finding]:
@@ -67,51 +72,64 @@ class _FileOutcome:
 
 
 _WORKER_ANALYZERS: Sequence[Analyzer] = ()
+_WORKER_LIMITS: tuple[AnalysisBudget, Deadline] = (AnalysisBudget(), NEVER)
 
 
-def _analyze_file(f: FileChange, text: str, analyzers: Sequence[Analyzer]) -> _FileOutcome:
+def _analyze_file(
+    f: FileChange, text: str, analyzers: Sequence[Analyzer], budget: AnalysisBudget = AnalysisBudget(),
+    review_deadline: Deadline = NEVER,
+) -> _FileOutcome:
     used: list[str] = []
     findings: list[Finding] = []
     errors: list[str] = []
+    declined: list[str] = []  # analyzers that would read the file but did not (size cap, time budget)
     for analyzer in analyzers:
         if not analyzer.supports(f.path, text):
             continue
+        reason = declined_reason(analyzer, f.path, text, review_deadline)
+        if reason:
+            declined.append(reason)
+            continue
         try:
-            found = analyzer.analyze(FileInput(change=f, text=text))
-        except Exception as exc:  # an analyzer bug must not sink the review
+            found = run_bounded(analyzer, FileInput(change=f, text=text, deadline=review_deadline), budget.file_seconds)
+        except Exception as exc:  # an analyzer bug must not sink the review, nor pass the file as read
             errors.append(f"{analyzer.name} failed on {f.path}: {type(exc).__name__}: {exc}")
+            declined.append(f"{analyzer.name} failed")
+            continue
+        if found is None:
+            declined.append(f"{analyzer.name} ran out of time")
             continue
         used.append(analyzer.name)
         findings.extend(x for x in found if f.touches(x.start_line, x.end_line))
-    if used:
-        coverage = FileCoverage(path=f.path, status=CoverageStatus.reviewed, analyzers=tuple(used))
-    else:
-        coverage = FileCoverage(path=f.path, status=CoverageStatus.skipped, reason="no analyzer for this file type")
-    return _FileOutcome(findings, coverage, errors)
+    return _FileOutcome(findings, file_coverage(f.path, used, declined, budget), errors)
 
 
 def _analyze_chunk(chunk: list[tuple[FileChange, str]]) -> list[_FileOutcome]:
-    return [_analyze_file(f, text, _WORKER_ANALYZERS) for f, text in chunk]
+    return [_analyze_file(f, text, _WORKER_ANALYZERS, *_WORKER_LIMITS) for f, text in chunk]
 
 
-def _set_worker_analyzers(analyzers: Sequence[Analyzer]) -> None:
-    global _WORKER_ANALYZERS
-    _WORKER_ANALYZERS = analyzers
+def _set_worker_analyzers(analyzers: Sequence[Analyzer], limits: tuple[AnalysisBudget, Deadline]) -> None:
+    global _WORKER_ANALYZERS, _WORKER_LIMITS
+    _WORKER_ANALYZERS, _WORKER_LIMITS = analyzers, limits
 
 
 def _run_parallel(
-    inputs: list[tuple[FileChange, str]], analyzers: Sequence[Analyzer], workers: int
+    inputs: list[tuple[FileChange, str]], analyzers: Sequence[Analyzer], workers: int,
+    limits: tuple[AnalysisBudget, Deadline],
 ) -> list[_FileOutcome]:
     """Spread files over forked processes (the analyzers are inherited, not pickled); order is kept."""
     size = max(1, len(inputs) // (workers * 4))
     chunks = [inputs[i : i + size] for i in range(0, len(inputs), size)]
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_set_worker_analyzers, initargs=(analyzers,)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_set_worker_analyzers, initargs=(analyzers, limits)
+    ) as pool:
         return [outcome for part in pool.map(_analyze_chunk, chunks) for outcome in part]
 
 
 def _read_inputs(
-    changes: ChangeSet, repo: RepoView, config: RepoConfig, result: AnalysisResult
+    changes: ChangeSet, repo: RepoView, config: RepoConfig, result: AnalysisResult,
+    analyzers: Sequence[Analyzer] = (),
 ) -> list[tuple[int, FileChange, str]]:
     """Files to analyze with their head text; every other file gets its coverage reason now."""
     files = list(changes.files)
@@ -124,13 +142,17 @@ def _read_inputs(
     inputs: list[tuple[int, FileChange, str]] = []
     for index, f in enumerate(files):
         reason = f"over the {MAX_FILES}-file cap" if index >= MAX_FILES else _skip_reason(f, config)
+        read_error = None
         if reason is None:
             try:
                 inputs.append((index, f, repo.read_text(f.path)))
                 continue
             except RepoAccessError as exc:
-                reason = str(exc)
-        result.coverage.append(FileCoverage(path=f.path, status=CoverageStatus.skipped, reason=reason))
+                reason = read_error = str(exc)
+        hidden = hides_code(f, repo, analyzers, read_error=read_error, over_file_cap=index >= MAX_FILES,
+                            line_cap=MAX_CHANGED_LINES_PER_FILE)
+        result.coverage.append(FileCoverage(path=f.path, status=CoverageStatus.skipped, reason=reason,
+                                            incomplete=hidden))
     return inputs
 
 
@@ -141,20 +163,24 @@ def analyze_change(
     analyzers: Sequence[Analyzer],
     *,
     workers: int = 1,
+    budget: AnalysisBudget | None = None,
 ) -> AnalysisResult:
     """Run every analyzer that supports a changed file; record coverage for every file.
 
     `workers > 1` analyzes large changes in forked processes: only for callers that own the
-    process (the CLI), never inside a threaded service.
+    process (the CLI), never inside a threaded service. `budget` bounds each analyzer run on a
+    file and the whole step; what runs out is reported "not reviewed (time budget)".
     """
     started = time.perf_counter()
+    budget = budget or AnalysisBudget()
+    limits = (budget, Deadline.after(budget.review_seconds))
     result = AnalysisResult()
-    inputs = _read_inputs(changes, repo, config, result)
+    inputs = _read_inputs(changes, repo, config, result, analyzers)
     pairs = [(f, text) for _, f, text in inputs]
     if workers > 1 and len(pairs) >= PARALLEL_MIN_FILES:
-        outcomes = _run_parallel(pairs, analyzers, workers)
+        outcomes = _run_parallel(pairs, analyzers, workers, limits)
     else:
-        outcomes = [_analyze_file(f, text, analyzers) for f, text in pairs]
+        outcomes = [_analyze_file(f, text, analyzers, *limits) for f, text in pairs]
     for outcome in outcomes:
         result.findings.extend(outcome.findings)
         result.coverage.append(outcome.coverage)

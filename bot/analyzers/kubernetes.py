@@ -28,6 +28,7 @@ from bot.analyzers.k8s_yaml import (
     scalar,
 )
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
+from bot.core.deadline import NEVER, Deadline
 from bot.core.model import Finding, Severity
 
 ANALYZER_NAME = "kubernetes"
@@ -70,12 +71,13 @@ NON_PRODUCTION = frozenset(
         "fixtures",
     }
 )
+NON_PRODUCTION_REASON = "non-production path (dev, test, example, ...): not checked"
 KUSTOMIZE_BASES = frozenset({"base", "bases", "components"})
 MAX_CONTAINERS = 50
 MAX_FINDINGS = 200
 _YAML_SUFFIXES = (".yaml", ".yml")
-_HAS_KIND = re.compile(r"^\s*kind\s*:", re.MULTILINE)
-_HAS_API = re.compile(r"^\s*apiVersion\s*:", re.MULTILINE)
+_HAS_KIND = re.compile(r"^[ \t]*kind\s*:", re.MULTILINE)
+_HAS_API = re.compile(r"^[ \t]*apiVersion\s*:", re.MULTILINE)
 
 
 @functools.cache
@@ -167,7 +169,7 @@ def container_hits(m: Manifest, mf: ManifestFile, check_resources: bool) -> list
     return hits
 
 
-def manifest_hits(file_path: str, text: str) -> list[Hit]:
+def manifest_hits(file_path: str, text: str, deadline: Deadline = NEVER) -> list[Hit]:
     """Every hit in one manifest file (diff-unaware)."""
     mf = load_manifests(text)
     autoscaled = _autoscaled(mf)
@@ -177,6 +179,7 @@ def manifest_hits(file_path: str, text: str) -> list[Hit]:
     kustomize_base = bool({p.lower() for p in PurePosixPath(file_path).parts[:-1]} & KUSTOMIZE_BASES)
     hits: list[Hit] = []
     for m in mf.manifests:
+        deadline.check()
         hits.extend(replica_hits(m, mf, autoscaled, kustomize_base))
         hits.extend(autoscaler_hits(m))
         hits.extend(cronjob_hits(m))
@@ -203,11 +206,15 @@ class KubernetesAnalyzer:
     def supports(self, path: str, text: str) -> bool:
         return looks_like_manifest(path, text)
 
+    def skip_reason(self, path: str) -> str | None:
+        """Manifests under dev/test/example paths are not checked (coverage says so)."""
+        return NON_PRODUCTION_REASON if non_production_path(path) else None
+
     def analyze(self, file: FileInput) -> list[Finding]:
         if not file.change.added_lines:
             return []
         try:
-            hits = manifest_hits(file.path, file.text)
+            hits = manifest_hits(file.path, file.text, file.deadline)
         except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
             return []
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)

@@ -12,6 +12,7 @@ from ast_grep_py import SgNode, SgRoot
 from bot.analyzers import sql_script as sc
 from bot.analyzers.migration_nodes import MAX_CALLS, embedded_sql_hits, name_of, node_hit, snippet
 from bot.analyzers.rule_info import Hit
+from bot.core.deadline import NEVER, Deadline
 from bot.core.model import Severity
 
 SQL_METHODS = frozenset({"query", "raw", "sql", "runSql"})
@@ -75,13 +76,14 @@ def _enclosing_call(node: SgNode, methods: frozenset[str]) -> SgNode | None:
     return None
 
 
-def js_migration_hits(text: str, language: str) -> list[Hit]:
+def js_migration_hits(text: str, language: str, deadline: Deadline = NEVER) -> list[Hit]:
     """Hits in one JS/TS migration file; [] when it has no migration calls."""
     root = SgRoot(text, language).root()
     calls = [c for c in root.find_all(kind="call_expression")[:MAX_CALLS] if _side(c) != "down"]
     new = frozenset(_created(c) for c in calls if _method(c) in CREATE_TABLE) - {""}
     hits: list[Hit] = []
     for call in calls:
+        deadline.check()
         method = _method(call)
         if _enclosing_call(call, CREATE_TABLE) is not None:
             continue

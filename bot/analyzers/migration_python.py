@@ -14,10 +14,11 @@ from ast_grep_py import SgNode, SgRoot
 from bot.analyzers import sql_script as sc
 from bot.analyzers.migration_nodes import MAX_CALLS, embedded_sql_hits, name_of, node_hit, snippet
 from bot.analyzers.rule_info import Hit
+from bot.core.deadline import NEVER, Deadline
 from bot.core.model import Severity
 
-_ALEMBIC = re.compile(r"^\s*(from\s+alembic\s+import|import\s+alembic)", re.MULTILINE)
-_DJANGO = re.compile(r"^\s*from\s+django\.db\s+import\s+.*\bmigrations\b", re.MULTILINE)
+_ALEMBIC = re.compile(r"^[ \t]*(from\s+alembic\s+import|import\s+alembic)", re.MULTILINE)
+_DJANGO = re.compile(r"^[ \t]*from\s+django\.db\s+import\s+.*\bmigrations\b", re.MULTILINE)
 _INDEX_NAME = re.compile(r"\bname\s*=\s*[\"']([^\"']+)")
 _NOT_NULL_CHECK = re.compile(r"is\s+not\s+null", re.IGNORECASE)
 _REWRITING_FIELD = re.compile(r"\b(BigAutoField|BigIntegerField)\s*\(")
@@ -78,12 +79,12 @@ def _function_name(node: SgNode) -> str:
     return ""
 
 
-def python_migration_hits(text: str) -> list[Hit]:
+def python_migration_hits(text: str, deadline: Deadline = NEVER) -> list[Hit]:
     """Hits in one Python migration file (Alembic or Django); [] for anything else."""
     if _ALEMBIC.search(text):
-        return alembic_hits(SgRoot(text, "python").root(), bool(_NOT_NULL_CHECK.search(text)))
+        return alembic_hits(SgRoot(text, "python").root(), bool(_NOT_NULL_CHECK.search(text)), deadline)
     if _DJANGO.search(text):
-        return django_hits(SgRoot(text, "python").root())
+        return django_hits(SgRoot(text, "python").root(), deadline)
     return []
 
 
@@ -118,13 +119,14 @@ def _batch_calls(calls: list[Call]) -> list[Call]:
     return out
 
 
-def alembic_hits(root: SgNode, has_not_null_check: bool) -> list[Hit]:
+def alembic_hits(root: SgNode, has_not_null_check: bool, deadline: Deadline = NEVER) -> list[Hit]:
     calls = [c for c in _calls(root, None) if _function_name(c.node).startswith("upgrade")]
     op_calls = [c for c in calls if c.node.text().startswith("op.")]
     calls = op_calls + _batch_calls(op_calls)
     new = frozenset(name_of(c.arg(0, "table_name")) for c in calls if c.func == "create_table") - {""}
     hits: list[Hit] = []
     for c in calls:
+        deadline.check()
         if c.func == "execute":
             hits.extend(_sql_of(c.arg(0, "sqltext"), new))
             continue
@@ -204,11 +206,12 @@ def _state_only(node: SgNode) -> bool:
     return False
 
 
-def django_hits(root: SgNode) -> list[Hit]:
+def django_hits(root: SgNode, deadline: Deadline = NEVER) -> list[Hit]:
     calls = [c for c in _calls(root, None) if not _state_only(c.node)]
     new = frozenset(name_of(c.arg(0, "name")) for c in calls if c.func == "CreateModel") - {""}
     hits: list[Hit] = []
     for c in calls:
+        deadline.check()
         if c.func == "RunSQL":
             hits.extend(_sql_of(c.arg(0, "sql"), new))
             continue

@@ -14,6 +14,7 @@ from bot.analyzers import sql_script as sc
 from bot.analyzers.migration_nodes import MAX_CALLS, embedded_sql_hits, node_hit, snippet
 from bot.analyzers.rule_info import Hit
 from bot.analyzers.sql_checks import embedded_sql_issues
+from bot.core.deadline import NEVER, Deadline
 from bot.core.model import Severity
 
 _RAILS = re.compile(r"ActiveRecord::Migration")
@@ -78,7 +79,7 @@ def _sql_hits(sql: str, first_line: int, new: frozenset[str] = frozenset()) -> l
     ]
 
 
-def rails_migration_hits(text: str) -> list[Hit]:
+def rails_migration_hits(text: str, deadline: Deadline = NEVER) -> list[Hit]:
     """Hits in one Rails migration file; [] when it is not one."""
     if not _RAILS.search(text):
         return []
@@ -89,6 +90,7 @@ def rails_migration_hits(text: str) -> list[Hit]:
     has_check = bool(_NOT_NULL_CHECK.search(text))
     hits: list[Hit] = []
     for call in calls:
+        deadline.check()
         method = _method(call)
         args, options = _args(call)
         if method == "execute":

@@ -18,6 +18,7 @@ import yaml
 
 from bot.analyzers.base import FileInput
 from bot.analyzers.rule_pack import ERR_PREFIX, REQUIRED_TEXT
+from bot.core.code_span import code_span
 from bot.core.model import Category, Finding, Severity, fingerprint, normalize_code
 
 RULES_DIR = Path(__file__).parent / "rules"
@@ -62,7 +63,16 @@ class Hit:
     note: str | None = None  # appended to the rule's advice
 
 
+PROSE_VALUES = frozenset({"also", "server"})  # evidence values the analyzers write themselves
+
+
 class _SafeValues(dict[str, str]):
+    """Evidence values: those copied from the code become one-line inline code (issue 14: a container
+    name carrying a newline and a suggestion fence must not become a block); a missing one is '?'."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        super().__init__({k: v if k in PROSE_VALUES else code_span(str(v)) for k, v in values.items()})
+
     def __missing__(self, key: str) -> str:
         return "?"
 

@@ -27,6 +27,7 @@ from bot.analyzers.sql_script import (
     skip,
     words,
 )
+from bot.core.deadline import NEVER, Deadline
 
 
 def _created_table(st: Statement) -> str | None:
@@ -51,10 +52,10 @@ def _is_begin(st: Statement) -> bool:
     return begin or ws[:2] == ["START", "TRANSACTION"]
 
 
-def check_sql(text: str, context: SqlContext | None = None) -> list[SqlIssue]:
+def check_sql(text: str, context: SqlContext | None = None, deadline: Deadline = NEVER) -> list[SqlIssue]:
     """Every issue in one SQL script (a migration file or an embedded SQL string)."""
     context = context or SqlContext()
-    statements = split_statements(text)
+    statements = split_statements(text, deadline)
     script = SqlScript(
         text=text,
         context=context,
@@ -66,6 +67,7 @@ def check_sql(text: str, context: SqlContext | None = None) -> list[SqlIssue]:
         statement_count=len(statements),
     )
     for st in statements:
+        deadline.check()
         ws = words(st.tokens)
         if ws[:1] == ["CREATE"] and "INDEX" in ws[1:3]:
             _check_create_index(script, st, ws)

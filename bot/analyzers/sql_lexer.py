@@ -11,6 +11,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from bot.core.deadline import NEVER, Deadline
+
 MAX_SQL_CHARS = 2_000_000
 MAX_STATEMENTS = 100_000
 
@@ -121,12 +123,14 @@ def _scan_one(text: str, i: int) -> tuple[Token | None, int]:
     return Token("punct", c, i, i + 1), i + 1
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, deadline: Deadline = NEVER) -> list[Token]:
     """All tokens of the text, comments and whitespace dropped (at most MAX_SQL_CHARS read)."""
     text = text[:MAX_SQL_CHARS]
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
+        if not len(tokens) % 1024:
+            deadline.check()
         token, nxt = _scan_one(text, i)
         if token is not None:
             tokens.append(token)
@@ -134,11 +138,11 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def split_statements(text: str) -> list[Statement]:
+def split_statements(text: str, deadline: Deadline = NEVER) -> list[Statement]:
     """The statements of a SQL script, split at top-level semicolons."""
     statements: list[Statement] = []
     current: list[Token] = []
-    for token in tokenize(text):
+    for token in tokenize(text, deadline):
         if token.kind == "punct" and token.text == ";":
             if current:
                 statements.append(Statement(tuple(current)))

@@ -22,6 +22,7 @@ from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits
 from bot.analyzers.sql_checks import check_sql
 from bot.analyzers.sql_lexer import LineIndex
 from bot.analyzers.sql_script import DROP_COLUMN, DROP_TABLE, POSTGRESQL, UNBATCHED_BACKFILL, SqlContext, SqlIssue
+from bot.core.deadline import NEVER, Deadline
 from bot.core.model import Finding
 
 ANALYZER_NAME = "sql-migrations"
@@ -59,7 +60,7 @@ _NUMBERED = re.compile(r"^\d{3,}[_.-]")  # 001_init.sql, 20240101120000_add_inde
 _DOWN_SECTION = re.compile(
     r"^--[ \t]*(?:\+goose[ \t]+down|\+migrate[ \t]+down|migrate:down)\b", re.MULTILINE | re.IGNORECASE
 )
-_SQLC_QUERIES = re.compile(r"^\s*--\s*name:\s*\w+\s+:\w+", re.MULTILINE)  # sqlc query files are not migrations
+_SQLC_QUERIES = re.compile(r"^[ \t]*--\s*name:\s*\w+\s+:\w+", re.MULTILINE)  # sqlc query files are not migrations
 _MYSQL_HINT = re.compile(r"`|\bENGINE\s*=|\bAUTO_INCREMENT\b|\bUNSIGNED\b", re.IGNORECASE)
 _SQLITE_HINT = re.compile(r"\bAUTOINCREMENT\b|\bPRAGMA\b", re.IGNORECASE)
 
@@ -130,7 +131,7 @@ def _suggestion(text: str, issue: SqlIssue) -> str | None:
     return "\n".join(line.rstrip("\r") for line in segment.split("\n"))
 
 
-def sql_file_hits(path: str, text: str) -> list[Hit]:
+def sql_file_hits(path: str, text: str, deadline: Deadline = NEVER) -> list[Hit]:
     """Hits of the SQL checks on one `.sql` migration file."""
     if _SQLC_QUERIES.search(text):
         return []
@@ -139,7 +140,7 @@ def sql_file_hits(path: str, text: str) -> list[Hit]:
     issues = [
         issue
         for section, down in _sections(text, is_down_script(path))
-        for issue in check_sql(section, SqlContext(down=down, dialect=dialect))
+        for issue in check_sql(section, SqlContext(down=down, dialect=dialect), deadline)
     ]
     return [
         Hit(
@@ -174,6 +175,7 @@ class SqlMigrationAnalyzer:
     """Analyzer protocol implementation for SQL and framework migrations."""
 
     name = ANALYZER_NAME
+    max_text_chars = MAX_TEXT_CHARS  # the engine reports a longer file as not reviewed
 
     def __init__(self) -> None:
         self.rules: list[RuleInfo] = list(sql_rules())
@@ -189,21 +191,21 @@ class SqlMigrationAnalyzer:
         if not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:
             return []
         try:
-            hits = self._hits(file.path, file.text)
+            hits = self._hits(file.path, file.text, file.deadline)
         except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
             return []
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)
 
-    def _hits(self, path: str, text: str) -> list[Hit]:
+    def _hits(self, path: str, text: str, deadline: Deadline) -> list[Hit]:
         suffix = PurePosixPath(path).suffix.lower()
         if is_sql_migration(path):
-            return sql_file_hits(path, text)
+            return sql_file_hits(path, text, deadline)
         if suffix in PY_SUFFIXES:
-            hits = python_migration_hits(text)
+            hits = python_migration_hits(text, deadline)
         elif suffix in JS_LANGUAGE:
-            hits = js_migration_hits(text, JS_LANGUAGE[suffix])
+            hits = js_migration_hits(text, JS_LANGUAGE[suffix], deadline)
         elif suffix in RUBY_SUFFIXES:
-            hits = rails_migration_hits(text)
+            hits = rails_migration_hits(text, deadline)
         else:
             hits = []
         if dialect_of_path(path) != POSTGRESQL:  # the lock rules are PostgreSQL's; data loss is everyone's

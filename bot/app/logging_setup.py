@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any, TextIO, cast
 
 import structlog
+
+from bot.core.credentials import SHAPES, mask_credentials
 
 STDLIB_FORMAT = "%(levelname)s %(name)s %(message)s"
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
@@ -29,15 +30,8 @@ CURRENT_STDERR = _CurrentStderr()
 
 
 REDACTED = "[redacted]"
-# Credentials by shape: GitHub tokens (ghs_/ghp_/gho_/ghu_/ghr_/github_pat_), JWTs, PEM private keys,
-# Authorization header values, Anthropic keys.
-SECRET_PATTERNS = (
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL),
-    re.compile(r"\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_\-]{16,}"),
-    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
-    re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9_\-.=]{16,}"),
-    re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{16,}"),
-)
+# Credentials by shape: one list for logs and for what is sent to the model (bot/core/credentials.py)
+SECRET_PATTERNS = SHAPES
 _active_redactor: Redactor | None = None  # the one configure_logging installed (DBOS's handler gets it too)
 MIN_SECRET_LENGTH = 6  # shorter literal "secrets" would redact ordinary words
 MAX_REDACT_DEPTH = 6
@@ -55,9 +49,7 @@ class Redactor:
         for literal in self.literals:
             if literal in value:
                 value = value.replace(literal, REDACTED)
-        for pattern in SECRET_PATTERNS:
-            value = pattern.sub(REDACTED, value)
-        return value
+        return mask_credentials(value, REDACTED).text
 
     def value(self, value: Any, depth: int = 0) -> Any:
         if isinstance(value, str):

@@ -18,6 +18,7 @@ import structlog
 from dbos import DBOS
 
 from bot.analyzers.engine import AnalysisResult
+from bot.analyzers.time_budget import AnalysisBudget
 from bot.app import tracing
 from bot.app.runtime import current_runtime
 from bot.core.diff import parse_diff
@@ -126,7 +127,9 @@ def fetch_diff(job: Job) -> Counted[DiffResult]:
 def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig) -> Counted[AnalysisResult]:
     """The static analyzers on the head version of the changed files."""
     gw = _gw(job)
-    result = run_static(parse_diff(diff_text), GitHubRepo(gw, job.repo, head_sha), config)
+    s = current_runtime().settings
+    budget = AnalysisBudget(file_seconds=s.analyzer_file_seconds, review_seconds=s.analyzer_review_seconds)
+    result = run_static(parse_diff(diff_text), GitHubRepo(gw, job.repo, head_sha), config, budget=budget)
     return Counted(result, gw.calls)
 
 

@@ -126,7 +126,8 @@ class CoverageStatus(StrEnum):
 
 
 class FileCoverage(BaseModel):
-    """Whether one changed file was reviewed, and if not, why."""
+    """Whether one changed file was reviewed, and if not, why. `incomplete`: an analyzer would have read
+    it (code hidden by a cap, a time budget, a binary marking), so the review cannot call the change safe."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -134,6 +135,7 @@ class FileCoverage(BaseModel):
     status: CoverageStatus
     reason: str = ""
     analyzers: tuple[str, ...] = ()
+    incomplete: bool = False
 
 
 class Acceptance(BaseModel):

@@ -6,6 +6,7 @@ Computed by code only, never from model prose. The rules, in order:
    review was degraded: a problem that was found is real whether or not the rest could be checked.
 2. `neutral` when the review could not run fully (`degraded` says why) and nothing fails:
    an incomplete review must not claim the change is safe, nor block it on what it did not see.
+   `gate.incomplete: failure` makes it `failure` instead, for required checks.
 3. `success` otherwise (findings below `fail_on`, or every blocking one accepted).
 
 `fail_on` given as an argument (the CLI's `--fail-on`) overrides the repo config's.
@@ -69,7 +70,7 @@ def decide(
         return Conclusion.failure, template.format(n=_count(len(blocking)), level=level.value, why=degraded)
     if degraded:
         below = VERDICT_BELOW.format(n=_count(len(open_)), level=level.value) if open_ else "no findings"
-        return Conclusion.neutral, VERDICT_DEGRADED.format(why=degraded, below=below)
+        return Conclusion(config.gate.incomplete), VERDICT_DEGRADED.format(why=degraded, below=below)
     accepted_blocking = [f for f in done if f.severity.at_least(level)]
     if accepted_blocking:
         who = _acceptors(accepted, {f.id for f in accepted_blocking})

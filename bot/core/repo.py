@@ -11,11 +11,24 @@ import fnmatch
 import posixpath
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
+import regex
+
+from bot.core.deadline import NEVER, Deadline
+
 MAX_FILE_BYTES = 1_000_000
 MAX_SYMLINK_HOPS = 8
+MATCH_SECONDS = 0.1  # CPU on slow lines, together: a sane pattern needs microseconds a line
+SLOW_LINE_SECONDS = 0.002  # CPU: a line that takes longer counts against MATCH_SECONDS
+SEARCH_SECONDS = 5.0  # the whole search over the snapshot
+PATTERN_TOO_SLOW = (
+    "pattern too slow: matching took over {seconds:g} s (nested or overlapping repetition such as (a+)+ or "
+    "(a|a)+ backtracks exponentially); use a simpler pattern"
+)
+SEARCH_TOO_SLOW = "search stopped at its {seconds:g} s budget after {files} file(s); use a narrower glob or pattern"
 
 _SECRET_NAMES = {
     ".env", ".envrc", ".netrc", ".pgpass", ".npmrc", ".pypirc", "id_rsa", "id_dsa", "id_ecdsa",
@@ -103,7 +116,9 @@ class RepoView(Protocol):
 
     def list_folder(self, path: str) -> list[Entry]: ...
 
-    def search_text(self, pattern: str, glob: str | None = None, max_results: int = 100) -> list[TextMatch]: ...
+    def search_text(
+        self, pattern: str, glob: str | None = None, max_results: int = 100, deadline: Deadline = NEVER
+    ) -> list[TextMatch]: ...
 
 
 def glob_match(path: str, glob: str | None) -> bool:
@@ -118,21 +133,42 @@ def glob_match(path: str, glob: str | None) -> bool:
 
 
 def search_lines(
-    view: RepoView, pattern: str, glob: str | None, max_results: int
+    view: RepoView, pattern: str, glob: str | None, max_results: int, deadline: Deadline = NEVER
 ) -> list[TextMatch]:
-    """Shared search over a view's readable text files (regex, case-sensitive)."""
+    """Shared search over a view's readable text files (regex, case-sensitive), bounded in time.
+
+    The pattern may come from a model reading hostile code: each line's match runs with a timeout
+    (the `regex` module's, which the engine checks while backtracking) and the whole search within
+    `SEARCH_SECONDS` or `deadline`, whichever comes first; running out raises RepoAccessError.
+    """
     try:
-        rx = re.compile(pattern)
-    except re.error as exc:
+        rx = regex.compile(pattern)
+    except (regex.error, re.error, ValueError, OverflowError) as exc:
         raise RepoAccessError(f"invalid regular expression: {exc}") from exc
+    deadline = deadline.within(SEARCH_SECONDS)
+    slow = 0.0  # CPU seconds spent on lines that took over SLOW_LINE_SECONDS (CPU: preemption is not slowness)
     out: list[TextMatch] = []
-    for path in view.list_files(glob):
+    for files, path in enumerate(view.list_files(glob)):
+        if deadline.expired():
+            raise RepoAccessError(SEARCH_TOO_SLOW.format(seconds=SEARCH_SECONDS, files=files))
         try:
             text = view.read_text(path)
         except RepoAccessError:
             continue
         for n, line in enumerate(text.splitlines(), 1):
-            if rx.search(line):
+            started = time.thread_time()
+            try:
+                hit = rx.search(line, timeout=max(min(MATCH_SECONDS - slow, deadline.remaining()), 0.001))
+            except TimeoutError as exc:
+                if deadline.expired():
+                    raise RepoAccessError(SEARCH_TOO_SLOW.format(seconds=SEARCH_SECONDS, files=files)) from exc
+                raise RepoAccessError(PATTERN_TOO_SLOW.format(seconds=MATCH_SECONDS)) from exc
+            took = time.thread_time() - started
+            if took > SLOW_LINE_SECONDS:
+                slow += took
+                if slow > MATCH_SECONDS:
+                    raise RepoAccessError(PATTERN_TOO_SLOW.format(seconds=MATCH_SECONDS))
+            if hit:
                 out.append(TextMatch(path, n, line[:300]))
                 if len(out) >= max_results:
                     return out
@@ -254,5 +290,7 @@ class LocalGitRepo:
             raise RepoAccessError(f"{path}: no such folder at {self.rev[:12]}")
         return sorted(seen.values(), key=lambda e: (e.kind != "dir", e.path))
 
-    def search_text(self, pattern: str, glob: str | None = None, max_results: int = 100) -> list[TextMatch]:
-        return search_lines(self, pattern, glob, max_results)
+    def search_text(
+        self, pattern: str, glob: str | None = None, max_results: int = 100, deadline: Deadline = NEVER
+    ) -> list[TextMatch]:
+        return search_lines(self, pattern, glob, max_results, deadline)

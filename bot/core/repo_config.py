@@ -32,6 +32,11 @@ class PathFilters(_Strict):
         default_factory=lambda: ["**/vendor/**", "**/node_modules/**", "**/*.min.js", "**/migrations/*.lock"],
         description="Globs of files never reviewed.",
     )
+    tests: list[str] = Field(
+        default_factory=list,
+        description="Globs of test code, not reviewed (besides files named like tests: test_*.py, *_test.go, "
+        "*_spec.rb, *.test.ts, ...). A folder name alone (fixtures/, spec/, e2e/) does not make code a test.",
+    )
 
 
 class RuleOverride(_Strict):
@@ -53,6 +58,15 @@ class CommandsConfig(_Strict):
     min_permission: Permission = "write"
 
 
+class GateConfig(_Strict):
+    incomplete: Literal["neutral", "failure"] = Field(
+        default="neutral",
+        description="Conclusion when the review could not read everything (a file over a cap or out of time, "
+        "code shown as binary, the model unavailable) and nothing else fails: neutral, or failure for "
+        "required checks.",
+    )
+
+
 class RepoConfig(_Strict):
     fail_on: Severity = Field(default=Severity.high, description="Fail the check at or above this severity.")
     auto_review: bool = True
@@ -62,6 +76,7 @@ class RepoConfig(_Strict):
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     llm: LlmConfig = Field(default_factory=LlmConfig)
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
     instructions: dict[str, str] = Field(
         default_factory=dict, description="Extra guidance per path glob, e.g. 'services/payments/**': '...'"
     )

@@ -38,6 +38,8 @@ TUNING: dict[str, tuple[str, type, float, float]] = {
     "SCALE_REVIEW_INSTALLATION_REVIEWS_PER_MINUTE": ("installation_reviews_per_minute", int, 1, 10_000),
     "SCALE_REVIEW_QUEUE_POLLING_SECONDS": ("queue_polling_seconds", float, 0.05, 60),
     "SCALE_REVIEW_METRICS_PORT": ("metrics_port", int, 1, 65_535),
+    "SCALE_REVIEW_ANALYZER_FILE_SECONDS": ("analyzer_file_seconds", float, 0.1, 600),
+    "SCALE_REVIEW_ANALYZER_REVIEW_SECONDS": ("analyzer_review_seconds", float, 1, 3600),
 }
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -72,6 +74,8 @@ class Settings(BaseModel):
     installation_reviews_per_minute: int = Field(default=30, ge=1)
     installation_concurrency: int = Field(default=4, ge=1)
     queue_polling_seconds: float = Field(default=1.0, gt=0)
+    analyzer_file_seconds: float = Field(default=10.0, gt=0)  # one analyzer on one file
+    analyzer_review_seconds: float = Field(default=180.0, gt=0)  # the whole static step of one review
     executor_id: str = ""  # who recovers this process's workflows after a restart (PostgreSQL scale-out)
     metrics_port: int | None = Field(default=None, ge=1, le=65_535)  # set: /metrics only on this port
     metrics_path: str = DEFAULT_METRICS_PATH  # where the main listener serves metrics (no metrics_port)

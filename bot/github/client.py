@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from bot.core.repo import MAX_FILE_BYTES, RepoAccessError, check_path
 from bot.github.identity import AppIdentity
@@ -121,7 +122,8 @@ class GitHubGateway(GitHubTransport):
         return out
 
     def _raw_file(self, repo: str, ref: str, path: str) -> bytes:
-        _, data = self.request("GET", f"/repos/{repo}/contents/{path}", params={"ref": ref},
+        # every segment quoted: a file named `x?foo`, `a#b` or with spaces or non-ASCII is read, not `x`
+        _, data = self.request("GET", f"/repos/{repo}/contents/{quote(path, safe='/')}", params={"ref": ref},
                                headers={"Accept": RAW_MEDIA})
         return str(data.get("data", "")).encode("utf-8")
 
@@ -139,7 +141,7 @@ class GitHubGateway(GitHubTransport):
     def get_permission(self, repo: str, login: str) -> str:
         """"admin", "write", "read" or "none" (a 404 means none)."""
         try:
-            data = self.get(f"/repos/{repo}/collaborators/{login}/permission")
+            data = self.get(f"/repos/{repo}/collaborators/{quote(login, safe='')}/permission")
         except GitHubError as err:
             if err.status == 404:
                 return "none"

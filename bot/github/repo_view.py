@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.deadline import NEVER, Deadline
 from bot.core.repo import (
     MAX_FILE_BYTES,
     MAX_SYMLINK_HOPS,
@@ -131,11 +132,13 @@ class GitHubRepo:
             raise RepoAccessError(f"{path}: no such folder at {self.rev[:12]}")
         return sorted(seen.values(), key=lambda e: (e.kind != "dir", e.path))
 
-    def search_text(self, pattern: str, glob: str | None = None, max_results: int = 100) -> list[TextMatch]:
+    def search_text(
+        self, pattern: str, glob: str | None = None, max_results: int = 100, deadline: Deadline = NEVER
+    ) -> list[TextMatch]:
         files = self.list_files(glob)
         capped = _Capped(self, [p for p in files if self.tree[p].mode != SYMLINK_MODE][: self.max_search_files])
         self.prefetch(capped.files)
-        return search_lines(capped, pattern, None, max_results)
+        return search_lines(capped, pattern, None, max_results, deadline)
 
 
 class _Capped:
@@ -154,5 +157,7 @@ class _Capped:
     def list_folder(self, path: str) -> list[Entry]:
         return self.view.list_folder(path)
 
-    def search_text(self, pattern: str, glob: str | None = None, max_results: int = 100) -> list[TextMatch]:
-        return search_lines(self, pattern, glob, max_results)
+    def search_text(
+        self, pattern: str, glob: str | None = None, max_results: int = 100, deadline: Deadline = NEVER
+    ) -> list[TextMatch]:
+        return search_lines(self, pattern, glob, max_results, deadline)

@@ -16,7 +16,7 @@ MARKER_TEMPLATE = MARKER_PREFIX + "finding={id} -->"
 FINDING_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
 _MARKER_RE = re.compile(re.escape(MARKER_PREFIX) + r"finding=(" + FINDING_ID_PATTERN + r") -->")
 _ID_RE = re.compile(FINDING_ID_PATTERN)
-_LINE_START_BACKTICKS = re.compile(r"^\s*(`{3,})", re.MULTILINE)
+_LINE_START_BACKTICKS = re.compile(r"^[ \t]*(`{3,})", re.MULTILINE)
 
 SEVERITY_BADGE = {
     Severity.critical: "🛑 Critical",

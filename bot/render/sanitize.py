@@ -3,9 +3,12 @@
 Everything a finding carries may come from the pull request or from a model reading it, so it is
 data, never markup: outside code, @-mentions are broken with a zero-width space so nobody is
 pinged, `#123` / `GH-123` cross-references are broken so no issue is spammed with back-links, and
-`&`, `<` and `>` are escaped so no raw HTML or entity renders. Inside code nothing renders, but a hidden
-`<!-- scale-review:` marker could still be forged there, so `<!--` is broken everywhere. An
-unclosed code fence is closed, so a field can never swallow the rest of the comment.
+`&`, `<` and `>` are escaped so no raw HTML or entity renders, and links, images and bare URLs are
+broken (`](`, `][`, `]:`, `://`, `www.` get a zero-width space) so nothing links or loads from the
+text. Inside code nothing renders, but a hidden `<!-- scale-review:` marker could still be forged
+there, so `<!--` is broken everywhere. An unclosed code fence is closed, so a field can never swallow
+the rest of the comment, and no fence anywhere in the text may be a ```` ```suggestion ```` block
+(its info string becomes `text`): only the bot's own validated suggestion is one.
 """
 
 from __future__ import annotations
@@ -19,13 +22,17 @@ _MENTION = re.compile(r"(?<!\w)@(?=[A-Za-z0-9])")
 _ISSUE_REF = re.compile(r"#(?=\d)")
 _GH_REF = re.compile(r"(?<![\w])(GH)-(?=\d)", re.IGNORECASE)
 _HTML_COMMENT = re.compile(r"<!--")
+_LINK = re.compile(r"\](?=[(\[:])|(?<=[A-Za-z]):(?=//)|(?<![\w.])(www)\.(?=\w)", re.IGNORECASE)
+_SUGGESTION_FENCE = re.compile(r"(`{3,}|~{3,})([ \t]*)suggestion", re.IGNORECASE)
 _FENCE_OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _BACKTICKS = re.compile(r"`+")
 # C0/C1 control characters except tab and newline (terminal escape injection), and bidi overrides
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MAX_FIELD_CHARS = 20_000
 # any character (or `gh-`) that neutralize might change; text without one is returned as it is
-_MAY_CHANGE = re.compile(r"[&<>@#`~\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|gh-", re.IGNORECASE)
+_MAY_CHANGE = re.compile(
+    r"[&<>@#`~\]\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|gh-|:/|www\.", re.IGNORECASE
+)
 
 
 def _neutralize_prose(text: str) -> str:
@@ -33,7 +40,13 @@ def _neutralize_prose(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MENTION.sub("@" + ZWSP, text)
     text = _ISSUE_REF.sub("#" + ZWSP, text)
+    text = _LINK.sub(_break_link, text)
     return _GH_REF.sub(lambda m: m.group(1) + ZWSP + "-", text)
+
+
+def _break_link(m: re.Match[str]) -> str:
+    """`](`, `][`, `]:` (links, images, reference definitions), `://` and `www.` (autolinks), broken."""
+    return (m.group(1) + ZWSP + ".") if m.group(1) else m.group(0) + ZWSP
 
 
 def neutralize_code(text: str) -> str:
@@ -113,7 +126,7 @@ def _neutralize_full(text: str) -> str:
         out.append(_neutralize_inline("\n".join(prose)))
     if fence is not None:
         out.append(fence)  # close what the text left open
-    return "\n".join(out)
+    return _SUGGESTION_FENCE.sub(r"\1\2text", "\n".join(out))
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -112,7 +112,7 @@ def review_local(
     base_sha = _resolve(root, base)
     head_sha = _resolve(root, head)
     config = load_config(root, base_sha, config_file)
-    raw = _git(root, "diff", "--no-color", "--no-ext-diff", "-M", f"{base_sha}...{head_sha}")
+    raw = _git(root, "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--text", "-M", f"{base_sha}...{head_sha}")
     if len(raw) > MAX_DIFF_BYTES:
         raise LocalReviewError(f"the diff is {len(raw):,} bytes, over the {MAX_DIFF_BYTES:,}-byte limit")
     try:

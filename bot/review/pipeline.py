@@ -13,6 +13,8 @@ from typing import Any, Protocol
 from bot.analyzers import default_analyzers
 from bot.analyzers.base import Analyzer
 from bot.analyzers.engine import AnalysisResult, analyze_change, dedupe
+from bot.analyzers.skips import incomplete_reason
+from bot.analyzers.time_budget import AnalysisBudget
 from bot.core.diff import ChangeSet
 from bot.core.model import Acceptance, Finding, Review, Severity
 from bot.core.policy import decide
@@ -45,10 +47,12 @@ def run_static(
     analyzers: Sequence[Analyzer] | None = None,
     *,
     workers: int = 1,
+    budget: AnalysisBudget | None = None,
 ) -> AnalysisResult:
-    """The analyzers over the change; `workers > 1` forks processes for large changes (CLI only)."""
+    """The analyzers over the change; `workers > 1` forks processes for large changes (CLI only);
+    `budget` bounds analyzer time per file and per review (defaults when None)."""
     chosen = builtin_analyzers() if analyzers is None else analyzers
-    return analyze_change(changes, repo, config, chosen, workers=workers)
+    return analyze_change(changes, repo, config, chosen, workers=workers, budget=budget)
 
 
 def _specialist_extras(specialist: Any) -> dict[str, Any]:
@@ -86,6 +90,8 @@ def assemble_review(
         notes += list(specialist.notes)
         degraded = degraded or specialist.degraded
         extras = _specialist_extras(specialist)
+    hidden = incomplete_reason(analysis.coverage)  # code no analyzer read is never passed as safe
+    degraded = "; ".join(x for x in (degraded, hidden) if x) or None
     if degraded:
         notes.insert(0, f"Partial review: {degraded}")
     effective_fail_on = fail_on or config.fail_on

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import secrets
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bot.core.credentials import mask_credentials
 from bot.core.diff import ChangeSet, FileChange, git_sections, parse_diff
 from bot.core.model import Finding
 from bot.core.repo import is_secret_path
@@ -71,9 +74,23 @@ def shown_ranges(fc: FileChange) -> list[list[int]]:
     return out
 
 
-def _fence(text: str, limit: int) -> str:
-    """Untrusted text for a fenced block: capped, and unable to close our fence tags."""
-    text = text.replace("</untrusted-", "<\\/untrusted-").replace("<untrusted-", "<\\untrusted-")
+# `<` and its look-alikes (fullwidth, small form, angle brackets), then up to 3 spaces, an optional slash
+# (or fullwidth slash) and a `u` in any case or width: the start of anything that reads as an untrusted tag
+_TAG_LIKE = re.compile("[<\uff1c\ufe64\u2039\u3008\u27e8\u2329\u276e][ \t]{0,3}[/\uff0f]?[ \t]{0,3}[uU\uff55\uff35]")
+
+
+def fence_token() -> str:
+    """The random suffix of this request's untrusted-block tags: text from the pull request cannot know it."""
+    return secrets.token_hex(8)
+
+
+def _fence(text: str, limit: int, token: str = "") -> str:
+    """Untrusted text for a fenced block: capped, and unable to close our fence tags. The tags carry a
+    per-request random token; besides, anything shaped like an untrusted tag (any case, fullwidth or
+    look-alike brackets) has its bracket escaped, and the token itself never survives in the text."""
+    text = _TAG_LIKE.sub(lambda m: "&lt;" + m.group(0)[1:], text)
+    if token:
+        text = text.replace(token, "[token]")
     return (text[:limit] + "…") if len(text) > limit else (text or EMPTY)
 
 
@@ -96,7 +113,7 @@ def _cut_diff(diff: str, limit: int) -> str:
     return head + DIFF_CUT.format(limit=limit, rest=rest)
 
 
-def _candidate_lines(candidates: list[Finding]) -> str:
+def _candidate_lines(candidates: list[Finding], token: str) -> str:
     rows = [
         f"- [{c.id}] {c.severity.value} {c.category.value} at {c.path}:{c.start_line}-{c.end_line}: "
         f"{c.title} ({c.source}) — {c.evidence[:200]}"
@@ -104,10 +121,10 @@ def _candidate_lines(candidates: list[Finding]) -> str:
     ]
     if len(candidates) > MAX_CANDIDATES:
         rows.append(f"- ... and {len(candidates) - MAX_CANDIDATES} more")
-    return _fence("\n".join(rows), 40_000) if rows else NO_CANDIDATES
+    return _fence("\n".join(rows), 40_000, token) if rows else NO_CANDIDATES
 
 
-def _scope(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, str]:
+def _scope(request: SpecialistRequest, changes: ChangeSet, token: str) -> tuple[str, str]:
     common = {"files_changed": len(changes.files), "lines_changed": changes.changed_lines}
     if request.since:
         prompt = load_prompt("scope_incremental")
@@ -115,8 +132,8 @@ def _scope(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, str]:
             f"- {f.path}:{f.start_line}-{f.end_line} {f.category.value}: {f.title}"
             for f in request.previous_findings[:MAX_PREVIOUS]
         )
-        text = prompt.render(since=request.since[:40], previous=_fence(previous, 20_000) if previous else NO_PREVIOUS,
-                             **common)
+        text = prompt.render(since=request.since[:40], fence=token,
+                             previous=_fence(previous, 20_000, token) if previous else NO_PREVIOUS, **common)
         return text, prompt.ref
     prompt = load_prompt("scope_full")
     return prompt.render(**common), prompt.ref
@@ -124,19 +141,21 @@ def _scope(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, str]:
 
 def render_task(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, dict[str, str]]:
     """The first user message, and the refs of the prompts used."""
-    scope, scope_ref = _scope(request, changes)
+    token = fence_token()
+    scope, scope_ref = _scope(request, changes, token)
     instructions = "\n".join(
         f"- `{glob[:200]}`: {text[:1000]}" for glob, text in list(request.instructions.items())[:MAX_INSTRUCTIONS]
     )
     prompt = load_prompt(request.task_prompt)
     text = prompt.render(
-        title=_fence(request.pr_title, MAX_TITLE_CHARS),
-        body=_fence(request.pr_body, MAX_BODY_CHARS),
+        fence=token,
+        title=_fence(request.pr_title, MAX_TITLE_CHARS, token),
+        body=_fence(request.pr_body, MAX_BODY_CHARS, token),
         scope=scope,
         focus=", ".join(f[:60] for f in request.focus[:20]) or NO_FOCUS,
         instructions=instructions or NO_INSTRUCTIONS,
-        candidates=_candidate_lines(request.candidates),
-        diff=_fence(_cut_diff(redact_secrets(request.diff), MAX_DIFF_CHARS), MAX_DIFF_CHARS + 500),
+        candidates=_candidate_lines(request.candidates, token),
+        diff=_fence(_cut_diff(redact_secrets(request.diff), MAX_DIFF_CHARS), MAX_DIFF_CHARS + 500, token),
         max_turns=request.max_turns,
     )
     return text, {"task": prompt.ref, "scope": scope_ref}
@@ -147,6 +166,8 @@ def start_state(request: SpecialistRequest) -> dict[str, Any]:
     changes = parse_diff(request.diff)
     system = load_prompt(request.system_prompt)
     task, refs = render_task(request, changes)
+    masked = mask_credentials(task)  # keys in a settings module never reach the model provider
+    task = masked.text
     state = {
         "schema": STATE_SCHEMA,
         "model": request.model,
@@ -168,6 +189,7 @@ def start_state(request: SpecialistRequest) -> dict[str, Any]:
         "stop_reason": None,
         "degraded": None,
         "notes": [],
+        "secrets_masked": masked.count,
     }
     if request.since and not changes.files:  # the push changed none of the PR's files: no model call
         state.update(done=True, stop_reason="nothing_new", finished={"summary": NOTHING_NEW.format(

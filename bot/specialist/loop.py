@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bot.core.credentials import mask_credentials
 from bot.core.diff import ChangeSet, parse_diff
 from bot.core.repo import RepoView
 from bot.specialist.budget import Budget, Usage
@@ -110,7 +111,9 @@ def _run_tools(state: dict[str, Any], calls: list[Any], repo: RepoView) -> list[
     state["plan"], state["finished"] = ctx.plan, ctx.finished
     results = []
     for i, c in enumerate(calls):
-        item: dict[str, Any] = {"type": "tool_result", "tool_use_id": c.id, "content": outcomes[i].content}
+        masked = mask_credentials(outcomes[i].content)  # file contents go to the model provider: no keys
+        state["secrets_masked"] = state.get("secrets_masked", 0) + masked.count
+        item: dict[str, Any] = {"type": "tool_result", "tool_use_id": c.id, "content": masked.text}
         if outcomes[i].is_error:
             item["is_error"] = True
         results.append(item)

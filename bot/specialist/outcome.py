@@ -16,6 +16,7 @@ from bot.core.repo import RepoView
 from bot.specialist.budget import Usage
 from bot.specialist.validate import SOURCE, recheck_carried, validate_findings
 
+MASKED_NOTE = "{n} secret{s} masked: credential-shaped text was replaced before anything went to the model provider"
 DROPPED_NOTE = "{n} specialist finding(s) dropped by validation: {reasons}"
 CARRIED_NOTE = "{n} earlier specialist finding(s) kept on lines this push did not change"
 CARRIED_DROPPED_NOTE = "{n} earlier specialist finding(s) no longer apply to this pull request's diff: {reasons}"
@@ -140,6 +141,9 @@ def finish(
     if kept.dropped:
         notes.append(CARRIED_DROPPED_NOTE.format(n=len(kept.dropped),
                                                  reasons="; ".join(kept.dropped[:MAX_REASONS_IN_NOTE])))
+    masked = int(state.get("secrets_masked", 0))
+    if masked:
+        notes.append(MASKED_NOTE.format(n=masked, s="" if masked == 1 else "s"))
     usage = Usage.model_validate(state["usage"])
     if not usage.priced:
         notes.append(UNPRICED_NOTE.format(model=state["model"]))

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.core.deadline import Deadline
 from bot.core.model import Category, Severity
 from bot.core.repo import RepoAccessError, RepoView, check_path
 from bot.specialist.toolschema import tool_schema
@@ -28,6 +29,8 @@ MAX_MANY_FILES = 10
 MAX_PATTERN_CHARS = 200
 MAX_PLAN_STEPS = 20
 MAX_FINDINGS = 40
+TOOL_SECONDS = 10.0  # wall clock of one tool call; its loops stop there and say so
+TOOL_STOPPED = "[stopped: this call's {seconds:g} s budget ran out; ask for fewer files]"
 
 TRUNCATED = "\n[output truncated at {limit:,} characters; ask for a narrower range]"
 FILE_CUT = "\n[stopped at line {line}: output cap reached; continue with start_line={next}]"
@@ -135,6 +138,7 @@ class ToolContext:
     plan: list[dict[str, str]] = field(default_factory=list)
     reported: list[dict[str, Any]] = field(default_factory=list)
     finished: dict[str, Any] | None = None
+    tool_seconds: float = TOOL_SECONDS
 
     def record_read(self, path: str, start: int, end: int) -> None:
         self.reads.setdefault(path, []).append([start, end])
@@ -196,8 +200,12 @@ def read_file(ctx: ToolContext, args: ReadFileInput) -> str:
 
 def read_many_files(ctx: ToolContext, args: ReadManyFilesInput) -> str:
     share = MAX_OUTPUT_CHARS // len(args.paths)
+    deadline = Deadline.after(ctx.tool_seconds)
     parts: list[str] = []
     for raw in args.paths:
+        if deadline.expired():
+            parts.append(TOOL_STOPPED.format(seconds=ctx.tool_seconds))
+            break
         try:
             path = check_path(raw)
             body, last = number_lines(path, ctx.repo.read_text(path), 1, None, share)
@@ -211,7 +219,8 @@ def read_many_files(ctx: ToolContext, args: ReadManyFilesInput) -> str:
 def search_text(ctx: ToolContext, args: SearchTextInput) -> str:
     if _NESTED_QUANTIFIER.search(args.pattern):
         raise RepoAccessError(NESTED_QUANTIFIER)
-    hits = ctx.repo.search_text(args.pattern, args.glob, max_results=MAX_SEARCH_RESULTS)
+    deadline = Deadline.after(ctx.tool_seconds)
+    hits = ctx.repo.search_text(args.pattern, args.glob, max_results=MAX_SEARCH_RESULTS, deadline=deadline)
     return _cap("\n".join(f"{h.path}:{h.line}: {h.text}" for h in hits)) if hits else NO_MATCHES
 
 

@@ -122,15 +122,16 @@ def test_language_by_suffix(path: str, lang: str | None) -> None:
 def test_test_paths_are_recognised() -> None:
     test_paths = (
         "tests/test_views.py",
-        "app/tests/helpers.py",
         "pkg/store_test.go",
         "web/a.test.ts",
         "conftest.py",
-        "internal/testutil/db.go",
+        "web/__tests__/a.ts",
     )
     for path in test_paths:
         assert is_test_path(path), path
-    for path in ("app/views.py", "pkg/store.go", "web/latest.ts", "contest.py"):
+    # a folder name alone does not make code a test (tests/security/test_hidden_code.py)
+    for path in ("app/views.py", "pkg/store.go", "web/latest.ts", "contest.py", "app/tests/helpers.py",
+                 "internal/testutil/db.go", "fixtures/views.py"):
         assert not is_test_path(path), path
 
 

@@ -79,7 +79,7 @@ def test_an_incremental_review_sends_only_the_new_commits_and_keeps_earlier_find
     assert any("2 earlier specialist finding(s) kept" in n for n in result.notes)
     # a finding on a file the pull request no longer changes is not carried into the gate
     assert any("1 earlier specialist finding(s) no longer apply" in n and "gone.py:3-3" in n for n in result.notes)
-    assert result.prompts["scope"] == "scalability-architect.scope-incremental@1"
+    assert result.prompts["scope"] == "scalability-architect.scope-incremental@2"
     assert result.since == first and result.carried == 2 and result.complete
     assert result.stats()["specialist"]["scope"] == "incremental"
 
