@@ -123,10 +123,18 @@ class AstGrepAnalyzer:
         lang = language_for(path)
         return lang is not None and lang in self._by_language
 
+    def skip_reason(self, file: FileInput) -> str | None:
+        """Why this analyzer will not look at a file it supports (coverage says so; None: it will)."""
+        if len(file.text) > MAX_TEXT_CHARS:
+            return f"over {MAX_TEXT_CHARS:,} characters: not parsed"
+        if is_test_path(file.path):
+            return "test file: the rule pack does not apply"
+        return None
+
     def analyze(self, file: FileInput) -> list[Finding]:
         lang = language_for(file.path)
         rules = self._by_language.get(lang or "", [])
-        if not rules or not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
+        if not rules or not file.change.changed or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
             return []
         candidates = [r for r in rules if r.applies_to(file.path) and r.may_match(file.text)]
         if not candidates:

@@ -25,7 +25,11 @@ class FileInput:
 
 
 class Analyzer(Protocol):
-    """A static analyzer. `analyze` must report only findings that touch lines the change added."""
+    """A static analyzer. `analyze` must report only findings that touch changed lines or a line next to a
+    deletion (`FileChange.touches`); the engine keeps those GitHub can show and, given the base text,
+    decides whether each is introduced or pre-existing by running the analyzer on the base side too
+    (with a change that shows every base line). Optional `skip_reason(file) -> str | None`: why a
+    supported file will not be looked at, so coverage never calls it reviewed."""
 
     name: str
 

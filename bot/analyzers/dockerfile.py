@@ -178,8 +178,15 @@ class DockerfileAnalyzer:
     def supports(self, path: str, text: str) -> bool:
         return is_dockerfile(path)
 
+    def skip_reason(self, file: FileInput) -> str | None:
+        if len(file.text) > MAX_TEXT_CHARS:
+            return f"over {MAX_TEXT_CHARS:,} characters: not parsed"
+        if is_dev_dockerfile(file.path) or non_production_path(file.path):
+            return "development Dockerfile: not reviewed"
+        return None
+
     def analyze(self, file: FileInput) -> list[Finding]:
-        if not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:
+        if not file.change.changed or len(file.text) > MAX_TEXT_CHARS:
             return []
         if is_dev_dockerfile(file.path) or non_production_path(file.path):
             return []

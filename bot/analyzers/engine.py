@@ -1,6 +1,9 @@
 """Runs the analyzers over the changed files of a ChangeSet: path filters, caps, overrides.
 
-Pure apart from reading head-side text through the RepoView it is given.
+Differential: a changed file is analysed at head and, when an analyzer reports something there, at
+base too (read through the base-side RepoView); a head finding with an equivalent at base is
+pre-existing (bot.analyzers.matching) and never gates. Pure apart from reading text through the
+RepoViews it is given.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.analyzers.base import Analyzer, FileInput
+from bot.analyzers.matching import split_introduced, whole_file_change
 from bot.core.diff import ChangeSet, FileChange, FileStatus
 from bot.core.model import CoverageStatus, FileCoverage, Finding
 from bot.core.repo import RepoAccessError, RepoView, glob_match
@@ -24,7 +28,8 @@ PARALLEL_MIN_FILES = 40  # below this, forking costs more than it saves
 
 @dataclass
 class AnalysisResult:
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # introduced by the change
+    pre_existing: list[Finding] = field(default_factory=list)  # already there at base, in lines the change touched
     coverage: list[FileCoverage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -37,8 +42,8 @@ def _skip_reason(f: FileChange, config: RepoConfig) -> str | None:
         return "binary file"
     if f.status == FileStatus.mode_only:
         return "mode change only"
-    if not f.added_lines:
-        return "no added lines"
+    if not f.changed:
+        return "no changed lines"
     if config.paths.include and not any(glob_match(f.path, g) for g in config.paths.include):
         return "not in paths.include"
     for g in config.paths.exclude:
@@ -64,34 +69,69 @@ class _FileOutcome:
     findings: list[Finding]
     coverage: FileCoverage
     errors: list[str]
+    pre_existing: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Input:
+    change: FileChange
+    text: str
+    base_text: str | None = None  # None: an added file, or the base side could not be read
 
 
 _WORKER_ANALYZERS: Sequence[Analyzer] = ()
 
 
-def _analyze_file(f: FileChange, text: str, analyzers: Sequence[Analyzer]) -> _FileOutcome:
+def _declined(analyzer: Analyzer, file: FileInput) -> str | None:
+    """Why an analyzer that supports the file type will not look at this file (optional `skip_reason`)."""
+    reason = getattr(analyzer, "skip_reason", None)
+    return reason(file) if callable(reason) else None
+
+
+def _run_one(analyzer: Analyzer, item: _Input) -> tuple[list[Finding], list[Finding]]:
+    """(introduced, pre-existing) findings of one analyzer on one file."""
+    f = item.change
+    found = [x for x in analyzer.analyze(FileInput(f, item.text, item.base_text)) if f.touches(x.start_line, x.end_line)]
+    if not found or item.base_text is None:
+        return found, []
+    base = analyzer.analyze(FileInput(whole_file_change(f.path, item.base_text), item.base_text))
+    return split_introduced(found, base, f, item.text, item.base_text)
+
+
+def _analyze_file(item: _Input, analyzers: Sequence[Analyzer]) -> _FileOutcome:
+    f = item.change
     used: list[str] = []
+    declined: list[str] = []
     findings: list[Finding] = []
+    old: list[Finding] = []
     errors: list[str] = []
     for analyzer in analyzers:
-        if not analyzer.supports(f.path, text):
+        if not analyzer.supports(f.path, item.text):
+            continue
+        why = _declined(analyzer, FileInput(f, item.text, item.base_text))
+        if why:
+            declined.append(why)
             continue
         try:
-            found = analyzer.analyze(FileInput(change=f, text=text))
+            new, seen = _run_one(analyzer, item)
         except Exception as exc:  # an analyzer bug must not sink the review
             errors.append(f"{analyzer.name} failed on {f.path}: {type(exc).__name__}: {exc}")
             continue
         used.append(analyzer.name)
-        findings.extend(x for x in found if f.touches(x.start_line, x.end_line))
+        findings.extend(new)
+        old.extend(seen)
     if used:
         coverage = FileCoverage(path=f.path, status=CoverageStatus.reviewed, analyzers=tuple(used))
     else:
-        coverage = FileCoverage(path=f.path, status=CoverageStatus.skipped, reason="no analyzer for this file type")
-    return _FileOutcome(findings, coverage, errors)
+        reason = "; ".join(dict.fromkeys(declined)) or (
+            "every analyzer failed" if errors else "no analyzer for this file type"
+        )
+        coverage = FileCoverage(path=f.path, status=CoverageStatus.skipped, reason=reason)
+    return _FileOutcome(findings, coverage, errors, old)
 
 
-def _analyze_chunk(chunk: list[tuple[FileChange, str]]) -> list[_FileOutcome]:
-    return [_analyze_file(f, text, _WORKER_ANALYZERS) for f, text in chunk]
+def _analyze_chunk(chunk: list[_Input]) -> list[_FileOutcome]:
+    return [_analyze_file(item, _WORKER_ANALYZERS) for item in chunk]
 
 
 def _set_worker_analyzers(analyzers: Sequence[Analyzer]) -> None:
@@ -100,7 +140,7 @@ def _set_worker_analyzers(analyzers: Sequence[Analyzer]) -> None:
 
 
 def _run_parallel(
-    inputs: list[tuple[FileChange, str]], analyzers: Sequence[Analyzer], workers: int
+    inputs: list[_Input], analyzers: Sequence[Analyzer], workers: int
 ) -> list[_FileOutcome]:
     """Spread files over forked processes (the analyzers are inherited, not pickled); order is kept."""
     size = max(1, len(inputs) // (workers * 4))
@@ -110,28 +150,52 @@ def _run_parallel(
         return [outcome for part in pool.map(_analyze_chunk, chunks) for outcome in part]
 
 
-def _read_inputs(
-    changes: ChangeSet, repo: RepoView, config: RepoConfig, result: AnalysisResult
-) -> list[tuple[int, FileChange, str]]:
-    """Files to analyze with their head text; every other file gets its coverage reason now."""
-    files = list(changes.files)
+def _prefetch(repo: RepoView, paths: list[str], result: AnalysisResult, side: str) -> None:
     prefetch = getattr(repo, "prefetch", None)
-    if callable(prefetch):
+    if callable(prefetch) and paths:
         try:
-            prefetch([f.path for f in files[:MAX_FILES] if _skip_reason(f, config) is None])
+            prefetch(paths)
         except RepoAccessError as exc:
-            result.errors.append(f"prefetch failed: {exc}")
-    inputs: list[tuple[int, FileChange, str]] = []
+            result.errors.append(f"{side} prefetch failed: {exc}")
+
+
+def _base_path(f: FileChange) -> str | None:
+    """Where the file was at base, when it existed there."""
+    if f.status in (FileStatus.modified, FileStatus.renamed):
+        return f.old_path or f.path
+    return None
+
+
+def _read_inputs(
+    changes: ChangeSet, repo: RepoView, config: RepoConfig, result: AnalysisResult, base_repo: RepoView | None
+) -> list[_Input]:
+    """Files to analyze with their head (and base) text; every other file gets its coverage reason now."""
+    files = list(changes.files)
+    wanted = [f for f in files[:MAX_FILES] if _skip_reason(f, config) is None]
+    _prefetch(repo, [f.path for f in wanted], result, "head")
+    if base_repo is not None:
+        _prefetch(base_repo, [p for f in wanted if (p := _base_path(f))], result, "base")
+    inputs: list[_Input] = []
     for index, f in enumerate(files):
         reason = f"over the {MAX_FILES}-file cap" if index >= MAX_FILES else _skip_reason(f, config)
         if reason is None:
             try:
-                inputs.append((index, f, repo.read_text(f.path)))
+                inputs.append(_Input(f, repo.read_text(f.path), _read_base(f, base_repo)))
                 continue
             except RepoAccessError as exc:
                 reason = str(exc)
         result.coverage.append(FileCoverage(path=f.path, status=CoverageStatus.skipped, reason=reason))
     return inputs
+
+
+def _read_base(f: FileChange, base_repo: RepoView | None) -> str | None:
+    path = _base_path(f)
+    if base_repo is None or path is None:
+        return None
+    try:
+        return base_repo.read_text(path)
+    except RepoAccessError:
+        return None  # unreadable at base: every head finding counts as introduced, as before
 
 
 def analyze_change(
@@ -141,27 +205,30 @@ def analyze_change(
     analyzers: Sequence[Analyzer],
     *,
     workers: int = 1,
+    base_repo: RepoView | None = None,
 ) -> AnalysisResult:
     """Run every analyzer that supports a changed file; record coverage for every file.
 
-    `workers > 1` analyzes large changes in forked processes: only for callers that own the
+    With `base_repo` (the repository at the change's base), findings that already existed there go
+    to `pre_existing`. `workers > 1` analyzes large changes in forked processes: only for callers that own the
     process (the CLI), never inside a threaded service.
     """
     started = time.perf_counter()
     result = AnalysisResult()
-    inputs = _read_inputs(changes, repo, config, result)
-    pairs = [(f, text) for _, f, text in inputs]
-    if workers > 1 and len(pairs) >= PARALLEL_MIN_FILES:
-        outcomes = _run_parallel(pairs, analyzers, workers)
+    inputs = _read_inputs(changes, repo, config, result, base_repo)
+    if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
+        outcomes = _run_parallel(inputs, analyzers, workers)
     else:
-        outcomes = [_analyze_file(f, text, analyzers) for f, text in pairs]
+        outcomes = [_analyze_file(item, analyzers) for item in inputs]
     for outcome in outcomes:
         result.findings.extend(outcome.findings)
+        result.pre_existing.extend(outcome.pre_existing)
         result.coverage.append(outcome.coverage)
         result.errors.extend(outcome.errors)
     order = {f.path: i for i, f in enumerate(changes.files)}
     result.coverage.sort(key=lambda c: order.get(c.path, len(order)))
     result.findings = dedupe(_apply_overrides(result.findings, config))
+    result.pre_existing = dedupe(_apply_overrides(result.pre_existing, config))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -204,7 +204,7 @@ class KubernetesAnalyzer:
         return looks_like_manifest(path, text)
 
     def analyze(self, file: FileInput) -> list[Finding]:
-        if not file.change.added_lines:
+        if not file.change.changed:
             return []
         try:
             hits = manifest_hits(file.path, file.text)

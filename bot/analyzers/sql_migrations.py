@@ -162,8 +162,11 @@ class SqlMigrationAnalyzer:
     def supports(self, path: str, text: str) -> bool:
         return is_sql_migration(path) or is_code_migration(path)
 
+    def skip_reason(self, file: FileInput) -> str | None:
+        return f"over {MAX_TEXT_CHARS:,} characters: not parsed" if len(file.text) > MAX_TEXT_CHARS else None
+
     def analyze(self, file: FileInput) -> list[Finding]:
-        if not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:
+        if not file.change.changed or len(file.text) > MAX_TEXT_CHARS:
             return []
         try:
             hits = self._hits(file.path, file.text)

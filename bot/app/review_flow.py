@@ -205,7 +205,8 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
 def _blocking(result: Review) -> list[str]:
     """Ids of the findings that fail the gate (at or above fail_on, not accepted)."""
     accepted = {a.finding_id for a in result.accepted}
-    return [f.id for f in result.findings if f.severity.at_least(result.fail_on) and f.id not in accepted]
+    return [f.id for f in result.findings if f.severity.at_least(result.fail_on) and f.id not in accepted
+            and f.confidence >= result.min_confidence]
 
 
 def _completion_calls(result: Review) -> int:

@@ -53,6 +53,15 @@ class CommandsConfig(_Strict):
     min_permission: Permission = "write"
 
 
+class GateConfig(_Strict):
+    min_confidence: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="Only findings with at least this confidence can fail the check; lower ones are shown.",
+    )
+
+
 class RepoConfig(_Strict):
     fail_on: Severity = Field(default=Severity.high, description="Fail the check at or above this severity.")
     auto_review: bool = True
@@ -62,6 +71,7 @@ class RepoConfig(_Strict):
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     llm: LlmConfig = Field(default_factory=LlmConfig)
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
     instructions: dict[str, str] = Field(
         default_factory=dict, description="Extra guidance per path glob, e.g. 'services/payments/**': '...'"
     )
