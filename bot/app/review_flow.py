@@ -163,7 +163,7 @@ def _review_and_publish(ctx: Context, check_id: int, use_model: bool) -> Outcome
 def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     job, head, tally, config = ctx.job, ctx.pr.head_sha, ctx.tally, ctx.config
     diff = tally.take(steps.fetch_diff(job))
-    analysis = tally.take(steps.analyze(job, head, diff.text, config))
+    analysis = tally.take(steps.analyze(job, head, diff.text, config, ctx.pr.base_sha))
     if (stop := _superseded(ctx, check_id)) is not None:
         return stop
     changes = parse_diff(diff.text)

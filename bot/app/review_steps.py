@@ -123,10 +123,14 @@ def fetch_diff(job: Job) -> Counted[DiffResult]:
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
 @tracing.stage("analyze")
-def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig) -> Counted[AnalysisResult]:
-    """The static analyzers on the head version of the changed files."""
+def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig, base_sha: str | None = None,
+            ) -> Counted[AnalysisResult]:
+    """The static analyzers on the head version of the changed files and, given `base_sha`, on their base
+    version too (problems already there are kept apart); the base side costs one batched read per 100
+    files, counted with the rest."""
     gw = _gw(job)
-    result = run_static(parse_diff(diff_text), GitHubRepo(gw, job.repo, head_sha), config)
+    base = GitHubRepo(gw, job.repo, base_sha) if base_sha else None
+    result = run_static(parse_diff(diff_text), GitHubRepo(gw, job.repo, head_sha), config, base_repo=base)
     return Counted(result, gw.calls)
 
 
