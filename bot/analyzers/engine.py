@@ -15,7 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.analyzers.base import Analyzer, FileInput
+from bot.analyzers.calibrate import calibrate
 from bot.analyzers.matching import split_introduced, whole_file_change
+from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
 from bot.core.diff import ChangeSet, FileChange, FileStatus
 from bot.core.model import CoverageStatus, FileCoverage, Finding
 from bot.core.repo import RepoAccessError, RepoView, glob_match
@@ -89,13 +91,47 @@ def _declined(analyzer: Analyzer, file: FileInput) -> str | None:
 
 
 def _run_one(analyzer: Analyzer, item: _Input) -> tuple[list[Finding], list[Finding]]:
-    """(introduced, pre-existing) findings of one analyzer on one file."""
+    """(introduced, pre-existing) findings of one analyzer on one file, calibrated to their code path."""
     f = item.change
-    found = [x for x in analyzer.analyze(FileInput(f, item.text, item.base_text)) if f.touches(x.start_line, x.end_line)]
-    if not found or item.base_text is None:
-        return found, []
-    base = analyzer.analyze(FileInput(whole_file_change(f.path, item.base_text), item.base_text))
-    return split_introduced(found, base, f, item.text, item.base_text)
+    head = analyzer.analyze(FileInput(f, item.text, item.base_text))
+    found = [x for x in head if f.touches(x.start_line, x.end_line)]
+    if found and item.base_text is not None:
+        base = analyzer.analyze(FileInput(whole_file_change(f.path, item.base_text), item.base_text))
+        new, old = split_introduced(found, base, f, item.text, item.base_text)
+    else:
+        new, old = found, []
+    return _calibrated(new, item.text), _calibrated(old, item.text)
+
+
+def _calibrated(findings: list[Finding], text: str) -> list[Finding]:
+    return [c for x in findings if (c := calibrate(x, text)) is not None]
+
+
+MAX_MODEL_READS = 20  # Rails model files read to check `ignored_columns`, per review
+
+
+def _drop_ignored_columns(findings: list[Finding], texts: dict[str, str], repo: RepoView) -> list[Finding]:
+    """Silence Rails column removals under `safety_assured` whose column the model already ignores
+    (the one mitigation that needs another file: the model, read through `repo`, a few per review)."""
+    cache: dict[str, frozenset[str]] = {}
+
+    def ignored_of(table: str) -> frozenset[str]:
+        if table not in cache and len(cache) < MAX_MODEL_READS:
+            try:
+                cache[table] = ignored_columns(repo.read_text(model_path_for_table(table)))
+            except RepoAccessError:
+                cache[table] = frozenset()
+        return cache.get(table, frozenset())
+
+    out: list[Finding] = []
+    for f in findings:
+        text = texts.get(f.path, "")
+        if f.path.endswith(".rb") and "safety_assured" in text:
+            found = find_mitigation(f, text, ignored_of)
+            if found is not None and found.effect == Effect.silence:
+                continue
+        out.append(f)
+    return out
 
 
 def _analyze_file(item: _Input, analyzers: Sequence[Analyzer]) -> _FileOutcome:
@@ -225,6 +261,8 @@ def analyze_change(
         result.pre_existing.extend(outcome.pre_existing)
         result.coverage.append(outcome.coverage)
         result.errors.extend(outcome.errors)
+    texts = {item.change.path: item.text for item in inputs}
+    result.findings = _drop_ignored_columns(result.findings, texts, repo)
     order = {f.path: i for i, f in enumerate(changes.files)}
     result.coverage.sort(key=lambda c: order.get(c.path, len(order)))
     result.findings = dedupe(_apply_overrides(result.findings, config))

@@ -1,8 +1,9 @@
 """The check run's Markdown: `render_summary` is exactly what `output.summary` carries.
 
-Order: verdict, notes, findings table (most severe first), each finding in full, accepted risks, findings that
-were there at base already (collapsed), the specialist's assumptions and plans, coverage, stats. GitHub refuses a summary over 65,535 characters, so each
-section gets a budget and says how much it left out; the verdict always fits.
+Order: verdict, notes, findings table (most severe first), each finding in full, accepted risks, findings
+that were there at base already (collapsed), the specialist's assumptions and plans, coverage, stats.
+GitHub refuses a summary over 65,535 characters, so each section gets a budget and says how much it left
+out; the verdict always fits.
 """
 
 from __future__ import annotations
