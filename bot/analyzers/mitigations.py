@@ -29,7 +29,7 @@ PER_ITEM = frozenset(
 
 
 class Effect(StrEnum):
-    lower = "lower"  # shown with lower severity and confidence, never blocks
+    weaken = "weaken"  # shown with lower severity and confidence, never blocks
     silence = "silence"  # not reported
 
 
@@ -137,11 +137,11 @@ def find_mitigation(
             dropped = dropped_column(statement)
             if dropped and ignored_columns_of is not None and dropped[1] in ignored_columns_of(dropped[0]):
                 return Mitigation(Effect.silence, f"safety_assured, and {dropped[1]} is in ignored_columns")
-            return Mitigation(Effect.lower, "wrapped in strong_migrations' safety_assured")
+            return Mitigation(Effect.weaken, "wrapped in strong_migrations' safety_assured")
         if _LOCK_TIMEOUT.search(text):
-            return Mitigation(Effect.lower, "the migration sets lock_timeout/statement_timeout")
+            return Mitigation(Effect.weaken, "the migration sets lock_timeout/statement_timeout")
     if finding.category == Category.missing_timeout and finding.path.endswith(".go") and _GO_DEADLINES.search(text):
-        return Mitigation(Effect.lower, "the client's Transport/Dialer sets deadlines")
+        return Mitigation(Effect.weaken, "the client's Transport/Dialer sets deadlines")
     return None
 
 
