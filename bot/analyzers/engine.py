@@ -97,7 +97,9 @@ def _run_one(analyzer: Analyzer, item: _Input) -> tuple[list[Finding], list[Find
     found = [x for x in head if f.touches(x.start_line, x.end_line)]
     if found and item.base_text is not None:
         base = analyzer.analyze(FileInput(whole_file_change(f.path, item.base_text), item.base_text))
-        new, old = split_introduced(found, base, f, item.text, item.base_text)
+        whole = analyzer.analyze(FileInput(whole_file_change(f.path, item.text), item.text, item.base_text))
+        untouched = [x for x in whole if not f.touches(x.start_line, x.end_line)]  # they claim their twins first
+        new, old = split_introduced(found + untouched, base, f, item.text, item.base_text)
     else:
         new, old = found, []
     return _calibrated(new, item.text), _calibrated(old, item.text)

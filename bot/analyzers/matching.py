@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from bot.core.diff import FileChange, FileStatus, Hunk
 from bot.core.model import Finding, normalize_code
 
-MAX_PAIRS = 200_000  # comparisons per file: beyond this, what is left counts as introduced
+MAX_FINDINGS = 400  # per side and file: the pairing is quadratic; beyond this, findings count as introduced
 
 
 def whole_file_change(path: str, text: str) -> FileChange:
@@ -89,35 +89,39 @@ def split_introduced(
     head_text: str,
     base_text: str,
 ) -> tuple[list[Finding], list[Finding]]:
-    """(introduced, pre-existing) among the head findings of one file."""
+    """(introduced, pre-existing) among the head findings of one file that touch the change.
+
+    `head` is everything the analyzer reported at head, touched or not: an untouched old problem
+    claims its base twin first, so a pasted copy of it cannot hide behind that twin. Pairs are made
+    best kind first (same place and text, then same place, then same text), each side used once.
+    """
     head_lines = head_text.splitlines()
     base_lines = base_text.splitlines()
     spots = []
-    for b in base:
+    for b in base[:MAX_FINDINGS]:
         lo, _ = map_base_line(change, b.start_line)
         _, hi = map_base_line(change, b.end_line)
         spots.append((b, lo, hi, _text(base_lines, b.start_line, b.end_line)))
-    used: set[int] = set()
-    introduced: list[Finding] = []
-    old: list[Finding] = []
-    budget = MAX_PAIRS
-    for f in sorted(head, key=lambda x: (x.start_line, x.end_line, x.id)):
-        text = _text(head_lines, f.start_line, f.end_line)
-        best: tuple[int, int] | None = None  # (rank, index): lower rank wins
-        for i, (b, lo, hi, btext) in enumerate(spots):
-            budget -= 1
-            if budget < 0:
-                break
-            if i in used or _key(b) != _key(f):
+    ordered = sorted(head[:MAX_FINDINGS], key=lambda x: (x.start_line, x.end_line, x.id))
+    texts = [_text(head_lines, f.start_line, f.end_line) for f in ordered]
+    used_base: set[int] = set()
+    paired: set[int] = set()
+    for rank in range(3):
+        for h, f in enumerate(ordered):
+            if h in paired:
                 continue
-            overlaps = lo <= f.end_line and f.start_line <= hi
-            same = btext == text
-            rank = 0 if overlaps and same else 1 if overlaps else 2 if same else None
-            if rank is not None and (best is None or rank < best[0]):
-                best = (rank, i)
-        if best is None:
-            introduced.append(f)
-        else:
-            used.add(best[1])
-            old.append(f)
-    return introduced, old
+            for i, (b, lo, hi, btext) in enumerate(spots):
+                if i in used_base or _key(b) != _key(f):
+                    continue
+                if _rank(f, texts[h], lo, hi, btext) == rank:
+                    used_base.add(i)
+                    paired.add(h)
+                    break
+    touched = [(h, f) for h, f in enumerate(ordered) if change.touches(f.start_line, f.end_line)]
+    return [f for h, f in touched if h not in paired], [f for h, f in touched if h in paired]
+
+
+def _rank(f: Finding, text: str, lo: int, hi: int, btext: str) -> int | None:
+    overlaps = lo <= f.end_line and f.start_line <= hi
+    same = btext == text
+    return 0 if overlaps and same else 1 if overlaps else 2 if same else None
