@@ -51,3 +51,15 @@ def test_deleting_the_timeout_introduces_the_problem(tmp_path: Path, capsys: pyt
     assert code == 1 and data["conclusion"] == "failure"
     assert [f["category"] for f in data["findings"]] == ["missing_timeout"] and data["pre_existing"] == []
     assert [c["status"] for c in data["coverage"]] == ["reviewed"]
+
+
+def test_the_terminal_lists_what_was_already_there(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.write("app/notify.py", BASE)
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write("app/notify.py", TOUCHED)
+    repo.commit("feature")
+    code = main(["review", "--repo", str(repo.root), "--base", "main"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "Already at base (not gating): app/notify.py:5" in out
