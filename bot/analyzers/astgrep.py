@@ -129,6 +129,9 @@ class AstGrepAnalyzer:
             return f"over {MAX_TEXT_CHARS:,} characters: not parsed"
         if is_test_path(file.path):
             return "test file: the rule pack does not apply"
+        rules = self._by_language.get(language_for(file.path) or "", [])
+        if not any(r.applies_to(file.path) for r in rules):
+            return "no rule applies to this path"
         return None
 
     def analyze(self, file: FileInput) -> list[Finding]:
