@@ -49,6 +49,7 @@ _PY_FOR = re.compile(r"^(\s*)(?:async\s+)?for\s+.{1,200}?\s+in\s+(.{1,300}?):\s*
 _PY_SMALL_RANGE = re.compile(r"^range\(\s*(?:\d+\s*,\s*)?(\d+)\s*\)$")
 _SLICE = re.compile(r"\[\s*(?:0\s*)?:\s*(\d+)\s*\]$")
 _LITERAL_SEQ = re.compile(r"^[\[(][^\[\]()]{0,300}[\])]$")
+_NAME_ITER = re.compile(r"^(\w+)(?:\.(?:items|keys|values)\(\))?$")
 _C_FOR = re.compile(r"^\s*for\s*\(?\s*(?:let\s+|var\s+|const\s+)?\w+\s*:?=\s*\d+\s*;\s*\w+\s*<=?\s*(\d+)\s*;")
 _RUBY_TIMES = re.compile(r"^\s*(\d+)\.times\b")
 
@@ -76,7 +77,7 @@ def _bounded_python_loop(lines: list[str], line: int) -> str | None:
         indent = here
         match = _PY_FOR.match(text)
         if match:
-            return _python_bound(match.group(2).strip())
+            return _python_bound(match.group(2).strip()) or _module_literal(lines, match.group(2).strip())
         if text.lstrip().startswith(("def ", "async def ", "class ")) or here == 0:
             return None
     return None
@@ -91,6 +92,17 @@ def _python_bound(iterable: str) -> str | None:
         return f"the loop is bounded by the slice {sliced.group(0)}"
     if _LITERAL_SEQ.match(iterable) and iterable.count(",") < SMALL_BOUND:
         return "the loop runs over a literal sequence"
+    return None
+
+
+def _module_literal(lines: list[str], iterable: str) -> str | None:
+    """`for x in NAME:` where the module itself assigns NAME a literal list, tuple, set or dict."""
+    name = _NAME_ITER.match(iterable)
+    if not name:
+        return None
+    assign = re.compile(rf"^{re.escape(name.group(1))}\s*(?::[^=]{{0,100}})?=\s*[\[({{]")
+    if any(assign.match(line) for line in lines):
+        return f"the loop runs over {name.group(1)}, a literal defined in this module"
     return None
 
 

@@ -130,3 +130,11 @@ def test_the_engine_caps_a_per_item_query_in_a_seeding_command(tmp_path: Path) -
     assert by_path["shop/management/commands/populatedb.py"].severity == Severity.low
     assert by_path["shop/views.py"].severity.at_least(Severity.medium)
     assert by_path["shop/views.py"].path_kind == "request_handler"
+
+
+def test_a_loop_over_a_module_level_literal_is_bounded() -> None:
+    text = "TOPICS = [\n    {'slug': 'a'},\n    {'slug': 'b'},\n]\n\n\ndef forward(apps):\n" \
+           "    for entry in TOPICS:\n        Topic.objects.get_or_create(slug=entry['slug'])\n"
+    assert loop_bound("m.py", text, 9) == "the loop runs over TOPICS, a literal defined in this module"
+    assert loop_bound("m.py", text.replace("TOPICS = [", "TOPICS = load(["), 9) is None
+    assert loop_bound("m.py", text.replace("in TOPICS:", "in TOPICS.items():"), 9)
