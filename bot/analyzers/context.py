@@ -13,6 +13,7 @@ plain (no nested quantifiers), so hostile text costs linear time.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -137,6 +138,7 @@ def _name_hints(path: str) -> dict[PathKind, int]:
     return hints
 
 
+@functools.lru_cache(maxsize=16)  # several findings of one file ask about the same text
 def _file_scores(path: str, text: str) -> dict[PathKind, int]:
     scores = dict(_name_hints(path))
     bounded = "\n".join(_lines(text))
@@ -229,7 +231,7 @@ def classify(path: str, text: str, line: int | None = None) -> PathContext:
         found = _go_function_kind(lines, line)
     else:
         found = None
-    scores = _file_scores(path, text)
+    scores = dict(_file_scores(path, text))
     # a seed script or a test stays one whatever handler-like function it defines
     for bounding in (PathKind.test, PathKind.seed_script):
         if scores.get(bounding, 0) >= STRONG and (found is None or found[0] != bounding):
