@@ -7,7 +7,8 @@
 - a Go `http.Client` whose Transport dials with a timeout or bounds the response headers has
   deadlines: a missing-timeout finding on it is lowered;
 - a per-item finding inside a loop bounded by a small literal (`range(5)`, `items[:10]`, a literal
-  list, `5.times`, `i < 10`) cannot grow with data: silenced.
+  list, `5.times`, `i < 10`) cannot grow with data: silenced;
+- Ruby relations built per item and folded with `.reduce(:or)` run as one query: silenced.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ _PY_SMALL_RANGE = re.compile(r"^range\(\s*(?:\d+\s*,\s*)?(\d+)\s*\)$")
 _SLICE = re.compile(r"\[\s*(?:0\s*)?:\s*(\d+)\s*\]$")
 _LITERAL_SEQ = re.compile(r"^[\[(][^\[\]()]{0,300}[\])]$")
 _NAME_ITER = re.compile(r"^(\w+)(?:\.(?:items|keys|values)\(\))?$")
+_OR_FOLD = re.compile(r"^\s*(?:end|\})\s*\.(?:reduce|inject)\(\s*(?:&?:or|:or)\s*\)")
 _C_FOR = re.compile(r"^\s*for\s*\(?\s*(?:let\s+|var\s+|const\s+)?\w+\s*:?=\s*\d+\s*;\s*\w+\s*<=?\s*(\d+)\s*;")
 _RUBY_TIMES = re.compile(r"^\s*(\d+)\.times\b")
 
@@ -126,6 +128,15 @@ def loop_bound(path: str, text: str, line: int) -> str | None:
     return _bounded_other_loop(lines, line)
 
 
+def folded_into_one_query(path: str, text: str, end_line: int) -> bool:
+    """A Ruby block that builds one relation per item whose results are OR-ed into a single query
+    (`items.map { |i| Model.where(...) }.reduce(:or)`): nothing is loaded per item."""
+    if not path.endswith(".rb"):
+        return False
+    lines = _lines(text)
+    return any(_OR_FOLD.match(line) for line in lines[end_line : end_line + 3])
+
+
 def dropped_column(statement: str) -> tuple[str, str] | None:
     """(table, column) of a Rails `remove_column` statement."""
     match = _DROP_COLUMN.search(statement)
@@ -144,6 +155,8 @@ def find_mitigation(
         bound = loop_bound(finding.path, text, finding.start_line)
         if bound:
             return Mitigation(Effect.silence, bound)
+        if folded_into_one_query(finding.path, text, finding.end_line):
+            return Mitigation(Effect.silence, "the per-item relations are OR-ed into one query")
     if finding.category == Category.locking_migration or finding.source.startswith("sql-"):
         if finding.path.endswith(".rb") and _SAFETY_ASSURED.search(text):
             dropped = dropped_column(statement)

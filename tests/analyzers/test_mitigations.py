@@ -138,3 +138,11 @@ def test_a_loop_over_a_module_level_literal_is_bounded() -> None:
     assert loop_bound("m.py", text, 9) == "the loop runs over TOPICS, a literal defined in this module"
     assert loop_bound("m.py", text.replace("TOPICS = [", "TOPICS = load(["), 9) is None
     assert loop_bound("m.py", text.replace("in TOPICS:", "in TOPICS.items():"), 9)
+
+
+def test_ruby_relations_folded_with_or_are_one_query() -> None:
+    text = ("def rates(reqs)\n  reqs.map do |r|\n    Rate.where(date: r.date)\n  end.reduce(:or).to_a\nend\n")
+    mitigation = find_mitigation(_finding("app/models/feed.rb", 3, Category.n_plus_one), text)
+    assert mitigation is not None and mitigation.effect == Effect.silence
+    loaded = text.replace("end.reduce(:or).to_a", "end")
+    assert find_mitigation(_finding("app/models/feed.rb", 3, Category.n_plus_one), loaded) is None
