@@ -35,8 +35,8 @@ from bot.core.repo_config import load_repo_config  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
 from bot.review.pipeline import review_change  # noqa: E402
 from tests import webhooks as wh  # noqa: E402
-from tests.fakegithub import FakeGitHub  # noqa: E402
-from tests.service import SECRET  # noqa: E402
+from tests.support.fakegithub import FakeGitHub  # noqa: E402
+from tests.support.service import SECRET  # noqa: E402
 
 SCALE_REVIEW = str(Path(sys.executable).with_name("scale-review"))
 FILES = 10

@@ -5,7 +5,7 @@ a push that changes one file, counted by the fake GitHub.
 
 The real review workflow runs in this process (DBOS on SQLite in a temp dir, the worker's GitHub a
 `FakeGitHub` on 127.0.0.1), driven by signed `pull_request` deliveries through the real receiver, as
-`tests/test_workflows.py::test_a_ten_file_pr_costs_at_most_twelve_github_calls` does. Ratio: the
+`tests/app/test_workflows.py::test_a_ten_file_pr_costs_at_most_twelve_github_calls` does. Ratio: the
 target of 12 calls / ours (> 1: under the target).
 """
 
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests import webhooks as wh  # noqa: E402
-from tests.fakegithub import FakeGitHub  # noqa: E402
-from tests.service import app_settings, deliver, receiver, running_app, wait_result  # noqa: E402
+from tests.support.fakegithub import FakeGitHub  # noqa: E402
+from tests.support.service import app_settings, deliver, receiver, running_app, wait_result  # noqa: E402
 
 TARGET_CALLS = 12
 FILES = 10

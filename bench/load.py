@@ -1,4 +1,4 @@
-"""Load run (a benchmark and the engine of tests/test_load.py): PR events with rapid pushes through one
+"""Load run (a benchmark and the engine of tests/app/test_load.py): PR events with rapid pushes through one
 receiver and two worker processes on PostgreSQL, against a FakeGitHub on 127.0.0.1.
 
     .venv/bin/python bench/load.py [--prs 20] [--events 200] [--workers 2] [--timeout 170]
@@ -229,7 +229,7 @@ def main() -> int:
     args = parser.parse_args()
     import tempfile
 
-    from tests.fakegithub import FakeGitHub
+    from tests.support.fakegithub import FakeGitHub
 
     with FakeGitHub() as gh, tempfile.TemporaryDirectory() as tmp:
         report = run_load(gh, args.postgres, Path(tmp), prs=args.prs, events=args.events, workers=args.workers,

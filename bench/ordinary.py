@@ -374,8 +374,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {commit.label}: {state} ({outcome.seconds:.1f} s)", file=sys.stderr, flush=True)
         return outcome
 
-    with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    pool = ThreadPoolExecutor(max_workers=max(1, args.parallel))
+    try:
         outcomes = list(pool.map(one, commits))
+    except KeyboardInterrupt:
+        # Let the reviews under way finish so their scratch clones are removed; start no new ones.
+        print("interrupted: waiting for the reviews under way, then stopping", file=sys.stderr)
+        pool.shutdown(wait=True, cancel_futures=True)
+        return 130
+    pool.shutdown()
 
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

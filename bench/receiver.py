@@ -41,6 +41,7 @@ from bot.core.security import sign  # noqa: E402
 SECRET = "bench-secret"
 VARIANTS = 64  # distinct PRs (partition keys) in the accepted deliveries
 BODY_BYTES = 25_000
+NONCE_SLOT = b"x" * 12  # the start of the PR text, replaced by a per-request counter
 
 
 # ---- servers (run in child processes) ----------------------------------------------------------
@@ -67,7 +68,7 @@ def bare_app(durable_db: str | None) -> FastAPI:
 def fake_github(info_file: str) -> None:
     """The worker's GitHub, in a process of its own (as GitHub would be): the PRs do not exist,
     so each job is one token mint (cached) and one 404, and the worker moves on."""
-    from tests.fakegithub import FakeGitHub
+    from tests.support.fakegithub import FakeGitHub
 
     gh = FakeGitHub()
     gh.enforce_contract = False
@@ -119,7 +120,7 @@ def serve(kind: str, port: int, target: str) -> None:
 
 # ---- deliveries -----------------------------------------------------------------------------------
 def payload(number: int, action: str) -> bytes:
-    from tests import webhooks as wh
+    from tests.support import webhooks as wh
 
     p = wh.pull_request(action, number=number, repo="octo/shop", pad=1)
     p["installation"] = {"id": 1}
@@ -130,7 +131,9 @@ def payload(number: int, action: str) -> bytes:
 
 @dataclass
 class Requests:
-    """Pre-signed bodies; each request gets a fresh (or, for duplicates, a replayed) delivery id."""
+    """Bodies of 64 PRs; each request gets a fresh (or, for duplicates, a replayed) delivery id and a
+    body of its own (a counter in the PR text, signed per request), as GitHub's deliveries are: the
+    receiver refuses one body under two delivery ids (bot.app.replay_guard)."""
 
     action: str
     replay: list[str] = field(default_factory=list)
@@ -138,18 +141,18 @@ class Requests:
 
     def __post_init__(self) -> None:
         self.bodies = [payload(1000 + i, self.action) for i in range(VARIANTS)]
-        self.sigs = [sign(b, SECRET.encode()) for b in self.bodies]
         self.n = 0
 
     def next(self, host: str) -> bytes:
         i = self.n % VARIANTS
         delivery = self.replay[self.n % len(self.replay)] if self.replay else str(uuid.uuid4())
+        body = self.bodies[i].replace(NONCE_SLOT, f"{self.n:0{len(NONCE_SLOT)}d}".encode(), 1)
         self.n += 1
         self.sent.append(delivery)
         head = (f"POST /webhook HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
                 f"X-GitHub-Event: pull_request\r\nX-GitHub-Delivery: {delivery}\r\n"
-                f"X-Hub-Signature-256: {self.sigs[i]}\r\nContent-Length: {len(self.bodies[i])}\r\n\r\n")
-        return head.encode() + self.bodies[i]
+                f"X-Hub-Signature-256: {sign(body, SECRET.encode())}\r\nContent-Length: {len(body)}\r\n\r\n")
+        return head.encode() + body
 
 
 # ---- orchestration --------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Benchmark: input tokens of a specialist review, an incremental follow-up, and the cache-read share.
 
-A fixed 10-file change is reviewed by a scripted model (tests/fakemodel.py, tokens = characters / 4,
+A fixed 10-file change is reviewed by a scripted model (tests/support/fakemodel.py, tokens = characters / 4,
 prompt caching honoured). The scripted reviewer follows one policy for every review: plan and read up
 to 4 changed files in parallel, keep reading in batches of 4, then report one finding per file and
 finish in the same turn. A follow-up push then changes one file, and the incremental review gets
@@ -36,10 +36,10 @@ from bot.core.repo import LocalGitRepo  # noqa: E402
 from bot.specialist.budget import Budget  # noqa: E402
 from bot.specialist.loop import SpecialistRequest, SpecialistResult, run_specialist  # noqa: E402
 from tests import webhooks as wh  # noqa: E402
-from tests.fakegithub import FakeGitHub  # noqa: E402
-from tests.fakemodel import FakeModel, Reply, tool  # noqa: E402
-from tests.gitrepo import GitRepo  # noqa: E402
-from tests.service import app_settings, deliver, receiver, running_app, wait_result  # noqa: E402
+from tests.support.fakegithub import FakeGitHub  # noqa: E402
+from tests.support.fakemodel import FakeModel, Reply, tool  # noqa: E402
+from tests.support.gitrepo import GitRepo  # noqa: E402
+from tests.support.service import app_settings, deliver, receiver, running_app, wait_result  # noqa: E402
 
 FILES = 10
 BATCH = 4

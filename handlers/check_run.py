@@ -27,6 +27,8 @@ def handle(delivery: Delivery, env: Envelope) -> Decision:
         return Ignored(f"check_run action '{env.action}' needs no work")
     if run.name != CHECK_RUN_NAME:
         return Ignored(f"check run '{run.name[:80]}' is not ours")
+    if run.app is not None and not delivery.owns(run.app.id, run.app.client_id):
+        return Ignored("check run was created by another App")
     identifier = env.requested_action.identifier if env.requested_action else ""
     if env.action == "requested_action" and identifier not in BUTTONS:
         return Ignored(f"unknown check run button '{identifier[:40]}'")

@@ -15,3 +15,7 @@ class Delivery:
 
     def is_our_app(self, app_id: int) -> bool:
         return bool(app_id) and str(app_id) == self.app_id
+
+    def owns(self, app_id: int, client_id: str | None = None) -> bool:
+        """Whether GitHub's `app` object (its id and client id) names us (GITHUB_APP_ID may hold either)."""
+        return self.is_our_app(app_id) or (bool(client_id) and client_id == self.app_id)

@@ -24,6 +24,7 @@ class Account(_Part):
 class App(_Part):
     id: int = 0
     slug: str | None = None
+    client_id: str | None = None
 
 
 class Installation(_Part):

@@ -156,9 +156,7 @@ def _add_column(call: SgNode, table: str, args: list[SgNode], pairs: dict[str, s
     values = {"table": table, "column": column, "default": default or "none"}
     if default is not None and any(f in default.lower() for f in sc.VOLATILE_FUNCTIONS):
         return [node_hit(sc.ADD_COLUMN_REWRITE, call, values=values)]
-    if not_null and default is not None:
-        return [node_hit(sc.ADD_COLUMN_NOT_NULL_DEFAULT, call, values=values)]
-    if not_null:
+    if not_null and default is None:  # a constant default is metadata-only (PostgreSQL 11+, MySQL 8)
         return [node_hit(sc.ADD_COLUMN_NOT_NULL_NO_DEFAULT, call, values=values)]
     return []
 
@@ -180,9 +178,8 @@ def _knex_builder(call: SgNode, method: str, table: str) -> list[Hit]:
     column = name_of(_innermost_args(call))
     if ".alter(" in chain:
         return [node_hit(sc.ALTER_TYPE, call, table=table, column=column or "?", type=snippet(call))]
-    if ".notNullable(" in chain:
-        rule = sc.ADD_COLUMN_NOT_NULL_DEFAULT if ".defaultTo(" in chain else sc.ADD_COLUMN_NOT_NULL_NO_DEFAULT
-        return [node_hit(rule, call, table=table, column=column or "?", default="see the chain")]
+    if ".notNullable(" in chain and ".defaultTo(" not in chain:
+        return [node_hit(sc.ADD_COLUMN_NOT_NULL_NO_DEFAULT, call, table=table, column=column or "?", default="none")]
     return []
 
 

@@ -188,9 +188,7 @@ def _alembic_add_column(c: Call, table: str) -> list[Hit]:
     if any(f in default_text.lower() for f in sc.VOLATILE_FUNCTIONS) or "Identity(" in column.node.text():
         return [node_hit(sc.ADD_COLUMN_REWRITE, c.node, values=values)]
     not_null = column.kw_text("nullable") == "False" or column.kw_text("primary_key") == "True"
-    if not_null and default is not None:
-        return [node_hit(sc.ADD_COLUMN_NOT_NULL_DEFAULT, c.node, values=values)]
-    if not_null:
+    if not_null and default is None:  # a constant server default is metadata-only (PostgreSQL 11+)
         note = NOTE_CLIENT_DEFAULT if "default" in column.kwargs else None
         return [node_hit(sc.ADD_COLUMN_NOT_NULL_NO_DEFAULT, c.node, note=note, values=values)]
     return []

@@ -149,7 +149,6 @@ def _add_column(call: SgNode, table: str, column: str, options: dict[str, str]) 
     values = {"table": table, "column": column, "default": default or "none"}
     if default is not None and any(f in default.lower() for f in sc.VOLATILE_FUNCTIONS):
         return [node_hit(sc.ADD_COLUMN_REWRITE, call, values=values)]
-    if options.get("null") == "false":
-        rule = sc.ADD_COLUMN_NOT_NULL_DEFAULT if default is not None else sc.ADD_COLUMN_NOT_NULL_NO_DEFAULT
-        return [node_hit(rule, call, values=values)]
+    if options.get("null") == "false" and default is None:  # a constant default is metadata-only (PG 11+)
+        return [node_hit(sc.ADD_COLUMN_NOT_NULL_NO_DEFAULT, call, values=values)]
     return []

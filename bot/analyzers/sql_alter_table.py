@@ -6,7 +6,6 @@ from dataclasses import replace
 
 from bot.analyzers.sql_lexer import Statement, Token
 from bot.analyzers.sql_script import (
-    ADD_COLUMN_NOT_NULL_DEFAULT,
     ADD_COLUMN_NOT_NULL_NO_DEFAULT,
     ADD_COLUMN_REWRITE,
     ALTER_TYPE,
@@ -104,9 +103,9 @@ def _check_add(script: SqlScript, table: str, action: list[Token], aw: list[str]
         values["default"] = "generated column"
     if rewrites:
         script.add(ADD_COLUMN_REWRITE, action, **values)
-    elif not_null and default_at >= 0:
-        script.add(ADD_COLUMN_NOT_NULL_DEFAULT, action, **values)
-    elif not_null and "GENERATED" not in rest:
+    elif not_null and default_at < 0 and "GENERATED" not in rest:
+        # a constant default is metadata-only since PostgreSQL 11 (and an instant ADD COLUMN in MySQL 8):
+        # nothing a reviewer should raise; without a default the migration fails on a table with rows.
         script.add(ADD_COLUMN_NOT_NULL_NO_DEFAULT, action, **values)
     if "UNIQUE" in rest or "PRIMARY" in rest:
         script.add(CONSTRAINT_BUILDS_INDEX, action, table=table, constraint=f"column {column}")

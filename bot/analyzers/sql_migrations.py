@@ -55,6 +55,10 @@ JS_LANGUAGE = {".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", 
 _FLYWAY = re.compile(r"^[VR]\d[\w.]*__.+\.sql$", re.IGNORECASE)
 _DOWN_NAME = re.compile(r"(^|[._-])(down|rollback|undo)\.sql$|^U\d[\w.]*__", re.IGNORECASE)
 _NUMBERED = re.compile(r"^\d{3,}[_.-]")  # 001_init.sql, 20240101120000_add_index.sql
+# goose, sql-migrate and dbmate keep the rollback in the same file, after a marker comment
+_DOWN_SECTION = re.compile(
+    r"^--[ \t]*(?:\+goose[ \t]+down|\+migrate[ \t]+down|migrate:down)\b", re.MULTILINE | re.IGNORECASE
+)
 _SQLC_QUERIES = re.compile(r"^\s*--\s*name:\s*\w+\s+:\w+", re.MULTILINE)  # sqlc query files are not migrations
 _MYSQL_HINT = re.compile(r"`|\bENGINE\s*=|\bAUTO_INCREMENT\b|\bUNSIGNED\b", re.IGNORECASE)
 _SQLITE_HINT = re.compile(r"\bAUTOINCREMENT\b|\bPRAGMA\b", re.IGNORECASE)
@@ -130,8 +134,13 @@ def sql_file_hits(path: str, text: str) -> list[Hit]:
     """Hits of the SQL checks on one `.sql` migration file."""
     if _SQLC_QUERIES.search(text):
         return []
-    context = SqlContext(down=is_down_script(path), dialect=detect_dialect(path, text))
+    dialect = detect_dialect(path, text)
     lines = LineIndex(text)
+    issues = [
+        issue
+        for section, down in _sections(text, is_down_script(path))
+        for issue in check_sql(section, SqlContext(down=down, dialect=dialect))
+    ]
     return [
         Hit(
             rule_id=issue.rule_id,
@@ -143,8 +152,22 @@ def sql_file_hits(path: str, text: str) -> list[Hit]:
             severity=issue.severity,
             note=issue.note,
         )
-        for issue in check_sql(text, context)
+        for issue in issues
     ]
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """text with [start, end) turned into spaces, line breaks kept: offsets and line numbers stay valid."""
+    middle = "".join(c if c == "\n" else " " for c in text[start:end])
+    return text[:start] + middle + text[end:]
+
+
+def _sections(text: str, down_file: bool) -> list[tuple[str, bool]]:
+    """(text, is_rollback) pairs: the whole file, or its up and down halves when a marker splits them."""
+    marker = _DOWN_SECTION.search(text)
+    if marker is None or down_file:
+        return [(text, down_file)]
+    return [(_blank(text, marker.start(), len(text)), False), (_blank(text, 0, marker.start()), True)]
 
 
 class SqlMigrationAnalyzer:

@@ -9,7 +9,6 @@ from bot.core.model import Severity
 
 CREATE_INDEX = "sql-create-index-not-concurrently"
 ADD_COLUMN_REWRITE = "sql-add-column-rewrites-table"
-ADD_COLUMN_NOT_NULL_DEFAULT = "sql-add-column-not-null-default"
 ADD_COLUMN_NOT_NULL_NO_DEFAULT = "sql-add-column-not-null-without-default"
 ALTER_TYPE = "sql-alter-column-type"
 SET_NOT_NULL = "sql-set-not-null"

@@ -1,7 +1,8 @@
 """`/scale-review` commands and the check run's "Accept risk" button, as workflow code.
 
-Permission first (the repo config's `commands.min_permission`, default write): an unauthorised
-person gets one short reply and no paid work. A picked-up command gets 👀, then 🚀 or 😕.
+Permission first, for every command, `help` and unreadable ones included (the repo config's
+`commands.min_permission`, default write): a person without it gets one fixed sentence, never their
+own text, and no paid work. A picked-up command gets 👀, then 🚀 or 😕.
 """
 
 from __future__ import annotations
@@ -18,19 +19,25 @@ BUTTON_KIND = "accept (check run button)"
 
 
 def _authorised(ctx: Context, what: str) -> Outcome | None:
-    """None when the actor may do this; otherwise the one reply is posted and the outcome returned."""
+    """None when the actor may do this; otherwise the one fixed sentence is posted and the outcome returned."""
     job = ctx.job
     have = ctx.tally.take(steps.permission(job, job.actor))
     needed = ctx.config.commands.min_permission
     if permits(have, needed):
         return None
-    ctx.tally.take(steps.reply(job, UNAUTHORISED_TEXT.format(login=job.actor, kind=what, needed=needed, have=have)))
-    return Outcome("unauthorised", f"@{job.actor} has {have}, needs {needed}", calls=ctx.tally.calls)
+    ctx.tally.take(steps.reply(job, UNAUTHORISED_TEXT.format(needed=needed)))
+    return Outcome("unauthorised", f"@{job.actor} has {have}, needs {needed} for {what}", calls=ctx.tally.calls)
 
 
 def run_command(job: Job, superseded_by: SupersededBy) -> Outcome:
     cmd = job.command
+    kind = cmd.kind if cmd is not None else "invalid"
     tally = Tally()
+    ctx = load_context(job, tally, superseded_by, Options(full=kind == "full", focus=cmd.areas if cmd else (),
+                                                               reuse=kind in ("run", "accept")))
+    refused = _authorised(ctx, kind)
+    if refused is not None:
+        return refused
     if cmd is None or cmd.kind == "invalid":
         error = cmd.error if cmd else "no command"
         tally.take(steps.reply(job, INVALID_TEXT.format(login=job.actor, error=error)))
@@ -40,11 +47,6 @@ def run_command(job: Job, superseded_by: SupersededBy) -> Outcome:
         tally.take(steps.reply(job, HELP_TEXT))
         tally.take(steps.react(job, ROCKET))
         return Outcome("help", calls=tally.calls)
-    ctx = load_context(job, tally, superseded_by, Options(full=cmd.kind == "full", focus=cmd.areas,
-                                                               reuse=cmd.kind in ("run", "accept")))
-    refused = _authorised(ctx, cmd.kind)
-    if refused is not None:
-        return refused
     tally.take(steps.react(job, EYES))
     outcome = Outcome("error", "not finished", calls=tally.calls)
     try:

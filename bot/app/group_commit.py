@@ -4,7 +4,8 @@ A DBOS enqueue is two inserts and a commit; on SQLite the commit (an fsync) is m
 Deliveries that arrive while a commit is in flight are enqueued together in the next transaction,
 so a burst pays one fsync per batch instead of one per delivery. One delivery alone is committed
 at once (no waiting for company). Each delivery still gets its own DBOS workflow row with id =
-delivery id; a redelivery is detected by DBOS (reuse policy "reject") inside the same transaction.
+delivery id; a redelivery is detected by DBOS (reuse policy "reject") inside the same transaction,
+and a replay (the same event and body under a new delivery id) by the replay guard, in it too.
 """
 
 from __future__ import annotations
@@ -17,18 +18,22 @@ import sqlalchemy as sa
 from dbos import DBOSClient, EnqueueOptions
 from dbos._error import DBOSWorkflowIDInUseError
 
+from bot.app.replay_guard import ReplayGuard
 from bot.core.jobs import Job
 
-Outcome = Literal["accepted", "duplicate"]
+Outcome = Literal["accepted", "duplicate", "replay"]
 MAX_BATCH = 256
 
 
 class GroupCommitter:
     def __init__(self, engine: sa.Engine, client: DBOSClient, options_for: Callable[[Job], EnqueueOptions],
-                 max_batch: int = MAX_BATCH, durable_sql: tuple[str, str] | None = None) -> None:
+                 max_batch: int = MAX_BATCH, durable_sql: tuple[str, str] | None = None,
+                 guard: ReplayGuard | None = None) -> None:
         """`durable_sql`: statements run around each batch on the same connection (before, after),
-        e.g. SQLite's `PRAGMA synchronous` raised to FULL for the receiver's commits only."""
+        e.g. SQLite's `PRAGMA synchronous` raised to FULL for the receiver's commits only.
+        `guard`: refuses a job whose `body_key` another delivery stored within its window."""
         self.engine = engine
+        self.guard = guard
         self.durable_sql = durable_sql
         self.client = client
         self.options_for = options_for
@@ -61,6 +66,10 @@ class GroupCommitter:
             conn.commit()
 
     def _enqueue(self, conn: sa.Connection, job: Job) -> Outcome:
+        if self.guard is not None and job.body_key:
+            claim = self.guard.claim(conn, job.body_key, job.delivery_id)
+            if claim != "new":
+                return claim
         try:
             self.client.enqueue_in_transaction(conn, self.options_for(job), job.to_dict())
         except DBOSWorkflowIDInUseError:

@@ -1,8 +1,10 @@
 """Prometheus metrics for the receiver and the worker, on a registry owned by the process (not global).
 
 `Metrics(registry)` holds every metric; nothing registers on prometheus_client's default registry, so
-tests build their own. Labels are bounded: events are identifiers cut to 40 characters, stages,
-categories, severities and token kinds are closed sets, and there is no installation or repo label.
+tests build their own. Every label comes from a closed set, so no request can add series: `event` is
+a subscribed event name only once the signature verified (`other` for anything else), `status`,
+`outcome`, `stage`, `category`/`severity` and `kind` are fixed lists (`other` for a stray value),
+`queue` is the queues the process registered, and there is no installation or repo label.
 The queue gauges are read from DBOS's `workflow_status` table at scrape time (`watch_queue`).
 """
 
@@ -19,6 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+import handlers
 from bot.core.model import Category, Severity
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -27,6 +30,13 @@ STAGES = ("load", "analyze", "specialist", "publish")
 TOKEN_KINDS = {"input": "input_tokens", "output": "output_tokens", "cache_read": "cache_read_tokens",
                "cache_write": "cache_write_tokens"}
 SIGNATURE_STATUS = 401
+OTHER = "other"
+# the events the App subscribes to (deploy/app-manifest.yml) and those GitHub sends every App
+EVENTS = frozenset(handlers.HANDLERS)
+DELIVERY_STATUSES = frozenset({"accepted", "duplicate", "replay", "ignored", "logged", "pong", "rejected", "error",
+                               "unconfigured"})
+REVIEW_OUTCOMES = frozenset({"success", "failure", "neutral", "superseded", "skipped", "error", "unauthorised",
+                             "help", "invalid"})
 QUEUE_SQL = "SELECT queue_name, COUNT(*), MIN(created_at) FROM {table} WHERE status = 'ENQUEUED' GROUP BY queue_name"
 
 
@@ -66,19 +76,20 @@ class Metrics:
 
     @contextmanager
     def time_delivery(self) -> Iterator[Callable[..., None]]:
-        """Times one delivery; call the yielded `record(event, status, code=None)` once it is answered."""
+        """Times one delivery; call the yielded `record(event, status, code=None, verified=False)` once it
+        is answered. The event names a series only when `verified` (the signature matched) and subscribed."""
         start = time.perf_counter()
         labels: list[tuple[str, str, int | None]] = []
 
-        def record(event: str, status: str, code: int | None = None) -> None:
-            labels.append((event if event.isidentifier() else "other", status, code))
+        def record(event: str, status: str, code: int | None = None, verified: bool = False) -> None:
+            labels.append((event if verified and event in EVENTS else OTHER, status, code))
 
         try:
             yield record
         finally:
             self.delivery_seconds.observe(time.perf_counter() - start)
             for event, status, code in labels:
-                self.deliveries.labels(event=event[:40], status=status).inc()
+                self.deliveries.labels(event=event, status=_bounded(status, DELIVERY_STATUSES)).inc()
                 if code == SIGNATURE_STATUS:
                     self.signature_failures.inc()
 
@@ -88,7 +99,13 @@ class Metrics:
         try:
             yield
         finally:
-            self.stage_seconds.labels(stage=stage if stage in STAGES else "other").observe(time.perf_counter() - start)
+            self.stage_seconds.labels(stage=_bounded(stage, STAGES)).observe(time.perf_counter() - start)
+
+    def record_job(self, outcome: str, calls: int) -> None:
+        """A finished job: its outcome (a closed set) and the GitHub calls it made."""
+        self.reviews.labels(outcome=_bounded(outcome, REVIEW_OUTCOMES)).inc()
+        if calls > 0:
+            self.github_calls.inc(calls)
 
     def record_review(self, findings: Iterable[Any], stats: dict[str, Any]) -> None:
         """A completed review: its findings (objects with `.category`/`.severity`) and the model usage
@@ -97,7 +114,7 @@ class Metrics:
         severities = {s.value for s in Severity}
         for finding in findings:
             category, severity = str(finding.category), str(finding.severity)
-            self.findings.labels(category=category if category in categories else "other",
+            self.findings.labels(category=_bounded(category, categories),
                                  severity=severity if severity in severities else "unknown").inc()
         usage = stats.get("specialist")
         if not isinstance(usage, dict):
@@ -117,6 +134,10 @@ class Metrics:
     def watch_queue(self, read: Callable[[], list[QueueStat]]) -> None:
         """Expose queue depth and the age of the oldest queued item, read at each scrape."""
         self.registry.register(_QueueCollector(read))
+
+
+def _bounded(value: str, allowed: Iterable[str]) -> str:
+    return value if value in allowed else OTHER
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ def load_acceptances(job: Job, min_permission: str) -> Counted[list[Acceptance]]
     """Accepted risks on this PR: our App's records, and accept commands from authorised people."""
     gw = _gw(job)
     comments = gw.paginate(f"/repos/{job.repo}/issues/{job.number}/comments", max_pages=10)
-    trusted, claimed = read_acceptances(comments, current_runtime().settings.github_app_id)
+    trusted, claimed = read_acceptances(comments, gw.identity().wrote)
     verdicts: dict[str, bool] = {}
     allowed: list[Claimed] = []
     for claim in claimed:

@@ -16,6 +16,7 @@ from bot.app.metrics import Metrics
 from bot.core.settings import Settings
 from bot.github.auth import AppCredentials, TokenCache
 from bot.github.client import GitHubGateway
+from bot.github.identity import IdentityCache
 from bot.github.retry import CountingRetry, default_retry
 
 NOT_INSTALLED = "the worker runtime is not installed: call bot.app.runtime.install_runtime() at start-up"
@@ -27,6 +28,7 @@ class Runtime:
     model_client: Any | None = None
     metrics: Metrics = field(default_factory=Metrics)
     token_cache: TokenCache = field(default_factory=TokenCache)
+    identity_cache: IdentityCache = field(default_factory=IdentityCache)  # who we are on GitHub (GET /app once)
     retry: CountingRetry = field(default_factory=default_retry)
     seconds_between_requests: float = 0.0
     seconds_between_writes: float = 0.25  # stays under GitHub's content-creation limits per review
@@ -42,7 +44,7 @@ class Runtime:
         return GitHubGateway(
             self.settings.github_api_url, self.creds, installation_id, token_cache=self.token_cache,
             delivery_id=delivery_id, retry=self.retry, seconds_between_requests=self.seconds_between_requests,
-            seconds_between_writes=self.seconds_between_writes,
+            seconds_between_writes=self.seconds_between_writes, identity_cache=self.identity_cache,
         )
 
 

@@ -7,7 +7,7 @@ production) is passed in so tests and benchmarks can swap the durable store.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 import structlog
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 import handlers
 from bot.app import tracing
 from bot.app.metrics import Metrics
+from bot.app.replay_guard import body_key
 from bot.core.jobs import Ignored, Job
 from bot.core.security import verify_signature
 from bot.core.settings import Settings, SettingsError
@@ -27,7 +28,7 @@ from handlers.payloads import Envelope
 
 log = structlog.get_logger("scale_review.receiver")
 
-Outcome = Literal["accepted", "duplicate"]
+Outcome = Literal["accepted", "duplicate", "replay"]
 
 BAD_SIGNATURE = "missing or invalid X-Hub-Signature-256"
 TOO_LARGE = "payload is over the {limit:,}-byte limit"
@@ -35,6 +36,8 @@ NOT_JSON = "body is not a JSON webhook payload"
 NO_DELIVERY_ID = "missing X-GitHub-Delivery"
 NO_EVENT = "missing X-GitHub-Event"
 ENQUEUE_FAILED = "could not store the delivery durably; redeliver it later"
+REPLAYED = "this event and body were already received under another delivery id"
+DUPLICATE = "delivery already received"
 SEEN_CACHE_SIZE = 10_000
 MAX_DELIVERY_ID = 200
 
@@ -79,6 +82,7 @@ class Answer:
     status: str
     reason: str = ""
     delivery: str = ""
+    verified: bool = False  # the signature matched: only then may the event name a metrics series
 
     def response(self) -> JSONResponse:
         body = {"status": self.status}
@@ -124,6 +128,9 @@ class Receiver:
             return Answer(413, "rejected", TOO_LARGE.format(limit=self.limit))
         if not verify_signature(body, request.headers.get("x-hub-signature-256"), self.secrets):
             return Answer(401, "rejected", BAD_SIGNATURE)
+        return replace(await self.receive_verified(request, body), verified=True)
+
+    async def receive_verified(self, request: Request, body: bytes) -> Answer:
         event = request.headers.get("x-github-event", "")
         delivery_id = request.headers.get("x-github-delivery", "")
         if not event:
@@ -131,7 +138,7 @@ class Receiver:
         if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID:
             return Answer(400, "rejected", NO_DELIVERY_ID)
         if delivery_id in self.seen:  # a redelivery this process stored: no need to parse it again
-            return Answer(202, "duplicate", "delivery already received", delivery=delivery_id)
+            return Answer(202, "duplicate", DUPLICATE, delivery=delivery_id)
         if not handlers.is_subscribed(event):
             return Answer(202, "ignored", f"event '{event[:60]}' is not handled")
         try:
@@ -143,20 +150,21 @@ class Receiver:
             if decision.status != "ignored":
                 log.info("webhook." + decision.status, delivery_id=delivery_id, github_event=event, **decision.fields)
             return Answer(200 if decision.status == "pong" else 202, decision.status, decision.reason)
-        return await self.enqueue(decision, event)
+        return await self.enqueue(replace(decision, body_key=body_key(event, body)), event)
 
     async def enqueue(self, job: Job, event: str) -> Answer:
         if job.delivery_id in self.seen:
-            return Answer(202, "duplicate", "delivery already received", delivery=job.delivery_id)
+            return Answer(202, "duplicate", DUPLICATE, delivery=job.delivery_id)
         try:
             outcome = await self.enqueuer.enqueue(job)
         except Exception as exc:  # any storage failure: GitHub shows the delivery failed; redeliver later
             log.error("webhook.enqueue_failed", delivery_id=job.delivery_id, error=type(exc).__name__)
             return Answer(503, "error", ENQUEUE_FAILED)
-        self.seen.add(job.delivery_id)
+        if outcome != "replay":
+            self.seen.add(job.delivery_id)
         log.info("webhook." + outcome, delivery_id=job.delivery_id, github_event=event, repo=job.repo,
                  pr=job.number, kind=job.kind)
-        reason = "delivery already received" if outcome == "duplicate" else ""
+        reason = {"duplicate": DUPLICATE, "replay": REPLAYED}.get(outcome, "")
         return Answer(202, outcome, reason, delivery=job.delivery_id)
 
 
@@ -171,7 +179,7 @@ def create_app(settings: Settings, enqueuer: Enqueuer, *, metrics: Metrics | Non
         event = request.headers.get("x-github-event", "")
         with meter.time_delivery() as record, tracing.span("webhook", github_event=event[:40]) as current:
             answer = await receiver.receive(request)
-            record(event, answer.status, answer.code)
+            record(event, answer.status, answer.code, answer.verified)
             if current is not None:
                 current.set_attribute("http.status_code", answer.code)
                 current.set_attribute("scale_review.status", answer.status)
@@ -190,8 +198,9 @@ def create_app(settings: Settings, enqueuer: Enqueuer, *, metrics: Metrics | Non
         answer = Answer(200, "ready") if ok else Answer(503, "unavailable", "database unreachable")
         return answer.response()
 
-    @app.get("/metrics")
-    async def metrics_endpoint() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(meter.registry), media_type=CONTENT_TYPE_LATEST)
+    if settings.metrics_port is None:  # else only on their own port (`serve` starts it)
+        @app.get(settings.metrics_path)
+        async def metrics_endpoint() -> PlainTextResponse:
+            return PlainTextResponse(generate_latest(meter.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -29,7 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.app.metrics import Metrics
 
-DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "deploy" / "app-manifest.yml"
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "app-manifest.yml"
 GITHUB_WEB_URL = "https://github.com"
 STATE_TTL_SECONDS = 3600
 MAX_PENDING_STATES = 200

@@ -28,6 +28,7 @@ from bot.app import tracing
 from bot.app.command_flow import run_check_action, run_command
 from bot.app.group_commit import GroupCommitter
 from bot.app.logging_setup import review_context, route_dbos_logs
+from bot.app.replay_guard import ReplayGuard
 from bot.app.review_flow import Outcome, run_review
 from bot.app.review_steps import Counted, load_pull
 from bot.app.runtime import current_runtime
@@ -117,9 +118,7 @@ def _run_job(job: Job) -> dict[str, Any]:
         outcome = run_check_action(job, newer_head)
     else:
         outcome = run_review(job, newer_head)
-    metrics = current_runtime().metrics
-    metrics.reviews.labels(outcome=outcome.outcome).inc()
-    metrics.github_calls.inc(outcome.calls)
+    current_runtime().metrics.record_job(outcome.outcome, outcome.calls)
     log.info("job.finished", delivery_id=job.delivery_id, repo=job.repo, pr=job.number, kind=job.kind,
              trigger=job.trigger, outcome=outcome.outcome, detail=outcome.detail[:300], github_calls=outcome.calls,
              check_run_id=outcome.check_run_id)
@@ -254,7 +253,9 @@ def launch(settings: Settings, *, worker: bool = True, executor: str | None = No
         on_conflict="always_update",
     )
     durable = RECEIVER_SYNCHRONOUS if is_sqlite(settings.database_url) else None
-    committer = GroupCommitter(engine, client, delivery_options, durable_sql=durable)
+    guard = ReplayGuard(engine, schema or "dbos")
+    guard.create()
+    committer = GroupCommitter(engine, client, delivery_options, durable_sql=durable, guard=guard)
     return DbosEnqueuer(committer, settings.database_url)
 
 

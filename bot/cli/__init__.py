@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bot.cli.service",
     "bot.eval.run",
     "bot.cli.redeliver",
+    "bot.cli.rules",
 )
 
 EXIT_USAGE = 2

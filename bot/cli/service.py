@@ -37,7 +37,8 @@ def register(subparsers: Any) -> None:
     worker = subparsers.add_parser("worker", help="run workflow workers only (scale-out on PostgreSQL)")
     worker.add_argument("--workers", type=int, default=None, metavar="N", help="reviews run at once by this process")
     worker.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
-                        help="serve this worker's Prometheus metrics on PORT (/metrics)")
+                        help="serve this worker's Prometheus metrics on PORT (/metrics; default "
+                        "SCALE_REVIEW_METRICS_PORT)")
     worker.set_defaults(func=cmd_worker)
     replay = subparsers.add_parser("replay", help="feed a saved webhook payload through the same path")
     replay.add_argument("file", type=Path)
@@ -101,6 +102,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(settings, enqueuer, metrics=runtime.metrics)
         queues = (workflows.PR_QUEUE, workflows.INSTALLATION_QUEUE)
         runtime.metrics.watch_queue(dbos_queue_reader(enqueuer.committer.engine, None, queues))
+        if settings.metrics_port:  # metrics off the public listener: a port the Service/Ingress does not expose
+            from prometheus_client import start_http_server
+
+            start_http_server(settings.metrics_port, addr=args.host, registry=runtime.metrics.registry)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     finally:
         stop.set()
@@ -126,10 +131,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if settings is None:
         return EXIT_USAGE
     runtime = start_worker_runtime(settings)
-    if args.metrics_port:
+    metrics_port = args.metrics_port or settings.metrics_port
+    if metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(args.metrics_port, addr="0.0.0.0", registry=runtime.metrics.registry)  # noqa: S104
+        start_http_server(metrics_port, addr="0.0.0.0", registry=runtime.metrics.registry)  # noqa: S104
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -1,4 +1,8 @@
-"""`/scale-review` comment commands: parsing and the texts the App answers with."""
+"""`/scale-review` comment commands: parsing and the texts the App answers with.
+
+Whatever a command echoes back of the comment goes through `inline_code`: one bounded line in a code
+span it cannot close, so a backtick cannot break out and an `@team` or a hidden marker stays inert.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ COMMAND_PREFIX = "/scale-review"
 MAX_REASON_CHARS = 500
 MAX_FOCUS_AREAS = 8
 MAX_SCANNED_LINES = 200
+MAX_ECHO_CHARS = 40
 
 CommandKind = Literal["run", "help", "full", "focus", "accept", "invalid"]
 
@@ -24,18 +29,34 @@ HELP_TEXT = """\
 | `/scale-review accept <finding-id> <reason>` | accept the risk of one finding; it no longer fails the check |
 | `/scale-review help` | this message |
 """
+# the one answer to someone without the permission: a fixed sentence (`needed` is a permission name
+# from the repository config), never their own text, whatever they wrote
 UNAUTHORISED_TEXT = (
-    "Sorry @{login}, `/scale-review {kind}` needs `{needed}` permission on this repository "
-    "(you have `{have}`). Nothing was run."
+    "Sorry, `/scale-review` commands and the **Accept risk** button need `{needed}` permission on this "
+    "repository. Nothing was run."
 )
 INVALID_TEXT = "@{login} I could not read that command: {error}. Try `/scale-review help`."
 ACCEPTED_TEXT = "Risk of `{finding_id}` accepted by @{login}: {reason}"
 USAGE_ACCEPT = "use `/scale-review accept <finding-id> <reason>`, e.g. `accept SR-0123456789 cached upstream`"
-UNKNOWN_SUBCOMMAND = "unknown sub-command `{word}`"
+UNKNOWN_SUBCOMMAND = "unknown sub-command {word}"
+NOT_AN_AREA = "{token} is not an area name"
 FOCUS_NEEDS_AREAS = "`focus` needs one or more areas, e.g. `focus db,cache`"
 
 _FINDING_ID = re.compile(r"^SR-[0-9a-f]{6,40}$")
 _AREA = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
+_BACKTICKS = re.compile(r"`+")
+_ZWSP = "\u200b"
+
+
+def inline_code(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """`text` as one inert Markdown code span: a single line of at most `limit` printable characters,
+    fenced with more backticks than any run inside (CommonMark), mentions and comment openers broken."""
+    flat = "".join(ch for ch in " ".join(text.split()) if ch.isprintable())[:limit]
+    flat = flat.replace("@", "@" + _ZWSP).replace("<!--", "<" + _ZWSP + "!--")
+    flat = _BACKTICKS.sub(lambda run: run.group()[:3], flat)  # keeps the fence short
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(flat)), default=0) + 1)
+    pad = " " if flat[:1] in ("`", " ") or flat[-1:] in ("`", " ") or not flat else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,7 @@ def parse_command(body: str) -> Command | None:
         return _parse_focus(rest, words)
     if head == "accept":
         return _parse_accept(rest, words)
-    return Command("invalid", error=UNKNOWN_SUBCOMMAND.format(word=head[:40]), words=words)
+    return Command("invalid", error=UNKNOWN_SUBCOMMAND.format(word=inline_code(words[0])), words=words)
 
 
 def _parse_focus(rest: tuple[str, ...], words: tuple[str, ...]) -> Command:
@@ -95,7 +116,7 @@ def _parse_focus(rest: tuple[str, ...], words: tuple[str, ...]) -> Command:
     for token in " ".join(rest).replace(",", " ").split():
         area = token.lower()
         if not _AREA.match(area):
-            return Command("invalid", error=f"`{token[:40]}` is not an area name", words=words)
+            return Command("invalid", error=NOT_AN_AREA.format(token=inline_code(token)), words=words)
         if area not in areas:
             areas.append(area)
     if not areas:

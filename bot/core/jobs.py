@@ -32,6 +32,7 @@ class Job:
     command: Command | None = None
     check_run_id: int = 0
     action: str = ""  # check_run requested_action identifier
+    body_key: str = ""  # hash of the delivery's event and body: the receiver refuses its replay (replay_guard)
 
     @property
     def partition_key(self) -> str:

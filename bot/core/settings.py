@@ -7,6 +7,7 @@ it needs). Variable names are the contract in design.md (Interfaces: Environment
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -25,12 +26,18 @@ UNREADABLE_KEY = "GITHUB_PRIVATE_KEY_PATH={path} cannot be read: {error}"
 BAD_LOG_LEVEL = "SCALE_REVIEW_LOG_LEVEL={value} is not one of debug, info, warning, error"
 BAD_LOG_FORMAT = "SCALE_REVIEW_LOG_FORMAT={value} is not one of json, console"
 BAD_NUMBER = "{name}={value} is not a number from {low:g} to {high:g}"
+BAD_METRICS_PATH = ("SCALE_REVIEW_METRICS_PATH={value} is not a path such as /metrics or /internal/metrics "
+                    "(letters, digits, - _ . /; not /webhook, /healthz or /readyz)")
+DEFAULT_METRICS_PATH = "/metrics"
+RESERVED_PATHS = ("/webhook", "/healthz", "/readyz")
+_METRICS_PATH = re.compile(r"/[A-Za-z0-9._~/-]{1,100}")
 # tuning variables: name -> (Settings field, type, lowest, highest)
 TUNING: dict[str, tuple[str, type, float, float]] = {
     "SCALE_REVIEW_WORKER_CONCURRENCY": ("worker_concurrency", int, 1, 256),
     "SCALE_REVIEW_INSTALLATION_CONCURRENCY": ("installation_concurrency", int, 1, 256),
     "SCALE_REVIEW_INSTALLATION_REVIEWS_PER_MINUTE": ("installation_reviews_per_minute", int, 1, 10_000),
     "SCALE_REVIEW_QUEUE_POLLING_SECONDS": ("queue_polling_seconds", float, 0.05, 60),
+    "SCALE_REVIEW_METRICS_PORT": ("metrics_port", int, 1, 65_535),
 }
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -66,6 +73,8 @@ class Settings(BaseModel):
     installation_concurrency: int = Field(default=4, ge=1)
     queue_polling_seconds: float = Field(default=1.0, gt=0)
     executor_id: str = ""  # who recovers this process's workflows after a restart (PostgreSQL scale-out)
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)  # set: /metrics only on this port
+    metrics_path: str = DEFAULT_METRICS_PATH  # where the main listener serves metrics (no metrics_port)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +97,9 @@ class Settings(BaseModel):
             problems.append(BAD_LOG_FORMAT.format(value=fmt))
             fmt = "json"
         tuning = _tuning(env, problems)
+        metrics_path = env.get("SCALE_REVIEW_METRICS_PATH", "").strip() or DEFAULT_METRICS_PATH
+        if not _METRICS_PATH.fullmatch(metrics_path) or metrics_path.rstrip("/") in RESERVED_PATHS:
+            problems.append(BAD_METRICS_PATH.format(value=metrics_path[:60]))
         if problems:
             raise SettingsError(problems)
         api_key = env.get("ANTHROPIC_API_KEY")
@@ -104,6 +116,7 @@ class Settings(BaseModel):
             log_level=level,  # type: ignore[arg-type]
             log_format=fmt,  # type: ignore[arg-type]
             executor_id=env.get("SCALE_REVIEW_EXECUTOR_ID", "").strip(),
+            metrics_path=metrics_path,
             **tuning,
         )
 

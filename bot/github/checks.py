@@ -42,6 +42,8 @@ def _runs_path(repo: str) -> str:
 
 
 def _ours(gw: GitHubGateway, run: dict[str, Any]) -> bool:
+    """Our run: named `Scalability review` AND created by our App (`app.id`, or the client id when that
+    is what GITHUB_APP_ID holds); another App's run of the same name never counts."""
     app = run.get("app") or {}
     return run.get("name") == CHECK_NAME and gw.creds.app_id in (str(app.get("id")), app.get("client_id"))
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.repo import MAX_FILE_BYTES, RepoAccessError, check_path
+from bot.github.identity import AppIdentity
 from bot.github.reads import (
     GRAPHQL_BATCH,
     SYMLINK,
@@ -154,7 +155,8 @@ class GitHubGateway(GitHubTransport):
         path = f"/repos/{repo}/issues/{number}/comments"
 
         def posted() -> dict[str, Any] | None:
-            mine = [c for c in self.paginate(path, max_pages=10) if (c.get("user") or {}).get("type") == "Bot"]
+            me = self.identity()
+            mine = [c for c in self.paginate(path, max_pages=10) if me.wrote(c)]
             return next((c for c in reversed(mine) if c.get("body") == text), None)
 
         return int(self.write_carefully("POST", path, {"body": text}, already_done=posted)["id"])
@@ -195,6 +197,16 @@ class GitHubGateway(GitHubTransport):
         """The App as GitHub knows it (`id`, `slug`, `name`): proves the key and id match (App JWT)."""
         _, data = self.app_request("GET", "/app")
         return {k: data.get(k) for k in ("id", "slug", "name", "client_id")}
+
+    def identity(self) -> AppIdentity:
+        """This App as GitHub attributes its work (id, client id, bot login): one `GET /app` per process."""
+        def fetch() -> AppIdentity:
+            info = self.app_info()
+            if not info.get("id") or not info.get("slug"):
+                raise GitHubError(502, "GET /app did not say which App this is")
+            return AppIdentity(str(info["id"]), str(info.get("client_id") or ""), str(info["slug"]))
+
+        return self.identity_cache.get(fetch)
 
     def installation_for_repo(self, repo: str) -> int:
         """The installation id of this App on `repo` (App JWT); GitHubError 404 when not installed."""

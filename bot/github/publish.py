@@ -5,7 +5,9 @@ Inline comments sit only on lines the diff shows (validated against the ChangeSe
 answers 422), at most 30 per review call; the rest are summarised in the review body. Each finding
 carries its hidden marker, and the review body repeats the markers of every finding it covers, so
 listing our reviews once tells what is already on the PR: a finding is never posted twice, and a
-retried or resumed post finds its own review instead of creating a second one. Never APPROVE.
+retried or resumed post finds its own review instead of creating a second one. "Our" reviews are the
+ones GitHub attributes to our App's bot user (identity.py), never any review carrying the marker text.
+Never APPROVE.
 """
 
 from __future__ import annotations
@@ -71,9 +73,11 @@ def outdated_findings(existing_ids: set[str] | list[str], review: Review) -> lis
 
 
 def _our_reviews(gw: GitHubGateway, repo: str, number: int) -> list[dict[str, Any]]:
+    """Reviews GitHub attributes to our App (its bot user) that carry our review marker: a marker in
+    anyone else's review is only text and counts for nothing."""
+    me = gw.identity()
     reviews = gw.paginate(f"/repos/{repo}/pulls/{number}/reviews", max_pages=10)
-    return [r for r in reviews if (r.get("user") or {}).get("type") == "Bot"
-            and _REVIEW_MARKER_RE.search(r.get("body") or "")]
+    return [r for r in reviews if me.wrote(r) and _REVIEW_MARKER_RE.search(r.get("body") or "")]
 
 
 def _anchor(f: Finding, changes: ChangeSet) -> tuple[Finding, dict[str, Any]] | None:

@@ -20,6 +20,7 @@ from github.Requester import Requester
 
 from bot.github.auth import AppCredentials, InstallationToken, InstallationTokenAuth, TokenCache, make_app_auth
 from bot.github.conditional import ResponseCache, cache_key
+from bot.github.identity import IdentityCache
 from bot.github.retry import CallCounter, CountingRetry, GitHubError, default_retry, translate
 
 T = TypeVar("T")
@@ -46,18 +47,20 @@ class GitHubTransport:
     token_cache: shared per process; delivery_id: sent as `X-GitHub-Delivery` on every call;
     retry: a `GithubRetry` (a `CountingRetry` keeps its `wait_scale`); timeout: seconds per request;
     seconds_between_requests / seconds_between_writes: PyGithub's pacing per gateway;
-    response_cache: shared per process, turns repeated GETs into conditional requests (None: off).
+    response_cache: shared per process, turns repeated GETs into conditional requests (None: off);
+    identity_cache: shared per process, who the App is (`GET /app` once; see identity.py).
     """
 
     def __init__(self, api_url: str, creds: AppCredentials, installation_id: int, *, token_cache: TokenCache,
                  delivery_id: str | None = None, retry: GithubRetry | None = None, timeout: float = 15,
                  seconds_between_requests: float = 0.25, seconds_between_writes: float = 1.0,
-                 response_cache: ResponseCache | None = None) -> None:
+                 response_cache: ResponseCache | None = None, identity_cache: IdentityCache | None = None) -> None:
         self.api_url = api_url.rstrip("/")
         self.creds = creds
         self.installation_id = installation_id
         self.token_cache = token_cache
         self.response_cache = response_cache
+        self.identity_cache = identity_cache or IdentityCache()
         self.counter = CallCounter(delivery_id)
         self.retry = _as_counting(retry, self.counter)
         self.wait_scale = self.retry.wait_scale

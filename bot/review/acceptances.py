@@ -8,7 +8,7 @@ clicks the check run's "Accept risk" button (trusted when GitHub says our App wr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,19 +49,16 @@ def acceptance_comment(login: str, ids: list[str]) -> str:
     return ACCEPT_COMMENT.format(login=login, n=len(ids), listing=listing, marker=marker)
 
 
-def _ours(comment: dict[str, Any], app_id: str) -> bool:
-    app = comment.get("performed_via_github_app") or {}
-    return bool(app) and str(app.get("id")) == app_id
-
-
-def read_acceptances(comments: Iterable[dict[str, Any]], app_id: str) -> tuple[list[Acceptance], list[Claimed]]:
-    """(acceptances our App recorded, accept commands whose authors the caller must still authorise)."""
+def read_acceptances(comments: Iterable[dict[str, Any]], ours: Callable[[dict[str, Any]], bool],
+                     ) -> tuple[list[Acceptance], list[Claimed]]:
+    """(acceptances our App recorded, accept commands whose authors the caller must still authorise).
+    `ours(comment)`: whether GitHub attributes the comment to our App (AppIdentity.wrote)."""
     trusted: list[Acceptance] = []
     claimed: list[Claimed] = []
     for c in comments:
         body = c.get("body") or ""
         user = c.get("user") or {}
-        if _ours(c, app_id):
+        if ours(c):
             for match in _MARKER_RE.finditer(body):
                 login, ids = match.group(1), match.group(2).split(",")
                 trusted += [Acceptance(finding_id=i, by=login, reason=BUTTON_REASON) for i in ids if i]

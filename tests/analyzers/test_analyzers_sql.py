@@ -256,9 +256,12 @@ def test_clickhouse_projection_drop_is_not_a_column_drop() -> None:
     assert [(f.start_line, f.source) for f in found] == [(2, "sql-drop-column")]
 
 
-def test_constant_default_not_null_column_is_only_informational() -> None:
-    [f] = run("db/migrations/12.sql", "ALTER TABLE teams ADD COLUMN sharing boolean NOT NULL DEFAULT true;\n")
-    assert f.source == "sql-add-column-not-null-default" and f.severity == Severity.info
+def test_constant_default_not_null_column_is_not_reported() -> None:
+    """Metadata-only since PostgreSQL 11 (and instant in MySQL 8): read on ordinary commits, never worth raising."""
+    assert run("db/migrations/12.sql", "ALTER TABLE teams ADD COLUMN sharing boolean NOT NULL DEFAULT true;\n") == []
+    assert [f.source for f in run("db/migrations/13.sql", "ALTER TABLE teams ADD COLUMN s boolean NOT NULL;\n")] == [
+        "sql-add-column-not-null-without-default"
+    ]
 
 
 class _Files:
@@ -336,3 +339,18 @@ def test_code_migrations_for_another_database_only_report_data_loss() -> None:
     lite = run("app/migrations/versions/sqlite/1_x.py", text)
     assert [f.source for f in pg] == ["sql-create-index-not-concurrently", "sql-drop-column"]
     assert [f.source for f in lite] == ["sql-drop-column"]
+
+
+def test_the_rollback_half_of_a_goose_or_dbmate_file_is_a_rollback() -> None:
+    """Dropping what the same migration adds, in its Down section, is the rollback, not a data loss."""
+    markers = (
+        ("-- +goose Up", "-- +goose Down"),
+        ("-- migrate:up", "-- migrate:down"),
+        ("-- +migrate Up", "-- +migrate Down"),
+    )
+    for up, down in markers:
+        text = f"{up}\nALTER TABLE album ADD COLUMN mbz text;\n\n{down}\nALTER TABLE album DROP COLUMN mbz;\n"
+        assert run("db/migrations/20240101_add_mbz.sql", text) == [], up
+    text = "-- +goose Up\nALTER TABLE album DROP COLUMN mbz;\n-- +goose Down\nALTER TABLE album ADD COLUMN mbz text;\n"
+    [f] = run("db/migrations/20240102_drop_mbz.sql", text)
+    assert (f.source, f.start_line) == ("sql-drop-column", 2)

@@ -54,3 +54,24 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert text.count("FROM ") >= 2
     assert "USER 10001" in text and "HEALTHCHECK" in text and "/healthz" in text
+
+
+def test_metrics_are_scraped_off_a_port_the_service_does_not_expose() -> None:
+    config = next(d for n, d in _docs() if n == "configmap.yaml:ConfigMap")
+    port = int(config["data"]["SCALE_REVIEW_METRICS_PORT"])
+    for name in ("receiver.yaml:Deployment", "worker.yaml:Deployment"):
+        pod = next(d for n, d in _docs() if n == name)["spec"]["template"]
+        ports = {p["name"]: p["containerPort"] for p in pod["spec"]["containers"][0]["ports"]}
+        assert ports["metrics"] == port, name
+        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port), name
+    service = next(d for n, d in _docs() if n == "receiver.yaml:Service")
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    assert not any(d["kind"] == "Ingress" and "metrics" in str(d) for _, d in _docs())
+
+
+def test_compose_publishes_the_webhook_port_but_not_metrics() -> None:
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
+    receiver = compose["services"]["receiver"]
+    port = receiver["environment"]["SCALE_REVIEW_METRICS_PORT"]
+    assert receiver["ports"] == ["8000:8000"] and port in receiver["expose"]
+    assert not any(port in str(p) for p in receiver["ports"])

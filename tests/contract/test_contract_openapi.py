@@ -73,7 +73,8 @@ def test_a_complete_review_and_its_follow_ups_send_only_requests_github_describe
         deliver(client, "issue_comment", wh.issue_comment("/scale-review help", login="reader", comment_id=cid),
                 delivery="oa-help")
         wait_result("oa-help")
-        button = wh.check_run("requested_action", identifier="accept", head=pushed, run_id=second["check_run_id"])
+        button = wh.check_run("requested_action", identifier="accept", head=pushed,
+                              run_id=second["check_run_id"], app_id=gh.app_id)
         deliver(client, "check_run", button, delivery="oa-accept")
         wait_result("oa-accept")
     gh.add_delivery("oa-lost", "pull_request", "opened", status_code=502, delivered_at=iso(time.time() - 60))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.commands import HELP_TEXT
+from bot.core.commands import HELP_TEXT, UNAUTHORISED_TEXT
 from tests.support import webhooks as wh
 from tests.support.service import app_settings, deliver, receiver, running_app, wait_result
 
@@ -36,7 +36,7 @@ def test_unauthorised_command_gets_one_reply_and_no_paid_work(fake_github, sqlit
         deliver(client, "issue_comment", payload, delivery="c-deny")
         assert wait_result("c-deny")["outcome"] == "unauthorised"
     [reply] = bot_replies(gh)
-    assert "@reader" in reply and "`write`" in reply and "Nothing was run" in reply
+    assert reply == UNAUTHORISED_TEXT.format(needed="write")
     assert gh.check_runs(wh.REPO) == [] and gh.reviews(wh.REPO, 7) == []
     assert gh.count("GET", r"/pulls/7$") == 1 and gh.count("POST", r"/graphql$") == 1  # PR + config only
     assert gh.reactions(cid) == []
@@ -54,7 +54,7 @@ def test_strangers_without_any_permission_are_refused(fake_github, sqlite_backen
 
 def test_help_is_answered(fake_github, sqlite_backend):
     gh = fake_github
-    cid, payload = comment(gh, "/scale-review help", login="reader")
+    cid, payload = comment(gh, "/scale-review help")
     settings = app_settings(gh, sqlite_backend.url)
     with running_app(settings) as enq, receiver(settings, enq) as client:
         deliver(client, "issue_comment", payload, delivery="c-help")

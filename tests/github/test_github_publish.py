@@ -211,6 +211,7 @@ def test_calls_for_a_whole_review_of_a_10_file_pr(gh: FakeGitHub) -> None:
     gh.add_repo(REPO, {".github/scale-review.yml": "fail_on: high\n"})
     gh.add_pull(REPO, 10, files)
     gw = make_gateway(gh)
+    gw.identity_cache.get(lambda: make_gateway(gh).identity())  # who the App is: one GET /app per process
     gh.reset_calls()
     pull = gw.get_pull(REPO, 10)
     gw.get_configs(REPO, pull.base_sha)

@@ -57,12 +57,13 @@ def issue_comment(body: str, *, number: int = 7, login: str = "maintainer", user
 
 def check_run(action: str = "rerequested", *, identifier: str = "", number: int | None = 7,
               head: str = "a" * 40, name: str = "Scalability review", run_id: int = 55,
-              external_id: str | None = None) -> dict[str, Any]:
+              external_id: str | None = None, app_id: int = 1) -> dict[str, Any]:
+    """`app_id`: the App that created the run (the receiver ignores runs of other Apps)."""
     prs = [{"number": number, "head": {"sha": head}}] if number else []
     payload: dict[str, Any] = {
         "action": action,
         "check_run": {"id": run_id, "name": name, "head_sha": head, "external_id": external_id,
-                      "app": {"id": 1, "slug": "scale-review"}, "pull_requests": prs, "status": "completed"},
+                      "app": {"id": app_id, "slug": "scale-review"}, "pull_requests": prs, "status": "completed"},
         "repository": _repo(), "installation": {"id": INSTALLATION}, "sender": {"login": "maintainer"},
     }
     if identifier:

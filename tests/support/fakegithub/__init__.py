@@ -35,6 +35,12 @@ Seeding:
 - `add_installation(id, account)`, `add_delivery(guid, event, action, status_code=)`,
   `add_manifest_code(code)`, `add_issue_comment(full_name, number, body, user=, user_type=) -> id`
 - `expire_tokens()`: every issued installation token now gets 401.
+- Other Apps: `app_object(app_id=None, slug=None)` is GitHub's `integration` object (ours by default);
+  `add_review(full_name, n, body, by_app=app | user=)`, `add_issue_comment(..., by_app=app)` and
+  `add_check_run(full_name, sha, name, by_app=app, status=, conclusion=, output=)` seed work of another
+  App as GitHub shows it: its bot user `<slug>[bot]` as author, `performed_via_github_app` on comments,
+  `app` on check runs (reviews carry no App field). What our App's token creates names our App; each
+  stored item keeps the creator's id in `_app`.
 
 Faults (a queue; the first matching fault answers, `times` counts down):
 - `fail(method, path_regex, status=502, headers=, body=, times=1, delay=0, apply=False)`; `method` may

@@ -308,10 +308,55 @@ class FakeGitHub:
             return [r["content"] for r in self.store.reactions.get(comment_id, [])]
 
     def add_issue_comment(self, full_name: str, number: int, body: str, user: str = "octocat",
-                          user_type: str = "User") -> int:
-        """Seed a conversation comment (e.g. a `/scale-review` command); returns its id."""
+                          user_type: str = "User", *, by_app: dict[str, Any] | None = None) -> int:
+        """Seed a conversation comment (e.g. a `/scale-review` command); returns its id. `by_app` (an
+        `app_object`): written by that App, as GitHub shows it (its bot user, `performed_via_github_app`)."""
+        if by_app is not None:
+            user, user_type = f"{by_app['slug']}[bot]", "Bot"
         with self.lock:
-            return routes_repo.new_issue_comment(self, full_name.lower(), number, body, user, user_type)
+            return routes_repo.new_issue_comment(self, full_name.lower(), number, body, user, user_type, by_app)
+
+    # ---- other Apps ------------------------------------------------------------------------------
+    def app_object(self, app_id: int | None = None, slug: str | None = None) -> dict[str, Any]:
+        """GitHub's `integration` object (a check run's `app`, a comment's `performed_via_github_app`)
+        for our App, or for another one when `app_id`/`slug` are given."""
+        app_id = self.app_id if app_id is None else app_id
+        slug = slug or (self.app_slug if app_id == self.app_id else f"app-{app_id}")
+        return {"id": app_id, "slug": slug, "node_id": f"A_fake{app_id}", "client_id": f"Iv23fake{app_id}",
+                "owner": {"login": "acme", "id": 1, "type": "Organization"}, "name": slug,
+                "description": "", "external_url": f"https://example.invalid/{slug}",
+                "html_url": f"https://github.com/apps/{slug}", "created_at": "2026-01-01T00:00:00Z",
+                "updated_at": "2026-01-01T00:00:00Z", "permissions": {}, "events": []}
+
+    def add_review(self, full_name: str, number: int, body: str, *, by_app: dict[str, Any] | None = None,
+                   user: str = "octocat", state: str = "COMMENTED") -> int:
+        """Seed a submitted review by a person or by another App (`by_app`: its bot user writes it;
+        GitHub's review objects carry no App field, only the author)."""
+        login, user_type = (f"{by_app['slug']}[bot]", "Bot") if by_app is not None else (user, "User")
+        with self.lock:
+            pr = self.store.pull(*full_name.split("/"), number)
+            rid = self.store.next_id()
+            self.store.reviews[rid] = {
+                "id": rid, "user": routes_repo._user(login, user_type), "body": body, "commit_id": pr.head_sha,
+                "state": state, "submitted_at": "2026-01-01T00:00:00Z", "_key": (full_name.lower(), number),
+                "_app": (by_app or {}).get("id"),
+            }
+        return rid
+
+    def add_check_run(self, full_name: str, head_sha: str, name: str, *, by_app: dict[str, Any],
+                      status: str = "completed", conclusion: str | None = "success",
+                      output: dict[str, Any] | None = None, external_id: str = "") -> int:
+        """Seed a check run another App (or ours, `app_object()`) created on `head_sha`."""
+        with self.lock:
+            repo = self.store.repo(*full_name.split("/"))
+            rid = self.store.next_id()
+            out = {"title": None, "summary": None, "text": None, "annotations_count": 0, **(output or {})}
+            self.store.check_runs[rid] = {
+                "id": rid, "name": name, "head_sha": head_sha, "status": status,
+                "conclusion": conclusion if status == "completed" else None, "external_id": external_id,
+                "app": by_app, "output": out, "actions": [], "_repo": repo.full_name,
+            }
+        return rid
 
     def pull_diff(self, full_name: str, number: int) -> str:
         with self.lock:

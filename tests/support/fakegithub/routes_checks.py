@@ -112,7 +112,7 @@ def create_check_run(fake: FakeGitHub, req: Req) -> Resp:
     rid = fake.store.next_id()
     run: dict[str, Any] = {"id": rid, "name": data["name"], "head_sha": data["head_sha"], "status": "queued",
                            "conclusion": None, "external_id": "",
-                           "app": {"id": fake.app_id, "slug": fake.app_slug, "client_id": fake.client_id},
+                           "app": fake.app_object(),
                            "output": {"title": None, "summary": None, "text": None, "annotations_count": 0},
                            "actions": [], "_repo": repo.full_name}
     _apply(fake, run, data)

@@ -158,7 +158,7 @@ def create_review(fake: FakeGitHub, req: Req) -> Resp:
     rid = fake.store.next_id()
     review = {"id": rid, "user": _user(fake.bot_login, "Bot"), "body": body, "commit_id": commit_id,
               "state": REVIEW_STATES.get(event or "", "PENDING"), "submitted_at": "2026-01-01T00:00:00Z",
-              "_key": key}
+              "_key": key, "_app": fake.app_id}
     fake.store.reviews[rid] = review
     for c in comments:
         cid = fake.store.next_id()

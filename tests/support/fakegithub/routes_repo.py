@@ -99,7 +99,10 @@ def get_permission(fake: FakeGitHub, req: Req) -> Resp:
     return Resp(200, {"permission": perm, "role_name": perm, "user": _user(req.params["login"])})
 
 
-def new_issue_comment(fake: FakeGitHub, key: str, number: int, body: str, login: str, user_type: str) -> int:
+def new_issue_comment(fake: FakeGitHub, key: str, number: int, body: str, login: str, user_type: str,
+                      via_app: dict[str, Any] | None = None) -> int:
+    """A conversation comment; one our App's token writes names our App in `performed_via_github_app`,
+    one seeded for another App (`via_app`, its integration object) names that App and its bot user."""
     if len(body) > MAX_COMMENT_BODY:
         raise HttpError(422, "Validation Failed", [{"resource": "IssueComment", "code": "custom", "field": "body",
                                                    "message": BODY_TOO_LONG}])
@@ -107,7 +110,8 @@ def new_issue_comment(fake: FakeGitHub, key: str, number: int, body: str, login:
     fake.store.issue_comments[cid] = {
         "id": cid, "body": body, "user": _user(login, user_type), "_key": (key, number),
         "html_url": f"https://github.com/{key}/pull/{number}#issuecomment-{cid}",
-        "performed_via_github_app": {"id": fake.app_id} if login == fake.bot_login else None,
+        "performed_via_github_app": via_app or (fake.app_object() if login == fake.bot_login else None),
+        "_app": (via_app or {}).get("id") or (fake.app_id if login == fake.bot_login else None),
     }
     return cid
 
