@@ -115,10 +115,20 @@ class AstGrepAnalyzer:
         lang = language_for(path)
         return lang is not None and lang in self._by_language
 
+    def skip_reason(self, path: str) -> str | None:
+        """Why this analyzer will not look at a file it supports, by policy (coverage says so; None: it will).
+        Size is the engine's business (`max_text_chars`)."""
+        if is_test_path(path):
+            return "test file: the rule pack does not apply"
+        rules = self._by_language.get(language_for(path) or "", [])
+        if not any(r.applies_to(path) for r in rules):
+            return "no rule applies to this path"
+        return None
+
     def analyze(self, file: FileInput) -> list[Finding]:
         lang = language_for(file.path)
         rules = self._by_language.get(lang or "", [])
-        if not rules or not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
+        if not rules or not file.change.changed or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
             return []
         candidates = [r for r in rules if r.applies_to(file.path) and r.may_match(file.text)]
         if not candidates:

@@ -28,7 +28,12 @@ class FileInput:
 
 
 class Analyzer(Protocol):
-    """A static analyzer. `analyze` must report only findings that touch lines the change added."""
+    """A static analyzer. `analyze` must report only findings that touch changed lines or a line next to a
+    deletion (`FileChange.touches`); the engine keeps those GitHub can show and, given the base text,
+    decides whether each is introduced or pre-existing by running the analyzer on the base side too
+    (with a change that shows every base line). Optional `skip_reason(path) -> str | None`: why a
+    supported file will not be looked at by policy, so coverage never calls it reviewed; optional
+    `max_text_chars`: a longer file is reported not reviewed and makes the review incomplete."""
 
     name: str
 

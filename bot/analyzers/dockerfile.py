@@ -188,7 +188,7 @@ class DockerfileAnalyzer:
         return None
 
     def analyze(self, file: FileInput) -> list[Finding]:
-        if not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:
+        if not file.change.changed or len(file.text) > MAX_TEXT_CHARS:
             return []
         if is_dev_dockerfile(file.path) or non_production_path(file.path):
             return []

@@ -1,6 +1,9 @@
 """Runs the analyzers over the changed files of a ChangeSet: path filters, caps, overrides.
 
-Pure apart from reading head-side text through the RepoView it is given.
+Differential: a changed file is analysed at head and, when an analyzer reports something there, at
+base too (read through the base-side RepoView); a head finding with an equivalent at base is
+pre-existing (bot.analyzers.matching) and never gates. Pure apart from reading text through the
+RepoViews it is given.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.analyzers.base import Analyzer, FileInput
+from bot.analyzers.calibrate import calibrate
+from bot.analyzers.matching import split_introduced, whole_file_change
+from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
 from bot.analyzers.skips import declined_reason, file_coverage, hides_code, over_line_cap
 from bot.analyzers.test_paths import reason_if_test
 from bot.analyzers.time_budget import AnalysisBudget, run_bounded
@@ -28,7 +34,8 @@ PARALLEL_MIN_FILES = 40  # below this, forking costs more than it saves
 
 @dataclass
 class AnalysisResult:
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # introduced by the change
+    pre_existing: list[Finding] = field(default_factory=list)  # already there at base, in lines the change touched
     coverage: list[FileCoverage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -41,8 +48,8 @@ def _skip_reason(f: FileChange, config: RepoConfig) -> str | None:
         return "binary file"
     if f.status == FileStatus.mode_only:
         return "mode change only"
-    if not f.added_lines:
-        return "no added lines"
+    if not f.changed:
+        return "no changed lines"
     if config.paths.include and not any(glob_match(f.path, g) for g in config.paths.include):
         return "not in paths.include"
     for g in config.paths.exclude:
@@ -69,43 +76,112 @@ class _FileOutcome:
     findings: list[Finding]
     coverage: FileCoverage
     errors: list[str]
+    pre_existing: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Input:
+    change: FileChange
+    text: str
+    base_text: str | None = None  # None: an added file, or the base side could not be read
 
 
 _WORKER_ANALYZERS: Sequence[Analyzer] = ()
 _WORKER_LIMITS: tuple[AnalysisBudget, Deadline] = (AnalysisBudget(), NEVER)
 
 
+def _run_one(
+    analyzer: Analyzer, item: _Input, budget: AnalysisBudget, deadline: Deadline
+) -> tuple[list[Finding], list[Finding]] | None:
+    """(introduced, pre-existing) findings of one analyzer on one file, calibrated to their code path;
+    None when the analyzer ran out of its time on the head side. Each run has the per-file budget; a base
+    side that runs out leaves every head finding introduced (never hides one)."""
+    f = item.change
+    head = run_bounded(analyzer, FileInput(f, item.text, item.base_text, deadline), budget.file_seconds)
+    if head is None:
+        return None
+    found = [x for x in head if f.touches(x.start_line, x.end_line)]
+    new, old = found, list[Finding]()
+    if found and item.base_text is not None:
+        base = run_bounded(
+            analyzer, FileInput(whole_file_change(f.path, item.base_text), item.base_text, None, deadline),
+            budget.file_seconds,
+        )
+        whole = run_bounded(
+            analyzer, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline),
+            budget.file_seconds,
+        )
+        if base is not None and whole is not None:
+            untouched = [x for x in whole if not f.touches(x.start_line, x.end_line)]  # they claim their twins first
+            new, old = split_introduced(found + untouched, base, f, item.text, item.base_text)
+    return _calibrated(new, item.text), _calibrated(old, item.text)
+
+
+def _calibrated(findings: list[Finding], text: str) -> list[Finding]:
+    return [c for x in findings if (c := calibrate(x, text)) is not None]
+
+
+MAX_MODEL_READS = 20  # Rails model files read to check `ignored_columns`, per review
+
+
+def _drop_ignored_columns(findings: list[Finding], texts: dict[str, str], repo: RepoView) -> list[Finding]:
+    """Silence Rails column removals under `safety_assured` whose column the model already ignores
+    (the one mitigation that needs another file: the model, read through `repo`, a few per review)."""
+    cache: dict[str, frozenset[str]] = {}
+
+    def ignored_of(table: str) -> frozenset[str]:
+        if table not in cache and len(cache) < MAX_MODEL_READS:
+            try:
+                cache[table] = ignored_columns(repo.read_text(model_path_for_table(table)))
+            except RepoAccessError:
+                cache[table] = frozenset()
+        return cache.get(table, frozenset())
+
+    out: list[Finding] = []
+    for f in findings:
+        text = texts.get(f.path, "")
+        if f.path.endswith(".rb") and "safety_assured" in text:
+            found = find_mitigation(f, text, ignored_of)
+            if found is not None and found.effect == Effect.silence:
+                continue
+        out.append(f)
+    return out
+
+
 def _analyze_file(
-    f: FileChange, text: str, analyzers: Sequence[Analyzer], budget: AnalysisBudget = AnalysisBudget(),
+    item: _Input, analyzers: Sequence[Analyzer], budget: AnalysisBudget = AnalysisBudget(),
     review_deadline: Deadline = NEVER,
 ) -> _FileOutcome:
+    f = item.change
     used: list[str] = []
     findings: list[Finding] = []
+    old: list[Finding] = []
     errors: list[str] = []
-    declined: list[str] = []  # analyzers that would read the file but did not (size cap, time budget)
+    declined: list[str] = []  # analyzers that would read the file but did not (size cap, time budget, policy)
     for analyzer in analyzers:
-        if not analyzer.supports(f.path, text):
+        if not analyzer.supports(f.path, item.text):
             continue
-        reason = declined_reason(analyzer, f.path, text, review_deadline)
+        reason = declined_reason(analyzer, f.path, item.text, review_deadline)
         if reason:
             declined.append(reason)
             continue
         try:
-            found = run_bounded(analyzer, FileInput(change=f, text=text, deadline=review_deadline), budget.file_seconds)
+            outcome = _run_one(analyzer, item, budget, review_deadline)
         except Exception as exc:  # an analyzer bug must not sink the review, nor pass the file as read
             errors.append(f"{analyzer.name} failed on {f.path}: {type(exc).__name__}: {exc}")
             declined.append(f"{analyzer.name} failed")
             continue
-        if found is None:
+        if outcome is None:
             declined.append(f"{analyzer.name} ran out of time")
             continue
         used.append(analyzer.name)
-        findings.extend(x for x in found if f.touches(x.start_line, x.end_line))
-    return _FileOutcome(findings, file_coverage(f.path, used, declined, budget), errors)
+        findings.extend(outcome[0])
+        old.extend(outcome[1])
+    return _FileOutcome(findings, file_coverage(f.path, used, declined, budget), errors, old)
 
 
-def _analyze_chunk(chunk: list[tuple[FileChange, str]]) -> list[_FileOutcome]:
-    return [_analyze_file(f, text, _WORKER_ANALYZERS, *_WORKER_LIMITS) for f, text in chunk]
+def _analyze_chunk(chunk: list[_Input]) -> list[_FileOutcome]:
+    return [_analyze_file(item, _WORKER_ANALYZERS, *_WORKER_LIMITS) for item in chunk]
 
 
 def _set_worker_analyzers(analyzers: Sequence[Analyzer], limits: tuple[AnalysisBudget, Deadline]) -> None:
@@ -114,8 +190,7 @@ def _set_worker_analyzers(analyzers: Sequence[Analyzer], limits: tuple[AnalysisB
 
 
 def _run_parallel(
-    inputs: list[tuple[FileChange, str]], analyzers: Sequence[Analyzer], workers: int,
-    limits: tuple[AnalysisBudget, Deadline],
+    inputs: list[_Input], analyzers: Sequence[Analyzer], workers: int, limits: tuple[AnalysisBudget, Deadline],
 ) -> list[_FileOutcome]:
     """Spread files over forked processes (the analyzers are inherited, not pickled); order is kept."""
     size = max(1, len(inputs) // (workers * 4))
@@ -127,25 +202,39 @@ def _run_parallel(
         return [outcome for part in pool.map(_analyze_chunk, chunks) for outcome in part]
 
 
-def _read_inputs(
-    changes: ChangeSet, repo: RepoView, config: RepoConfig, result: AnalysisResult,
-    analyzers: Sequence[Analyzer] = (),
-) -> list[tuple[int, FileChange, str]]:
-    """Files to analyze with their head text; every other file gets its coverage reason now."""
-    files = list(changes.files)
+def _prefetch(repo: RepoView, paths: list[str], result: AnalysisResult, side: str) -> None:
     prefetch = getattr(repo, "prefetch", None)
-    if callable(prefetch):
+    if callable(prefetch) and paths:
         try:
-            prefetch([f.path for f in files[:MAX_FILES] if _skip_reason(f, config) is None])
+            prefetch(paths)
         except RepoAccessError as exc:
-            result.errors.append(f"prefetch failed: {exc}")
-    inputs: list[tuple[int, FileChange, str]] = []
+            result.errors.append(f"{side} prefetch failed: {exc}")
+
+
+def _base_path(f: FileChange) -> str | None:
+    """Where the file was at base, when it existed there."""
+    if f.status in (FileStatus.modified, FileStatus.renamed):
+        return f.old_path or f.path
+    return None
+
+
+def _read_inputs(
+    changes: ChangeSet, repo: RepoView, config: RepoConfig, result: AnalysisResult, base_repo: RepoView | None,
+    analyzers: Sequence[Analyzer] = (),
+) -> list[_Input]:
+    """Files to analyze with their head (and base) text; every other file gets its coverage reason now."""
+    files = list(changes.files)
+    wanted = [f for f in files[:MAX_FILES] if _skip_reason(f, config) is None]
+    _prefetch(repo, [f.path for f in wanted], result, "head")
+    if base_repo is not None:
+        _prefetch(base_repo, [p for f in wanted if (p := _base_path(f))], result, "base")
+    inputs: list[_Input] = []
     for index, f in enumerate(files):
         reason = f"over the {MAX_FILES}-file cap" if index >= MAX_FILES else _skip_reason(f, config)
         read_error = None
         if reason is None:
             try:
-                inputs.append((index, f, repo.read_text(f.path)))
+                inputs.append(_Input(f, repo.read_text(f.path), _read_base(f, base_repo)))
                 continue
             except RepoAccessError as exc:
                 reason = read_error = str(exc)
@@ -156,6 +245,16 @@ def _read_inputs(
     return inputs
 
 
+def _read_base(f: FileChange, base_repo: RepoView | None) -> str | None:
+    path = _base_path(f)
+    if base_repo is None or path is None:
+        return None
+    try:
+        return base_repo.read_text(path)
+    except RepoAccessError:
+        return None  # unreadable at base: every head finding counts as introduced, as before
+
+
 def analyze_change(
     changes: ChangeSet,
     repo: RepoView,
@@ -163,31 +262,36 @@ def analyze_change(
     analyzers: Sequence[Analyzer],
     *,
     workers: int = 1,
+    base_repo: RepoView | None = None,
     budget: AnalysisBudget | None = None,
 ) -> AnalysisResult:
     """Run every analyzer that supports a changed file; record coverage for every file.
 
-    `workers > 1` analyzes large changes in forked processes: only for callers that own the
-    process (the CLI), never inside a threaded service. `budget` bounds each analyzer run on a
-    file and the whole step; what runs out is reported "not reviewed (time budget)".
+    With `base_repo` (the repository at the change's base), findings that already existed there go
+    to `pre_existing`. `workers > 1` analyzes large changes in forked processes: only for callers that own
+    the process (the CLI), never inside a threaded service. `budget` bounds each analyzer run on a file and
+    the whole step; what runs out is reported "not reviewed (time budget)".
     """
     started = time.perf_counter()
     budget = budget or AnalysisBudget()
     limits = (budget, Deadline.after(budget.review_seconds))
     result = AnalysisResult()
-    inputs = _read_inputs(changes, repo, config, result, analyzers)
-    pairs = [(f, text) for _, f, text in inputs]
-    if workers > 1 and len(pairs) >= PARALLEL_MIN_FILES:
-        outcomes = _run_parallel(pairs, analyzers, workers, limits)
+    inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers)
+    if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
+        outcomes = _run_parallel(inputs, analyzers, workers, limits)
     else:
-        outcomes = [_analyze_file(f, text, analyzers, *limits) for f, text in pairs]
+        outcomes = [_analyze_file(item, analyzers, *limits) for item in inputs]
     for outcome in outcomes:
         result.findings.extend(outcome.findings)
+        result.pre_existing.extend(outcome.pre_existing)
         result.coverage.append(outcome.coverage)
         result.errors.extend(outcome.errors)
+    texts = {item.change.path: item.text for item in inputs}
+    result.findings = _drop_ignored_columns(result.findings, texts, repo)
     order = {f.path: i for i, f in enumerate(changes.files)}
     result.coverage.sort(key=lambda c: order.get(c.path, len(order)))
     result.findings = dedupe(_apply_overrides(result.findings, config))
+    result.pre_existing = dedupe(_apply_overrides(result.pre_existing, config))
     result.seconds = time.perf_counter() - started
     return result
 

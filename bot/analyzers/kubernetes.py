@@ -211,7 +211,7 @@ class KubernetesAnalyzer:
         return NON_PRODUCTION_REASON if non_production_path(path) else None
 
     def analyze(self, file: FileInput) -> list[Finding]:
-        if not file.change.added_lines:
+        if not file.change.changed:
             return []
         try:
             hits = manifest_hits(file.path, file.text, file.deadline)

@@ -188,7 +188,7 @@ class SqlMigrationAnalyzer:
         return is_sql_migration(path) or is_code_migration(path)
 
     def analyze(self, file: FileInput) -> list[Finding]:
-        if not file.change.added_lines or len(file.text) > MAX_TEXT_CHARS:
+        if not file.change.changed or len(file.text) > MAX_TEXT_CHARS:
             return []
         try:
             hits = self._hits(file.path, file.text, file.deadline)

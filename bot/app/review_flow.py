@@ -163,7 +163,7 @@ def _review_and_publish(ctx: Context, check_id: int, use_model: bool) -> Outcome
 def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     job, head, tally, config = ctx.job, ctx.pr.head_sha, ctx.tally, ctx.config
     diff = tally.take(steps.fetch_diff(job))
-    analysis = tally.take(steps.analyze(job, head, diff.text, config))
+    analysis = tally.take(steps.analyze(job, head, diff.text, config, ctx.pr.base_sha))
     if (stop := _superseded(ctx, check_id)) is not None:
         return stop
     changes = parse_diff(diff.text)
@@ -205,7 +205,8 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
 def _blocking(result: Review) -> list[str]:
     """Ids of the findings that fail the gate (at or above fail_on, not accepted)."""
     accepted = {a.finding_id for a in result.accepted}
-    return [f.id for f in result.findings if f.severity.at_least(result.fail_on) and f.id not in accepted]
+    return [f.id for f in result.findings if f.severity.at_least(result.fail_on) and f.id not in accepted
+            and f.confidence >= result.min_confidence]
 
 
 def _completion_calls(result: Review) -> int:

@@ -124,12 +124,17 @@ def fetch_diff(job: Job) -> Counted[DiffResult]:
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
 @tracing.stage("analyze")
-def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig) -> Counted[AnalysisResult]:
-    """The static analyzers on the head version of the changed files."""
+def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig, base_sha: str | None = None,
+            ) -> Counted[AnalysisResult]:
+    """The static analyzers on the head version of the changed files and, given `base_sha`, on their base
+    version too (problems already there are kept apart); the base side costs one batched read per 100
+    files, counted with the rest."""
     gw = _gw(job)
     s = current_runtime().settings
     budget = AnalysisBudget(file_seconds=s.analyzer_file_seconds, review_seconds=s.analyzer_review_seconds)
-    result = run_static(parse_diff(diff_text), GitHubRepo(gw, job.repo, head_sha), config, budget=budget)
+    base = GitHubRepo(gw, job.repo, base_sha) if base_sha else None
+    head = GitHubRepo(gw, job.repo, head_sha)
+    result = run_static(parse_diff(diff_text), head, config, base_repo=base, budget=budget)
     return Counted(result, gw.calls)
 
 

@@ -77,18 +77,26 @@ class FileChange:
         """A file has head-side text to look at."""
         return self.status not in (FileStatus.deleted, FileStatus.binary, FileStatus.mode_only)
 
-    def touches(self, start: int, end: int) -> bool:
-        """True when the change added a line in start..end (inclusive), or removed lines inside it.
+    @property
+    def changed(self) -> bool:
+        """The change added lines to this file or removed some from it (a pure deletion counts)."""
+        return bool(self.added_lines or self.removal_points)
 
-        A removal counts when it happened strictly inside the range (between two of its lines):
-        deleting `timeout=5,` from a multi-line call changes that call even though no line was added.
+    def touches(self, start: int, end: int) -> bool:
+        """True when the change added a line in start..end (inclusive), or removed lines inside it or
+        next to it.
+
+        A removal at `p` (lines removed between p-1 and p) counts when p-1 or p is in the range:
+        deleting `timeout=5,` from a multi-line call changes that call even though no line was added,
+        and a statement right after a deleted line may have depended on it. Whether the finding is
+        new is decided against the base side (bot.analyzers.matching), not here.
         """
         if end - start < len(self.added_lines):
             if any(n in self.added_lines for n in range(start, end + 1)):
                 return True
         elif any(start <= n <= end for n in self.added_lines):
             return True
-        return any(start < p <= end for p in self.removal_points)
+        return any(start <= p <= end + 1 for p in self.removal_points)
 
     def can_comment(self, line: int) -> bool:
         """GitHub accepts a RIGHT-side review comment on this line."""

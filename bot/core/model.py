@@ -97,6 +97,7 @@ class Finding(BaseModel):
     confidence: float = Field(default=0.8, ge=0.0, le=1.0)
     source: str  # analyzer rule id, or "specialist"
     handoff: str | None = None
+    path_kind: str | None = None  # the code path it sits on (bot.analyzers.context.PathKind), when known
 
     def json_dict(self) -> dict[str, Any]:
         """The public JSON shape (design.md Interfaces)."""
@@ -117,6 +118,7 @@ class Finding(BaseModel):
             "confidence": self.confidence,
             "source": self.source,
             "handoff": self.handoff,
+            "path_kind": self.path_kind,
         }
 
 
@@ -151,13 +153,15 @@ class Acceptance(BaseModel):
 class Review(BaseModel):
     """The outcome of reviewing one change: what the renderers and the publisher consume."""
 
-    findings: list[Finding] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)  # introduced by the change: posted, may gate
+    pre_existing: list[Finding] = Field(default_factory=list)  # there at base already: summary only, never gate
     conclusion: Conclusion = Conclusion.success
     verdict: str = ""  # one line: why the conclusion is what it is
     coverage: list[FileCoverage] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # config errors, degraded modes, budgets hit
     accepted: list[Acceptance] = Field(default_factory=list)
     fail_on: Severity = Severity.high
+    min_confidence: float = 0.8  # findings below it are shown but never fail the check (gate.min_confidence)
     stats: dict[str, Any] = Field(default_factory=dict)
     # specialist extras (empty for static-only reviews)
     assumptions: list[str] = Field(default_factory=list)

@@ -2,7 +2,10 @@
 
 Computed by code only, never from model prose. The rules, in order:
 
-1. `failure` when an unaccepted finding at or above `fail_on` stands. This holds even when the
+Only the findings the change introduced are given here (pre-existing ones never gate), and only those
+with a confidence of at least `gate.min_confidence` can block; lower ones are shown.
+
+1. `failure` when an unaccepted, confident finding at or above `fail_on` stands. This holds even when the
    review was degraded: a problem that was found is real whether or not the rest could be checked.
 2. `neutral` when the review could not run fully (`degraded` says why) and nothing fails:
    an incomplete review must not claim the change is safe, nor block it on what it did not see.
@@ -25,6 +28,7 @@ VERDICT_DEGRADED = "review incomplete: {why}; {below}"
 VERDICT_ACCEPTED = "accepted by {who}: {n} at or above {level}; nothing else blocks the merge"
 VERDICT_CLEAN = "no findings at or above {level}"
 VERDICT_BELOW = "{n} below {level}: merge not blocked"
+VERDICT_UNSURE = "{n} at or above {level} with confidence below {confidence:.0%}: shown, merge not blocked"
 DEGRADED_NOTE = "Review incomplete: {why}"
 
 
@@ -63,20 +67,24 @@ def decide(
 ) -> tuple[Conclusion, str]:
     """The gate's conclusion and the one-line verdict that explains it."""
     level = fail_on or config.fail_on
+    sure = config.gate.min_confidence
     open_, done = apply_acceptances(findings, accepted)
-    blocking = [f for f in open_ if f.severity.at_least(level)]
+    blocking = [f for f in open_ if f.severity.at_least(level) and f.confidence >= sure]
     if blocking:
         template = VERDICT_BLOCKED_DEGRADED if degraded else VERDICT_BLOCKED
         return Conclusion.failure, template.format(n=_count(len(blocking)), level=level.value, why=degraded)
     if degraded:
         below = VERDICT_BELOW.format(n=_count(len(open_)), level=level.value) if open_ else "no findings"
         return Conclusion(config.gate.incomplete), VERDICT_DEGRADED.format(why=degraded, below=below)
-    accepted_blocking = [f for f in done if f.severity.at_least(level)]
+    accepted_blocking = [f for f in done if f.severity.at_least(level) and f.confidence >= sure]
     if accepted_blocking:
         who = _acceptors(accepted, {f.id for f in accepted_blocking})
         return Conclusion.success, VERDICT_ACCEPTED.format(
             who=who, n=_count(len(accepted_blocking)), level=level.value
         )
+    unsure = [f for f in open_ if f.severity.at_least(level)]
+    if unsure:
+        return Conclusion.success, VERDICT_UNSURE.format(n=_count(len(unsure)), level=level.value, confidence=sure)
     if open_:
         return Conclusion.success, VERDICT_BELOW.format(n=_count(len(open_)), level=level.value)
     return Conclusion.success, VERDICT_CLEAN.format(level=level.value)
@@ -98,5 +106,6 @@ def finalize(
         notes.append(DEGRADED_NOTE.format(why=degraded))
     ordered = sorted(review.findings, key=lambda f: (-f.severity.rank, f.path, f.start_line, f.id))
     return review.model_copy(
-        update={"conclusion": conclusion, "verdict": verdict, "fail_on": level, "notes": notes, "findings": ordered}
+        update={"conclusion": conclusion, "verdict": verdict, "fail_on": level, "notes": notes, "findings": ordered,
+                "min_confidence": config.gate.min_confidence}
     )

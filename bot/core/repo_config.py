@@ -65,6 +65,12 @@ class GateConfig(_Strict):
         "code shown as binary, the model unavailable) and nothing else fails: neutral, or failure for "
         "required checks.",
     )
+    min_confidence: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="Only findings with at least this confidence can fail the check; lower ones are shown.",
+    )
 
 
 class RepoConfig(_Strict):

@@ -1,8 +1,11 @@
 """`--format json`: one object, exactly design.md's contract plus a few extra keys.
 
 Contract keys (never removed): conclusion, summary, findings (each `Finding.json_dict()`), stats.
-`summary` is the same Markdown the check run carries. Extras: title, verdict, fail_on, coverage,
-notes, accepted.
+`summary` is the same Markdown the check run carries. Extras: title, verdict, fail_on, min_confidence,
+coverage, notes, accepted, and `pre_existing`: findings (same shape as `findings`) that were already at
+the base in statements the change touches; never posted inline, never failing the check. Each finding
+also carries `path_kind` (request_handler, background_task, migration, command, test, seed_script,
+library), null when unknown.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ def review_dict(review: Review) -> dict[str, Any]:
         "conclusion": review.conclusion.value,
         "summary": render_summary(review),
         "findings": [f.json_dict() for f in review.findings],
+        "pre_existing": [f.json_dict() for f in review.pre_existing],
         "stats": review.stats,
         "title": render_title(review),
         "verdict": review.verdict,
         "fail_on": review.fail_on.value,
+        "min_confidence": review.min_confidence,
         "coverage": [
             {"path": c.path, "status": c.status.value, "reason": c.reason, "analyzers": list(c.analyzers)}
             for c in review.coverage

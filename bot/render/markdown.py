@@ -1,8 +1,9 @@
 """The check run's Markdown: `render_summary` is exactly what `output.summary` carries.
 
-Order: verdict, notes, findings table (most severe first), each finding in full, accepted risks, the specialist's
-assumptions and plans, coverage, stats. GitHub refuses a summary over 65,535 characters, so each
-section gets a budget and says how much it left out; the verdict always fits.
+Order: verdict, notes, findings table (most severe first), each finding in full, accepted risks, findings
+that were there at base already (collapsed), the specialist's assumptions and plans, coverage, stats.
+GitHub refuses a summary over 65,535 characters, so each section gets a budget and says how much it left
+out; the verdict always fits.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ DETAILS_HEADING = "### Details"
 ACCEPTED_HEADING = "### Accepted risks"
 ACCEPTED_HEADER = "| ID | Finding | Accepted by | Why |\n|---|---|---|---|"
 ACCEPTED_MARK = " (accepted)"
+LOW_CONFIDENCE_MARK = " (low confidence: never blocks)"
+PRE_EXISTING_OPEN = (
+    "<details><summary>{n} already at the base, in code this change touches "
+    "(not posted inline, never blocks the merge)</summary>"
+)
+PRE_EXISTING_HEADER = "| Severity | Finding | Location | Rule | ID |\n|---|---|---|---|---|"
+BUDGET_PRE_EXISTING = 6_000
 GONE = "(no longer found)"
 COVERAGE_HEADING = "### Coverage"
 COVERAGE_LINE = "{reviewed} reviewed, {skipped} skipped."
@@ -100,12 +108,18 @@ def _notes(review: Review) -> str:
     return NOTES_HEADING + "\n\n" + "\n".join(_fit(bullets, BUDGET_NOTES, lambda n: MORE_NOTES.format(n=n)))
 
 
+def _mark(review: Review, f: Finding, accepted_ids: set[str]) -> str:
+    if f.id in accepted_ids:
+        return ACCEPTED_MARK
+    return LOW_CONFIDENCE_MARK if f.confidence < review.min_confidence else ""
+
+
 def _table(review: Review, accepted_ids: set[str], budget: int) -> str:
     if not review.findings:
         return f"{TABLE_HEADING}\n\n{NO_FINDINGS}"
     rows = []
     for i, f in enumerate(review.findings, 1):
-        mark = ACCEPTED_MARK if f.id in accepted_ids else ""
+        mark = _mark(review, f, accepted_ids)
         title = one_line(f.title, 160)
         rows.append(f"| {i} | {SEVERITY_BADGE[f.severity]}{mark} | {title} | {_location(f)} | `{f.id}` |")
     fitted = _fit(rows, budget - len(TABLE_HEADER) - 30, lambda n: MORE_ROWS.format(n=n))
@@ -128,11 +142,12 @@ def _suggestion(f: Finding) -> str | None:
     return f"**Suggested change** (replaces lines {f.start_line}–{f.end_line}):\n\n{fence}{lang}\n{inner}{fence}"
 
 
-def _detail(i: int, f: Finding, accepted_ids: set[str]) -> str:
-    mark = ACCEPTED_MARK if f.id in accepted_ids else ""
+def _detail(review: Review, i: int, f: Finding, accepted_ids: set[str]) -> str:
+    mark = _mark(review, f, accepted_ids)
+    path_kind = f" · {one_line(f.path_kind, 40)}" if f.path_kind else ""
     meta = (
         f"{_location(f)} · {f.category.value} · `{one_line(f.source, 80).replace('`', '')}` · "
-        f"confidence {f.confidence:.0%} · `{f.id}`"
+        f"confidence {f.confidence:.0%}{path_kind} · `{f.id}`"
     )
     parts = [
         f"#### {i}. {SEVERITY_BADGE[f.severity]}{mark} · {one_line(f.title, 200)}",
@@ -151,7 +166,7 @@ def _detail(i: int, f: Finding, accepted_ids: set[str]) -> str:
 def _details(review: Review, accepted_ids: set[str], budget: int) -> str:
     if not review.findings:
         return ""
-    blocks = [_detail(i, f, accepted_ids) for i, f in enumerate(review.findings, 1)]
+    blocks = [_detail(review, i, f, accepted_ids) for i, f in enumerate(review.findings, 1)]
     fitted = _fit(blocks, budget - len(DETAILS_HEADING) - 4, lambda n: MORE_FINDINGS.format(n=n))
     return DETAILS_HEADING + "\n\n" + "\n\n".join(fitted)
 
@@ -183,6 +198,24 @@ def _extras(review: Review) -> str:
     return joined if len(joined) <= BUDGET_EXTRAS else neutralize_clipped(joined, BUDGET_EXTRAS)
 
 
+def _pre_existing(review: Review) -> str:
+    """Problems the base had already in statements the change touches: collapsed, informational."""
+    if not review.pre_existing:
+        return ""
+    rows = [
+        f"| {SEVERITY_BADGE[f.severity]} | {one_line(f.title, 160)} | {_location(f)} | "
+        f"`{one_line(f.source, 80).replace('`', '')}` | `{f.id}` |"
+        for f in sorted(review.pre_existing, key=_severity_order)
+    ]
+    fitted = _fit(rows, BUDGET_PRE_EXISTING - len(PRE_EXISTING_HEADER) - 200, lambda n: MORE_ROWS.format(n=n))
+    opening = PRE_EXISTING_OPEN.format(n=_count(len(review.pre_existing)))
+    return f"{opening}\n\n{PRE_EXISTING_HEADER}\n" + "\n".join(fitted) + "\n\n</details>"
+
+
+def _count(n: int) -> str:
+    return f"{n} finding" if n == 1 else f"{n} findings"
+
+
 def _coverage(review: Review) -> str:
     if not review.coverage:
         return ""
@@ -212,7 +245,7 @@ def render_summary(review: Review) -> str:
     # most severe first, so a cut drops the least severe
     review = review.model_copy(update={"findings": sorted(review.findings, key=_severity_order)})
     head = [_header(review), _notes(review)]
-    tail = [_accepted(review), _extras(review), _coverage(review), _stats(review)]
+    tail = [_accepted(review), _pre_existing(review), _extras(review), _coverage(review), _stats(review)]
     left = TARGET_CHARS - sum(len(s) + 2 for s in head + tail)
     table = _table(review, accepted_ids, max(2_000, int(left * TABLE_SHARE)))
     details = _details(review, accepted_ids, left - len(table) - 2)

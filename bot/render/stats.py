@@ -29,6 +29,7 @@ LABELS = {
     "files_skipped": "Files skipped",
     "changed_lines": "Changed lines",
     "findings": "Findings",
+    "pre_existing": "Findings already at base",
     "github_calls": "GitHub API calls",
     "model": "Model",
     "prompt_version": "Prompt version",

@@ -110,6 +110,9 @@ def _coverage_and_notes(review: Review) -> list[str]:
         out += [f"  skipped {_clean(c.path, 300)}: {_clean(c.reason, 300)}" for c in skipped[:50]]
         if len(skipped) > 50:
             out.append(f"  ... and {len(skipped) - 50} more skipped")
+    for f in sorted(review.pre_existing, key=lambda x: (x.path, x.start_line))[:50]:
+        where = f"{_clean(f.path, 300)}:{f.start_line}"
+        out.append(f"Already at base (not gating): {where} {f.severity.value} {_clean(f.title, 160)} [{f.source}]")
     for a in review.accepted:
         out.append(f"Accepted: {_clean(a.finding_id, 130)} by @{_clean(a.by, 60).lstrip('@')}: {_clean(a.reason, 400)}")
     out += [f"Note: {_clean(n, 600)}" for n in review.notes]

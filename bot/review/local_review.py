@@ -62,6 +62,14 @@ def _resolve(root: str, ref: str) -> str:
         raise LocalReviewError(f"unknown revision: {ref}") from exc
 
 
+def _merge_base(root: str, base_sha: str, head_sha: str) -> str:
+    """The commit `git diff base...head` compares with; `base` itself when there is none."""
+    try:
+        return _git(root, "merge-base", base_sha, head_sha).decode().strip() or base_sha
+    except LocalReviewError:
+        return base_sha
+
+
 def _read_config_file(path: str) -> bytes:
     if not os.path.exists(path):
         raise LocalReviewError(f"{path}: config file not found")
@@ -120,7 +128,8 @@ def review_local(
     except DiffError as exc:
         raise LocalReviewError(f"git produced a diff that could not be read: {exc}") from exc
     repo = LocalGitRepo(root, head_sha)
-    analysis = run_static(changes, repo, config, workers=min(os.cpu_count() or 1, 8))
+    base_repo = LocalGitRepo(root, _merge_base(root, base_sha, head_sha))  # the side `base...head` diffs against
+    analysis = run_static(changes, repo, config, workers=min(os.cpu_count() or 1, 8), base_repo=base_repo)
     stats: dict[str, object] = {"base": base_sha, "head": head_sha, "mode": "static"}
     specialist = None
     if use_llm:

@@ -47,12 +47,16 @@ def run_static(
     analyzers: Sequence[Analyzer] | None = None,
     *,
     workers: int = 1,
+    base_repo: RepoView | None = None,
     budget: AnalysisBudget | None = None,
 ) -> AnalysisResult:
-    """The analyzers over the change; `workers > 1` forks processes for large changes (CLI only);
-    `budget` bounds analyzer time per file and per review (defaults when None)."""
+    """The analyzers over the change; `workers > 1` forks processes for large changes (CLI only).
+
+    `base_repo` is the repository at the change's base: with it, problems already there are told apart
+    (`AnalysisResult.pre_existing`); without it every finding counts as introduced. `budget` bounds
+    analyzer time per file and per review (defaults when None)."""
     chosen = builtin_analyzers() if analyzers is None else analyzers
-    return analyze_change(changes, repo, config, chosen, workers=workers, budget=budget)
+    return analyze_change(changes, repo, config, chosen, workers=workers, base_repo=base_repo, budget=budget)
 
 
 def _specialist_extras(specialist: Any) -> dict[str, Any]:
@@ -82,6 +86,7 @@ def assemble_review(
 ) -> Review:
     """Merge findings, apply the gate, and describe what was and was not seen."""
     findings = list(analysis.findings)
+    pre_existing = list(analysis.pre_existing)
     notes = [f"Configuration error (defaults used): {e}" for e in config_errors]
     notes += [f"Analyzer error: {e}" for e in analysis.errors]
     extras: dict[str, Any] = {}
@@ -101,11 +106,14 @@ def assemble_review(
         "files_reviewed": sum(1 for c in analysis.coverage if c.status == "reviewed"),
         "lines_changed": changes.changed_lines,
         "findings": len(findings),
+        "pre_existing": len(pre_existing),
         "analysis_seconds": round(analysis.seconds, 3),
     }
     all_stats.update(stats or {})
     return Review(
         findings=findings,
+        pre_existing=pre_existing,
+        min_confidence=config.gate.min_confidence,
         conclusion=conclusion,
         verdict=verdict,
         coverage=list(analysis.coverage),

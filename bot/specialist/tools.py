@@ -113,7 +113,11 @@ class ReportFindingInput(_Input):
     advice: str | None = Field(default=None, description="guidance when no safe mechanical rewrite exists")
     rollback: str = Field(default="", description="how to back the change out safely")
     monitoring: str = Field(default="", description="metric or alert that shows the problem")
-    confidence: float = Field(default=0.7, ge=0.0, le=1.0)
+    confidence: float = Field(
+        default=0.8, ge=0.0, le=1.0,
+        description="how sure the evidence makes you; below the repository's gate.min_confidence (0.8 by "
+        "default) the finding is shown but never blocks the merge",
+    )
     handoff: str | None = Field(default=None, description="another specialist who should look, if any")
 
 

@@ -70,3 +70,17 @@ def test_suggestions_per_file_are_capped_but_findings_are_not(tmp_path: Path) ->
              if f.source.startswith("py-requests-no-timeout")]
     assert len(found) == 60
     assert sum(f.suggestion is not None for f in found) == MAX_SUGGESTIONS_PER_FILE
+
+
+def test_a_file_no_analyzer_looked_at_is_not_reviewed(tmp_path: Path) -> None:
+    r = GitRepo(tmp_path / "r")
+    r.write("README.md", "x\n")
+    r.commit("base")
+    r.write("tests/test_orders.py", BAD)
+    r.write("app/orders.py", BAD)
+    r.commit("head")
+    changes = parse_diff(r.git("diff", "HEAD~1", "HEAD"))
+    result = analyze_change(changes, LocalGitRepo(str(r.root)), load_repo_config(None)[0], builtin_analyzers())
+    status = {c.path: (c.status.value, c.reason) for c in result.coverage}
+    assert status["tests/test_orders.py"] == ("skipped", "test code (test file name)")
+    assert status["app/orders.py"][0] == "reviewed"

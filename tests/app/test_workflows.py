@@ -117,7 +117,8 @@ def test_secondary_rate_limit_is_waited_out(fake_github, sqlite_backend):
     assert len(gh.reviews(wh.REPO, 7)) == 1
 
 
-def test_a_ten_file_pr_costs_at_most_twelve_github_calls(fake_github, sqlite_backend):
+def test_a_ten_file_pr_costs_at_most_thirteen_github_calls(fake_github, sqlite_backend):
+    """Thirteen: the differential review reads the base side of the changed files in one more batched call."""
     gh = fake_github
     files = {f"svc/mod{i}.py": (f"def f{i}():\n    return {i}\n",
                                 f"import requests\n\n\ndef f{i}(url):\n    return requests.get(url).json()\n")
@@ -128,7 +129,7 @@ def test_a_ten_file_pr_costs_at_most_twelve_github_calls(fake_github, sqlite_bac
         enq.enqueue_now(review_job("ten-files", head(gh, 20), number=20))
         result = wait_result("ten-files")
     assert len(result["findings"]) >= 10
-    assert result["calls"] == len(gh.calls) <= 12, [f"{c.method} {c.path}" for c in gh.calls]
+    assert result["calls"] == len(gh.calls) <= 13, [f"{c.method} {c.path}" for c in gh.calls]
 
 
 def test_an_installation_over_its_rate_limit_waits_while_others_proceed(fake_github, sqlite_backend):
@@ -148,3 +149,19 @@ def test_an_installation_over_its_rate_limit_waits_while_others_proceed(fake_git
         time.sleep(1.0)
         assert DBOS.retrieve_workflow("quota-2").get_status().status == "PENDING"  # still waiting its turn
     assert {r["head_sha"] for r in gh.check_runs()} == {head(gh), gh.store.repos["other/app"].pulls[1].head_sha}
+
+
+OLD_CALL = "import requests\n\n\ndef ping(url):\n    return requests.get(\n        url,\n    )\n"
+
+
+def test_an_old_problem_the_pr_merely_touches_is_summarised_not_posted(fake_github, sqlite_backend):
+    gh = fake_github
+    touched = OLD_CALL.replace("        url,\n", "        url,\n        headers={'a': 'b'},\n")
+    gh.add_pull(wh.REPO, 22, {"svc/ping.py": (OLD_CALL, touched)})
+    with running_app(app_settings(gh, sqlite_backend.url)) as enq:
+        enq.enqueue_now(review_job("touched", head(gh, 22), number=22))
+        result = wait_result("touched")
+    assert result["outcome"] == "success" and result["findings"] == []
+    assert gh.review_comments(wh.REPO, 22) == []
+    [run] = [r for r in gh.check_runs() if r["head_sha"] == head(gh, 22)]
+    assert "<details><summary>1 finding already at the base" in run["output"]["summary"]

@@ -138,8 +138,8 @@ def test_a_removal_inside_a_range_touches_it(repo: GitRepo) -> None:
     assert f is not None and not f.added_lines
     assert sorted(f.removal_points) == [3]
     assert f.touches(1, 3)  # the call lost an argument
-    assert not f.touches(3, 3)  # removal was before line 3, not inside it
-    assert not f.touches(5, 5)
+    assert f.touches(3, 3) and f.touches(2, 2)  # the lines on either side of the removal
+    assert not f.touches(4, 5)  # further away: untouched
 
 
 def test_git_sections_cut_a_diff_losslessly_at_each_file_header() -> None:

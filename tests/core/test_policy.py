@@ -145,3 +145,22 @@ def test_finalize_takes_fail_on_from_config() -> None:
     config, _ = load_repo_config("fail_on: medium\n")
     review = finalize(Review(findings=[finding(Severity.medium)]), config)
     assert (review.conclusion, review.fail_on) == (Conclusion.failure, Severity.medium)
+
+
+def test_only_confident_findings_block() -> None:
+    unsure = finding(Severity.critical, 1).model_copy(update={"confidence": 0.6})
+    conclusion, verdict = decide([unsure], DEFAULT)
+    assert conclusion == Conclusion.success
+    assert verdict == "1 finding at or above high with confidence below 80%: shown, merge not blocked"
+    sure = finding(Severity.high, 2).model_copy(update={"confidence": 0.8})
+    assert decide([unsure, sure], DEFAULT)[0] == Conclusion.failure
+
+
+def test_gate_min_confidence_is_configurable() -> None:
+    config, errors = load_repo_config("gate:\n  min_confidence: 0.5\n")
+    assert not errors and config.gate.min_confidence == 0.5
+    unsure = finding(Severity.high, 1).model_copy(update={"confidence": 0.6})
+    assert decide([unsure], config)[0] == Conclusion.failure
+    _, errors = load_repo_config("gate:\n  min_confidence: 2\n")
+    assert errors and "min_confidence" in errors[0]
+    assert finalize(Review(findings=[unsure]), config).min_confidence == 0.5

@@ -219,3 +219,19 @@ def test_pipeline_stats_keys_get_labels() -> None:
     for row in ("| Files changed | 3 |", "| Changed lines | 45 |", "| Analyzer time (s) | 0.040 |",
                 "| Base commit | abc |", "| Mode | static |"):
         assert row in text
+
+
+def test_pre_existing_findings_are_collapsed_and_low_confidence_ones_marked() -> None:
+    from bot.core.model import Category, Finding, Review, Severity
+    from bot.render.markdown import render_summary
+
+    def make(n: int, confidence: float) -> Finding:
+        return Finding(id=f"SR-{n:010d}", category=Category.n_plus_one, severity=Severity.high, path="a.py",
+                       start_line=n, end_line=n, title=f"problem {n}", evidence="e", risk="r", rollback="",
+                       monitoring="", source="rule-x", confidence=confidence)
+
+    text = render_summary(Review(findings=[make(1, 0.5)], pre_existing=[make(2, 0.9), make(3, 0.9)]))
+    assert "<details><summary>2 findings already at the base" in text and "</details>" in text
+    assert "problem 2" in text.split("<details>")[1]
+    assert "(low confidence: never blocks)" in text.split("<details>")[0]
+    assert "<details>" not in render_summary(Review(findings=[make(1, 0.9)]))

@@ -1,0 +1,79 @@
+"""Severity and confidence from the code path and the mitigations in place (pure).
+
+A finding learns the kind of path it sits on (bot.analyzers.context); its severity is capped by it:
+
+| path | per-item and query findings | everything else |
+|---|---|---|
+| test, seed or fixture script | low | low |
+| management/cron command | low | medium |
+| migration (a data loop in it) | medium | unchanged (locking findings are the point) |
+| request handler, background task, library | unchanged | unchanged |
+
+A mitigation lowers (severity at most `low`, confidence under the gate) or silences (None) it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.analyzers.context import PathKind, classify
+from bot.analyzers.mitigations import Effect, find_mitigation
+from bot.core.model import Category, Finding, Severity
+
+LOWERED_CONFIDENCE = 0.5  # below any sensible gate.min_confidence: shown, never blocks
+
+# findings whose cost grows with the rows a loop or a query touches
+DATA_VOLUME = frozenset(
+    {
+        Category.n_plus_one,
+        Category.per_item_writes,
+        Category.quadratic_loop,
+        Category.unbounded_query,
+        Category.load_all_into_memory,
+        Category.missing_pagination,
+        Category.missing_index,
+        Category.missing_cache,
+    }
+)
+MIGRATION_FINDINGS = frozenset({Category.locking_migration})
+
+
+def _cap(kind: PathKind, category: Category) -> Severity | None:
+    if kind in (PathKind.test, PathKind.seed_script):
+        return Severity.low
+    if kind == PathKind.command:
+        return Severity.low if category in DATA_VOLUME else Severity.medium
+    if kind == PathKind.migration and category in DATA_VOLUME:
+        return Severity.medium
+    return None
+
+
+def _at_most(severity: Severity, cap: Severity | None) -> Severity:
+    return cap if cap is not None and severity.rank > cap.rank else severity
+
+
+def calibrate(
+    finding: Finding,
+    text: str,
+    ignored_columns_of: Callable[[str], frozenset[str]] | None = None,
+) -> Finding | None:
+    """The finding with its path kind, severity and confidence set from context; None when mitigated away."""
+    if finding.source == "specialist":
+        return finding
+    context = classify(finding.path, text, finding.start_line)
+    mitigation = find_mitigation(finding, text, ignored_columns_of)
+    if mitigation is not None and mitigation.effect == Effect.silence:
+        return None
+    severity = _at_most(finding.severity, _cap(context.kind, finding.category))
+    confidence = finding.confidence
+    notes: list[str] = []
+    if severity != finding.severity:
+        notes.append(f"severity capped at {severity.value}: {context.evidence or context.kind.value}")
+    if mitigation is not None:
+        severity = _at_most(severity, Severity.low)
+        confidence = min(confidence, LOWERED_CONFIDENCE)
+        notes.append(f"mitigated: {mitigation.why}")
+    evidence = finding.evidence + (" (" + "; ".join(notes) + ")" if notes else "")
+    return finding.model_copy(
+        update={"path_kind": context.kind.value, "severity": severity, "confidence": confidence, "evidence": evidence}
+    )

@@ -1,0 +1,257 @@
+"""The kind of code path a line sits on, from framework facts in the file (pure, bounded).
+
+Request handler, background task, migration, management/cron command, test, seed or fixture script,
+or library (nothing known). Evidence is framework syntax: route decorators, view and controller base
+classes, handler signatures, task decorators, worker mixins, migration classes, command classes, test
+classes and functions. A file name only adds weak evidence: alone it never decides a kind.
+
+For Python the enclosing function (its decorators, its class's bases, its name and first parameter)
+is looked at first, then the file; other languages are judged by the enclosing function signature
+(Go) and by the file. Every scan is bounded in lines and characters per line, and the patterns are
+plain (no nested quantifiers), so hostile text costs linear time.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+MAX_LINES = 20_000
+MAX_LINE_CHARS = 400
+STRONG = 2  # a framework fact
+WEAK = 1  # a hint: a file name, a helper import
+
+
+class PathKind(StrEnum):
+    request_handler = "request_handler"
+    background_task = "background_task"
+    migration = "migration"
+    command = "command"
+    test = "test"
+    seed_script = "seed_script"
+    library = "library"
+
+
+@dataclass(frozen=True)
+class PathContext:
+    kind: PathKind
+    evidence: str  # what decided it, for the finding's evidence line ("" for library)
+    strong: bool  # decided by a framework fact (not by hints alone)
+
+
+# file-level facts: (kind, weight, pattern)
+_FILE_FACTS: tuple[tuple[PathKind, int, re.Pattern[str]], ...] = tuple(
+    (k, w, re.compile(p, re.MULTILINE))
+    for k, w, p in (
+        # tests
+        (PathKind.test, STRONG, r"^[ \t]*(?:import pytest|from pytest\b|import unittest|from unittest\b)"),
+        (PathKind.test, STRONG, r"^[ \t]*class \w+\([\w.]*TestCase\)"),
+        (PathKind.test, STRONG, r"^func Test\w*\(t \*testing\.T\)"),
+        (PathKind.test, STRONG, r"^[ \t]*(?:RSpec\.)?describe\b.*\bdo[ \t]*(?:\|\w+\|)?[ \t]*$"),
+        (PathKind.test, STRONG, r"<[ \t]*(?:ActiveSupport::TestCase|ActionDispatch::IntegrationTest|Minitest::Test)"),
+        (PathKind.test, STRONG, r"^[ \t]*(?:describe|it|test)\([ \t]*['\"`]"),
+        (PathKind.test, WEAK, r"^[ \t]*(?:assert |expect\()"),
+        # migrations
+        (PathKind.migration, STRONG, r"^[ \t]*class Migration\(migrations\.Migration\)"),
+        (PathKind.migration, STRONG, r"<[ \t]*ActiveRecord::Migration\b"),
+        (PathKind.migration, STRONG, r"^[ \t]*def upgrade\(\)"),
+        (PathKind.migration, STRONG, r"implements MigrationInterface\b"),
+        (PathKind.migration, STRONG, r"^[ \t]*(?:exports\.up[ \t]*=|export (?:async )?function up\([ \t]*knex)"),
+        (PathKind.migration, STRONG, r"\bgoose\.AddMigration\w*\("),
+        # commands
+        (PathKind.command, STRONG, r"^[ \t]*class Command\([ \t]*[\w.]*BaseCommand[ \t]*\)"),
+        (PathKind.command, STRONG, r"^[ \t]*(?:task|namespace)[ \t]+:?\w+.*\bdo\b"),
+        (PathKind.command, STRONG, r"^[ \t]*@(?:click\.command|click\.group|app\.command|typer\.\w+)\b"),
+        (PathKind.command, STRONG, r"&cobra\.Command\{"),
+        (PathKind.command, WEAK, r"^if __name__ == ['\"]__main__['\"]:"),
+        (PathKind.command, WEAK, r"^[ \t]*(?:import argparse|from argparse\b)"),
+        # seeds and fixtures
+        (PathKind.seed_script, WEAK, r"^[ \t]*(?:from faker\b|import faker\b|require ['\"]faker['\"])|\bFaker::"),
+        (PathKind.seed_script, WEAK, r"\bfactory(?:_boy)?\b.*import|import.*\bfactory\b"),
+        # background tasks
+        (PathKind.background_task, STRONG, r"^[ \t]*@(?:shared_task|[\w.]*\.task|dramatiq\.actor|job)\b"),
+        (PathKind.background_task, STRONG, r"^[ \t]*include Sidekiq::(?:Worker|Job)\b"),
+        (PathKind.background_task, STRONG, r"<[ \t]*(?:ApplicationJob|ActiveJob::Base)\b"),
+        (PathKind.background_task, STRONG, r"\bnew Worker\([ \t]*['\"`]"),
+        # request handlers
+        (PathKind.request_handler, STRONG, r"^[ \t]*@[\w.]*\.(?:route|get|post|put|patch|delete|api_route)\("),
+        (PathKind.request_handler, STRONG, r"^[ \t]*@api_view\b"),
+        (PathKind.request_handler, STRONG, r"^[ \t]*class \w+\(.*\b(?:APIView|\w*ViewSet|GenericAPIView|View|"
+         r"ListView|DetailView|TemplateView|FormView|ListAPIView|RetrieveAPIView)\b"),
+        (PathKind.request_handler, STRONG, r"^[ \t]*def \w+\([ \t]*request\b"),
+        (PathKind.request_handler, STRONG, r"<[ \t]*(?:ApplicationController|ActionController::(?:Base|API))\b"),
+        (PathKind.request_handler, STRONG, r"\bw http\.ResponseWriter, \w+ \*http\.Request\b"),
+        (PathKind.request_handler, STRONG, r"\bhttp\.HandleFunc\(|\bc \*gin\.Context\b|\bc echo\.Context\b"),
+        (PathKind.request_handler, STRONG, r"\b(?:app|router|server)\.(?:get|post|put|patch|delete|all)\([ \t]*['\"`]"
+         r"[^'\"`]{0,200}['\"`][ \t]*,.{0,200}\breq\b"),
+        (PathKind.request_handler, STRONG, r"^[ \t]*@(?:Controller|Get|Post|Put|Patch|Delete)\("),
+    )
+)
+
+# when a file shows several kinds, the one that bounds the risk the most wins
+_PRIORITY = (
+    PathKind.test,
+    PathKind.migration,
+    PathKind.seed_script,
+    PathKind.command,
+    PathKind.background_task,
+    PathKind.request_handler,
+)
+
+_SEED_NAME = re.compile(r"(?:^|[_\-/])(?:seeds?|populate\w*|fixtures?|fake\w*|sample_?data|demo_?data)(?:[_\-.]|$)")
+_TEST_NAME = re.compile(
+    r"^(?:test_.*\.py|.*_test\.(?:py|go|rb)|conftest\.py|.*_spec\.rb|.*\.(?:test|spec)\.[cm]?[jt]sx?)$"
+)
+_TEST_DIRS = frozenset({"test", "tests", "spec", "specs", "__tests__", "testing"})
+_MIGRATION_DIRS = frozenset({"migrations", "migrate", "alembic", "versions"})
+
+# Python: the enclosing function's own facts
+_DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)\s*\(\s*(\w*)")
+_CLASS = re.compile(r"^(\s*)class\s+\w+\s*(?:\(([^)]{0,300})\))?")
+_DECORATOR = re.compile(r"^\s*@([\w.]+)")
+_ROUTE_DECORATOR = re.compile(r"\.(?:route|get|post|put|patch|delete|api_route|websocket)$|^api_view$|^action$")
+_TASK_DECORATOR = re.compile(r"^shared_task$|\.task$|^task$|^dramatiq\.actor$|^actor$|^job$|^periodic_task$")
+_VIEW_BASES = re.compile(r"\b(?:APIView|\w*ViewSet|GenericAPIView|View|\w+View|\w*Mixin)\b")
+_GO_FUNC = re.compile(r"^func\s")
+_GO_HANDLER = re.compile(r"http\.ResponseWriter|\*gin\.Context|echo\.Context|\*fiber\.Ctx")
+
+
+def _lines(text: str) -> list[str]:
+    return [line[:MAX_LINE_CHARS] for line in text.splitlines()[:MAX_LINES]]
+
+
+def _name_hints(path: str) -> dict[PathKind, int]:
+    parts = PurePosixPath(path.lower()).parts
+    name = parts[-1] if parts else ""
+    hints: dict[PathKind, int] = {}
+    if _TEST_NAME.match(name) or any(p in _TEST_DIRS for p in parts[:-1]):
+        hints[PathKind.test] = WEAK
+    if any(p in _MIGRATION_DIRS for p in parts[:-1]):
+        hints[PathKind.migration] = WEAK
+    if _SEED_NAME.search("/".join(parts)):
+        hints[PathKind.seed_script] = WEAK
+    if "management/commands" in "/".join(parts) or name.endswith(".rake"):
+        hints[PathKind.command] = WEAK
+    return hints
+
+
+@functools.lru_cache(maxsize=16)  # several findings of one file ask about the same text
+def _file_scores(path: str, text: str) -> dict[PathKind, int]:
+    scores = dict(_name_hints(path))
+    bounded = "\n".join(_lines(text))
+    for kind, weight, pattern in _FILE_FACTS:
+        if kind in scores and scores[kind] >= STRONG + WEAK:
+            continue
+        if pattern.search(bounded):
+            scores[kind] = scores.get(kind, 0) + weight
+    # a command or a Rails seeds file whose name says it seeds the database is a seed script
+    if scores.get(PathKind.seed_script, 0) and scores.get(PathKind.command, 0) >= STRONG:
+        scores[PathKind.seed_script] = scores[PathKind.seed_script] + STRONG
+    if path.endswith("db/seeds.rb") or "/db/seeds/" in path:
+        scores[PathKind.seed_script] = scores.get(PathKind.seed_script, 0) + STRONG
+    return scores
+
+
+def _python_function_kind(lines: list[str], line: int) -> tuple[PathKind, str] | None:
+    """The kind the enclosing function's own decorators, class or signature prove, if any."""
+    if not 1 <= line <= len(lines):
+        return None
+    indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
+    for i in range(line - 1, -1, -1):
+        text = lines[i]
+        if not text.strip():
+            continue
+        here = len(text) - len(text.lstrip())
+        if i != line - 1 and here >= indent:
+            continue
+        indent = here
+        match = _DEF.match(text)
+        if match:
+            found = _def_kind(lines, i, match.group(2), match.group(3))
+            if found:
+                return found
+            continue
+        cls = _CLASS.match(text)
+        if cls:
+            return _class_kind(cls.group(2) or "")
+        if here == 0:
+            return None
+    return None
+
+
+def _def_kind(lines: list[str], index: int, name: str, first_param: str) -> tuple[PathKind, str] | None:
+    j = index - 1
+    while j >= 0 and _DECORATOR.match(lines[j]):
+        deco = _DECORATOR.match(lines[j])
+        assert deco is not None
+        if _ROUTE_DECORATOR.search(deco.group(1)):
+            return PathKind.request_handler, f"@{deco.group(1)}"
+        if _TASK_DECORATOR.search(deco.group(1)):
+            return PathKind.background_task, f"@{deco.group(1)}"
+        j -= 1
+    if name.startswith("test_"):
+        return PathKind.test, f"test function {name}"
+    if first_param == "request":
+        return PathKind.request_handler, f"{name}(request, ...)"
+    return None
+
+
+def _class_kind(bases: str) -> tuple[PathKind, str] | None:
+    if re.search(r"\bBaseCommand\b", bases):
+        return PathKind.command, "a management command"
+    if re.search(r"TestCase\b", bases):
+        return PathKind.test, "a TestCase"
+    if re.search(r"\bmigrations\.Migration\b", bases):
+        return PathKind.migration, "a migration"
+    if _VIEW_BASES.search(bases):
+        return PathKind.request_handler, "a view class"
+    return None
+
+
+def _go_function_kind(lines: list[str], line: int) -> tuple[PathKind, str] | None:
+    for i in range(min(line, len(lines)) - 1, -1, -1):
+        if _GO_FUNC.match(lines[i]):
+            if lines[i].startswith("func Test"):
+                return PathKind.test, "a Go test function"
+            if _GO_HANDLER.search(lines[i]):
+                return PathKind.request_handler, "an HTTP handler signature"
+            return None
+    return None
+
+
+def classify(path: str, text: str, line: int | None = None) -> PathContext:
+    """The code path `line` of `path` sits on (the whole file's when `line` is None)."""
+    lines = _lines(text)
+    if line is not None and path.endswith(".py"):
+        found = _python_function_kind(lines, line)
+    elif line is not None and path.endswith(".go"):
+        found = _go_function_kind(lines, line)
+    else:
+        found = None
+    scores = dict(_file_scores(path, text))
+    # a seed script or a test stays one whatever handler-like function it defines
+    for bounding in (PathKind.test, PathKind.seed_script):
+        if scores.get(bounding, 0) >= STRONG and (found is None or found[0] != bounding):
+            found = None
+    if found is not None:
+        return PathContext(found[0], found[1], True)
+    for kind in _PRIORITY:
+        score = scores.get(kind, 0)
+        if score >= STRONG:
+            return PathContext(kind, _describe(kind), score >= STRONG)
+    return PathContext(PathKind.library, "", False)
+
+
+def _describe(kind: PathKind) -> str:
+    return {
+        PathKind.test: "test code",
+        PathKind.migration: "a schema migration",
+        PathKind.seed_script: "a seed or fixture script",
+        PathKind.command: "a command-line or scheduled command",
+        PathKind.background_task: "a background task",
+        PathKind.request_handler: "a request handler",
+        PathKind.library: "",
+    }[kind]

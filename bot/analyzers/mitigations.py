@@ -1,0 +1,195 @@
+"""Mitigations already in place around a finding, read from the file's text (pure, bounded).
+
+- a migration that sets `lock_timeout` or `statement_timeout` fails fast instead of queueing traffic
+  behind its lock: a locking finding there is lowered;
+- strong_migrations' `safety_assured` around a column removal says the author checked it: lowered,
+  and silenced when the column is also in the model's `ignored_columns` (`ignored_columns_of`);
+- a Go `http.Client` whose Transport dials with a timeout or bounds the response headers has
+  deadlines: a missing-timeout finding on it is lowered;
+- a per-item finding inside a loop bounded by a small literal (`range(5)`, `items[:10]`, a literal
+  list, `5.times`, `i < 10`) cannot grow with data: silenced;
+- Ruby relations built per item and folded with `.reduce(:or)` run as one query: silenced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.core.model import Category, Finding
+
+MAX_LINE_CHARS = 400
+MAX_LOOKBACK = 200  # lines scanned up from a finding to its enclosing loop
+SMALL_BOUND = 100  # a loop bounded by at most this many items does not grow with data
+
+PER_ITEM = frozenset(
+    {Category.n_plus_one, Category.per_item_writes, Category.quadratic_loop, Category.connection_per_request}
+)
+
+
+class Effect(StrEnum):
+    weaken = "weaken"  # shown with lower severity and confidence, never blocks
+    silence = "silence"  # not reported
+
+
+@dataclass(frozen=True)
+class Mitigation:
+    effect: Effect
+    why: str
+
+
+_LOCK_TIMEOUT = re.compile(r"\b(?:lock_timeout|statement_timeout)\b", re.IGNORECASE)
+_SAFETY_ASSURED = re.compile(r"\bsafety_assured\b")
+_DROP_COLUMN = re.compile(r"\bremove_column\s*\(?\s*:?[\"']?(\w+)[\"']?\s*,\s*:?[\"']?(\w+)")
+_GO_DEADLINES = re.compile(
+    r"\b(?:ResponseHeaderTimeout|TLSHandshakeTimeout|IdleConnTimeout)\s*:|\bnet\.Dialer\s*\{[^}]{0,400}\bTimeout\s*:"
+)
+_PY_FOR = re.compile(r"^(\s*)(?:async\s+)?for\s+.{1,200}?\s+in\s+(.{1,300}?):\s*(?:#.*)?$")
+_PY_SMALL_RANGE = re.compile(r"^range\(\s*(?:\d+\s*,\s*)?(\d+)\s*\)$")
+_SLICE = re.compile(r"\[\s*(?:0\s*)?:\s*(\d+)\s*\]$")
+_LITERAL_SEQ = re.compile(r"^[\[(][^\[\]()]{0,300}[\])]$")
+_NAME_ITER = re.compile(r"^(\w+)(?:\.(?:items|keys|values)\(\))?$")
+_OR_FOLD = re.compile(r"^\s*(?:end|\})\s*\.(?:reduce|inject)\(\s*(?:&?:or|:or)\s*\)")
+_C_FOR = re.compile(r"^\s*for\s*\(?\s*(?:let\s+|var\s+|const\s+)?\w+\s*:?=\s*\d+\s*;\s*\w+\s*<=?\s*(\d+)\s*;")
+_RUBY_TIMES = re.compile(r"^\s*(\d+)\.times\b")
+
+
+def _lines(text: str) -> list[str]:
+    return [line[:MAX_LINE_CHARS] for line in text.splitlines()]
+
+
+def _small(number: str) -> bool:
+    return int(number) <= SMALL_BOUND
+
+
+def _bounded_python_loop(lines: list[str], line: int) -> str | None:
+    """The literal bound of the Python loop enclosing `line`, if it has one."""
+    if not 1 <= line <= len(lines):
+        return None
+    indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
+    for i in range(line - 1, max(-1, line - 1 - MAX_LOOKBACK), -1):
+        text = lines[i]
+        if not text.strip():
+            continue
+        here = len(text) - len(text.lstrip())
+        if i != line - 1 and here >= indent:
+            continue
+        indent = here
+        match = _PY_FOR.match(text)
+        if match:
+            return _python_bound(match.group(2).strip()) or _module_literal(lines, match.group(2).strip())
+        if text.lstrip().startswith(("def ", "async def ", "class ")) or here == 0:
+            return None
+    return None
+
+
+def _python_bound(iterable: str) -> str | None:
+    small = _PY_SMALL_RANGE.match(iterable)
+    if small and _small(small.group(1)):
+        return f"the loop runs over {iterable}"
+    sliced = _SLICE.search(iterable)
+    if sliced and _small(sliced.group(1)):
+        return f"the loop is bounded by the slice {sliced.group(0)}"
+    if _LITERAL_SEQ.match(iterable) and iterable.count(",") < SMALL_BOUND:
+        return "the loop runs over a literal sequence"
+    return None
+
+
+def _module_literal(lines: list[str], iterable: str) -> str | None:
+    """`for x in NAME:` where the module itself assigns NAME a literal list, tuple, set or dict."""
+    name = _NAME_ITER.match(iterable)
+    if not name:
+        return None
+    assign = re.compile(rf"^{re.escape(name.group(1))}\s*(?::[^=]{{0,100}})?=\s*[\[({{]")
+    if any(assign.match(line) for line in lines):
+        return f"the loop runs over {name.group(1)}, a literal defined in this module"
+    return None
+
+
+def _bounded_other_loop(lines: list[str], line: int) -> str | None:
+    """Go/JS `for i := 0; i < 10; i++` or Ruby `5.times` a few lines above the finding."""
+    for i in range(line - 1, max(-1, line - 1 - MAX_LOOKBACK // 10), -1):
+        if i >= len(lines):
+            continue
+        for pattern in (_C_FOR, _RUBY_TIMES):
+            match = pattern.match(lines[i])
+            if match and _small(match.group(1)):
+                return f"the loop is bounded by the literal {match.group(1)}"
+    return None
+
+
+def loop_bound(path: str, text: str, line: int) -> str | None:
+    """Why the loop around `line` cannot grow with data, or None."""
+    lines = _lines(text)
+    if path.endswith(".py"):
+        return _bounded_python_loop(lines, line)
+    return _bounded_other_loop(lines, line)
+
+
+def folded_into_one_query(path: str, text: str, end_line: int) -> bool:
+    """A Ruby block that builds one relation per item whose results are OR-ed into a single query
+    (`items.map { |i| Model.where(...) }.reduce(:or)`): nothing is loaded per item."""
+    if not path.endswith(".rb"):
+        return False
+    lines = _lines(text)
+    return any(_OR_FOLD.match(line) for line in lines[end_line : end_line + 3])
+
+
+def dropped_column(statement: str) -> tuple[str, str] | None:
+    """(table, column) of a Rails `remove_column` statement."""
+    match = _DROP_COLUMN.search(statement)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def find_mitigation(
+    finding: Finding,
+    text: str,
+    ignored_columns_of: Callable[[str], frozenset[str]] | None = None,
+) -> Mitigation | None:
+    """The mitigation in `text` (the file at head) that applies to `finding`, if any."""
+    lines = _lines(text)
+    statement = "\n".join(lines[finding.start_line - 1 : finding.end_line])
+    if finding.category in PER_ITEM:
+        bound = loop_bound(finding.path, text, finding.start_line)
+        if bound:
+            return Mitigation(Effect.silence, bound)
+        if folded_into_one_query(finding.path, text, finding.end_line):
+            return Mitigation(Effect.silence, "the per-item relations are OR-ed into one query")
+    if finding.category == Category.locking_migration or finding.source.startswith("sql-"):
+        if finding.path.endswith(".rb") and _SAFETY_ASSURED.search(text):
+            dropped = dropped_column(statement)
+            if dropped and ignored_columns_of is not None and dropped[1] in ignored_columns_of(dropped[0]):
+                return Mitigation(Effect.silence, f"safety_assured, and {dropped[1]} is in ignored_columns")
+            return Mitigation(Effect.weaken, "wrapped in strong_migrations' safety_assured")
+        if _LOCK_TIMEOUT.search(text):
+            return Mitigation(Effect.weaken, "the migration sets lock_timeout/statement_timeout")
+    if finding.category == Category.missing_timeout and finding.path.endswith(".go") and _GO_DEADLINES.search(text):
+        return Mitigation(Effect.weaken, "the client's Transport/Dialer sets deadlines")
+    return None
+
+
+_IGNORED = re.compile(r"\bignored_columns\s*(?:\+?=|\+=)\s*(?:%[wi]\[([^\]]{0,500})\]|\[([^\]]{0,500})\])")
+
+
+def ignored_columns(model_text: str) -> frozenset[str]:
+    """Columns a Rails model lists in `self.ignored_columns = [...]` (or `+= %w[...]`)."""
+    out: set[str] = set()
+    for match in _IGNORED.finditer(model_text[:200_000]):
+        body = match.group(1) or match.group(2) or ""
+        out.update(w.strip(" :\"'") for w in re.split(r"[,\s]+", body) if w.strip(" :\"'"))
+    return frozenset(out)
+
+
+def model_path_for_table(table: str) -> str:
+    """Where Rails keeps the model of `table` by convention (`line_items` -> app/models/line_item.rb)."""
+    if table.endswith("ies"):
+        singular = table[:-3] + "y"
+    elif table.endswith(("ses", "xes", "ches", "shes")):
+        singular = table[:-2]
+    elif table.endswith("s"):
+        singular = table[:-1]
+    else:
+        singular = table
+    return f"app/models/{singular}.rb"

@@ -1,0 +1,149 @@
+"""The code path a line sits on, from framework facts (file names alone never decide)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.analyzers.context import PathKind, classify
+
+DJANGO_VIEW = """from django.shortcuts import render
+
+
+def order_list(request):
+    orders = Order.objects.all()
+    return render(request, "orders.html", {"orders": orders})
+"""
+DRF = """from rest_framework import viewsets
+
+
+class OrderViewSet(viewsets.ModelViewSet):
+    def list(self, req):
+        return Response([o.customer.name for o in Order.objects.all()])
+"""
+FLASK = """@app.route("/orders")
+def orders():
+    return jsonify([o.id for o in Order.query.all()])
+"""
+FASTAPI = """@router.get("/items")
+async def items():
+    return await load()
+"""
+CELERY = """from celery import shared_task
+
+
+@shared_task
+def rebuild():
+    for o in Order.objects.all():
+        o.save()
+"""
+COMMAND = """from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    def handle(self, *args, **options):
+        for u in User.objects.all():
+            Profile.objects.get(user=u)
+"""
+MIGRATION = """from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    operations = []
+"""
+PYTEST = """import pytest
+
+
+def test_orders(client):
+    assert client.get("/orders").status_code == 200
+"""
+GO_HANDLER = """package api
+
+func listOrders(w http.ResponseWriter, r *http.Request) {
+\trows, _ := db.Query("select * from orders")
+\t_ = rows
+}
+
+func helper() int {
+\treturn 1
+}
+"""
+EXPRESS = """const app = express();
+app.get('/orders', async (req, res) => {
+  res.json(await Order.findAll());
+});
+"""
+RAILS_CONTROLLER = """class OrdersController < ApplicationController
+  def index
+    @orders = Order.all
+  end
+end
+"""
+SIDEKIQ = """class RebuildJob
+  include Sidekiq::Job
+
+  def perform(id)
+    Order.find(id).touch
+  end
+end
+"""
+RAKE = """namespace :orders do
+  task rebuild: :environment do
+    Order.find_each(&:touch)
+  end
+end
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "line", "kind"),
+    [
+        ("shop/views.py", DJANGO_VIEW, 5, PathKind.request_handler),
+        ("shop/api.py", DRF, 6, PathKind.request_handler),
+        ("shop/web.py", FLASK, 3, PathKind.request_handler),
+        ("shop/routes.py", FASTAPI, 3, PathKind.request_handler),
+        ("shop/jobs.py", CELERY, 7, PathKind.background_task),
+        ("shop/management/commands/rebuild.py", COMMAND, 7, PathKind.command),
+        ("shop/migrations/0002_x.py", MIGRATION, 5, PathKind.migration),
+        ("shop/tests/test_views.py", PYTEST, 5, PathKind.test),
+        ("api/orders.go", GO_HANDLER, 4, PathKind.request_handler),
+        ("web/server.js", EXPRESS, 3, PathKind.request_handler),
+        ("app/controllers/orders_controller.rb", RAILS_CONTROLLER, 3, PathKind.request_handler),
+        ("app/workers/rebuild_job.rb", SIDEKIQ, 5, PathKind.background_task),
+        ("lib/tasks/orders.rake", RAKE, 3, PathKind.command),
+    ],
+)
+def test_framework_facts_decide_the_kind(path: str, text: str, line: int, kind: PathKind) -> None:
+    context = classify(path, text, line)
+    assert context.kind == kind and context.strong
+
+
+def test_a_seeding_command_is_a_seed_script() -> None:
+    context = classify("shop/management/commands/populatedb.py", COMMAND, 7)
+    assert context.kind == PathKind.seed_script
+
+
+def test_rails_seeds_file_is_a_seed_script() -> None:
+    assert classify("db/seeds.rb", "User.create!(name: 'a')\n", 1).kind == PathKind.seed_script
+
+
+def test_a_file_name_alone_decides_nothing() -> None:
+    plain = "def total(rows):\n    return sum(r.amount for r in rows)\n"
+    assert classify("shop/tests/helpers.py", plain, 2).kind == PathKind.library
+    assert classify("shop/seed_helpers.py", plain, 2).kind == PathKind.library
+    assert classify("shop/views.py", plain, 2).kind == PathKind.library
+
+
+def test_the_enclosing_go_function_decides_within_a_handler_file() -> None:
+    assert classify("api/orders.go", GO_HANDLER, 9).kind == PathKind.request_handler  # file-level fallback
+    assert classify("api/orders.go", GO_HANDLER, 4).evidence == "an HTTP handler signature"
+
+
+def test_a_helper_next_to_a_task_uses_the_task_decorator_of_its_own_function() -> None:
+    text = CELERY + "\n\ndef list_view(request):\n    return Order.objects.all()\n"
+    assert classify("shop/mixed.py", text, 7).kind == PathKind.background_task
+    assert classify("shop/mixed.py", text, 11).kind == PathKind.request_handler
+
+
+def test_hostile_text_is_bounded() -> None:
+    text = ("@" + "a." * 5_000 + "route(\n") * 50 + "x" * 1_000_000
+    assert classify("x.py", text, 10).kind in set(PathKind)

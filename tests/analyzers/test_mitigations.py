@@ -1,0 +1,148 @@
+"""Mitigations already in place lower or silence a finding; the code path caps its severity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.analyzers.calibrate import LOWERED_CONFIDENCE, calibrate
+from bot.analyzers.engine import analyze_change
+from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, loop_bound, model_path_for_table
+from bot.core.diff import parse_diff
+from bot.core.model import Category, Finding, Severity
+from bot.core.repo import LocalGitRepo
+from bot.core.repo_config import RepoConfig
+from bot.review.pipeline import builtin_analyzers
+from tests.support.gitrepo import GitRepo
+
+
+def _finding(path: str, line: int, category: Category, source: str = "rule", end: int | None = None,
+             severity: Severity = Severity.high, confidence: float = 0.9) -> Finding:
+    return Finding(id="SR-x", category=category, severity=severity, path=path, start_line=line,
+                   end_line=end or line, title="t", evidence="seen", risk="r", rollback="", monitoring="",
+                   source=source, confidence=confidence)
+
+
+LOOP = "def sync(items):\n    for x in {it}:\n        Thing.objects.get(pk=x)\n"
+
+
+def test_loops_bounded_by_small_literals_or_slices_silence_per_item_findings() -> None:
+    for bounded in ("range(5)", "items[:10]", "[1, 2, 3]", "('a', 'b')"):
+        text = LOOP.format(it=bounded)
+        assert loop_bound("a.py", text, 3), bounded
+        mitigation = find_mitigation(_finding("a.py", 3, Category.n_plus_one), text)
+        assert mitigation is not None and mitigation.effect == Effect.silence
+    for unbounded in ("items", "range(n)", "items[:100000]", "Thing.objects.all()"):
+        assert loop_bound("a.py", LOOP.format(it=unbounded), 3) is None, unbounded
+    assert loop_bound("a.go", "for i := 0; i < 3; i++ {\n\tdb.Get(i)\n}\n", 2)
+    assert loop_bound("a.rb", "5.times do\n  User.find(1)\nend\n", 2)
+    assert loop_bound("a.js", "for (let i = 0; i < n; i++) {\n  await get(i);\n}\n", 2) is None
+
+
+def test_a_bounded_loop_does_not_silence_other_categories() -> None:
+    text = LOOP.format(it="range(5)")
+    assert find_mitigation(_finding("a.py", 3, Category.missing_timeout), text) is None
+
+
+def test_lock_timeout_in_the_migration_lowers_a_locking_finding() -> None:
+    text = "SET lock_timeout = '5s';\nCREATE INDEX i ON orders (customer_id);\n"
+    finding = _finding("db/migrate/1.sql", 2, Category.locking_migration, "sql-create-index-not-concurrently")
+    calibrated = calibrate(finding, text)
+    assert calibrated is not None
+    assert calibrated.severity == Severity.low and calibrated.confidence == LOWERED_CONFIDENCE
+    assert "lock_timeout" in calibrated.evidence
+    assert calibrate(finding, "CREATE INDEX i ON orders (customer_id);\n") == finding.model_copy(
+        update={"path_kind": "library"})
+
+
+RAILS_DROP = """class RemoveLegacy < ActiveRecord::Migration[7.1]
+  def change
+    safety_assured { remove_column :line_items, :legacy_code }
+  end
+end
+"""
+
+
+def test_safety_assured_lowers_and_ignored_columns_silences_a_rails_column_removal() -> None:
+    finding = _finding("db/migrate/2_remove.rb", 3, Category.other, "sql-drop-column", severity=Severity.medium)
+    lowered = find_mitigation(finding, RAILS_DROP, lambda table: frozenset())
+    assert lowered is not None and lowered.effect == Effect.weaken
+    silenced = find_mitigation(finding, RAILS_DROP, lambda table: frozenset({"legacy_code"}) if table == "line_items"
+                               else frozenset())
+    assert silenced is not None and silenced.effect == Effect.silence
+    assert find_mitigation(finding, RAILS_DROP.replace("safety_assured { ", "").replace(" }", ""), None) is None
+
+
+def test_ignored_columns_and_model_paths() -> None:
+    model = "class LineItem < ApplicationRecord\n  self.ignored_columns += %w[legacy_code other]\nend\n"
+    assert ignored_columns(model) == {"legacy_code", "other"}
+    assert ignored_columns('self.ignored_columns = ["a", :b]') == {"a", "b"}
+    assert model_path_for_table("line_items") == "app/models/line_item.rb"
+    assert model_path_for_table("categories") == "app/models/category.rb"
+
+
+def test_a_go_client_whose_transport_has_deadlines_is_lowered() -> None:
+    text = ("package c\n\nvar client = &http.Client{\n\tTransport: &http.Transport{\n"
+            "\t\tDialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,\n\t},\n}\n")
+    finding = _finding("c/client.go", 3, Category.missing_timeout, "go-http-client-no-timeout", end=7)
+    calibrated = calibrate(finding, text)
+    assert calibrated is not None and calibrated.confidence < 0.8 and calibrated.severity == Severity.low
+
+
+SEED = """from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    def handle(self, *args, **options):
+        for user in User.objects.all():
+            Profile.objects.get(user=user)
+"""
+VIEW = """from django.http import JsonResponse
+
+
+def profiles(request):
+    out = []
+    for user in User.objects.all():
+        out.append(Profile.objects.get(user=user).name)
+    return JsonResponse(out, safe=False)
+"""
+
+
+def test_severity_follows_the_code_path() -> None:
+    finding = _finding("shop/management/commands/populatedb.py", 7, Category.n_plus_one)
+    seeded = calibrate(finding, SEED)
+    assert seeded is not None and seeded.severity == Severity.low and seeded.path_kind == "seed_script"
+    command = calibrate(finding.model_copy(update={"path": "shop/management/commands/rebuild.py"}), SEED)
+    assert command is not None and command.severity == Severity.low and command.path_kind == "command"
+    view = calibrate(_finding("shop/views.py", 7, Category.n_plus_one), VIEW)
+    assert view is not None and view.severity == Severity.high and view.path_kind == "request_handler"
+
+
+def test_the_engine_caps_a_per_item_query_in_a_seeding_command(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.write("README.md", "x\n")
+    base = repo.commit()
+    repo.write("shop/management/commands/populatedb.py", SEED)
+    repo.write("shop/views.py", VIEW)
+    head = repo.commit()
+    result = analyze_change(parse_diff(repo.git("diff", base, head)), LocalGitRepo(str(repo.root), head),
+                            RepoConfig(), builtin_analyzers(), base_repo=LocalGitRepo(str(repo.root), base))
+    by_path = {f.path: f for f in result.findings if f.category == Category.n_plus_one}
+    assert by_path["shop/management/commands/populatedb.py"].severity == Severity.low
+    assert by_path["shop/views.py"].severity.at_least(Severity.medium)
+    assert by_path["shop/views.py"].path_kind == "request_handler"
+
+
+def test_a_loop_over_a_module_level_literal_is_bounded() -> None:
+    text = "TOPICS = [\n    {'slug': 'a'},\n    {'slug': 'b'},\n]\n\n\ndef forward(apps):\n" \
+           "    for entry in TOPICS:\n        Topic.objects.get_or_create(slug=entry['slug'])\n"
+    assert loop_bound("m.py", text, 9) == "the loop runs over TOPICS, a literal defined in this module"
+    assert loop_bound("m.py", text.replace("TOPICS = [", "TOPICS = load(["), 9) is None
+    assert loop_bound("m.py", text.replace("in TOPICS:", "in TOPICS.items():"), 9)
+
+
+def test_ruby_relations_folded_with_or_are_one_query() -> None:
+    text = ("def rates(reqs)\n  reqs.map do |r|\n    Rate.where(date: r.date)\n  end.reduce(:or).to_a\nend\n")
+    mitigation = find_mitigation(_finding("app/models/feed.rb", 3, Category.n_plus_one), text)
+    assert mitigation is not None and mitigation.effect == Effect.silence
+    loaded = text.replace("end.reduce(:or).to_a", "end")
+    assert find_mitigation(_finding("app/models/feed.rb", 3, Category.n_plus_one), loaded) is None
