@@ -196,7 +196,7 @@ def test_webhooks_are_refused_until_configured(tmp_path):
         response = client.post("/webhook", content=b"{}", headers={"X-GitHub-Event": "ping"})
         metrics = client.get("/metrics").text
     assert response.status_code == 503 and "not configured" in response.json()["reason"]
-    assert 'scale_review_webhook_deliveries_total{event="ping",status="unconfigured"} 1.0' in metrics
+    assert 'scale_review_webhook_deliveries_total{event="other",status="unconfigured"} 1.0' in metrics
 
 
 def test_setup_runs_only_when_no_credential_is_configured(tmp_path):
