@@ -1,0 +1,65 @@
+"""Removed safeguards: a differential analyzer that parses base and head of a changed file and asks
+why a protection present at base (eager loading, an index, a timeout, batching, a limit, work hoisted
+out of a loop, a concurrency bound) is gone or weakened at head."""
+
+from __future__ import annotations
+
+import time
+
+from bot.analyzers.base import FileInput
+from bot.analyzers.safeguards.compare import hoisting_losses, safeguard_losses
+from bot.analyzers.safeguards.line_side import language_of, line_side
+from bot.analyzers.safeguards.lines import line_map
+from bot.analyzers.safeguards.model import Side
+from bot.analyzers.safeguards.python_side import python_side
+from bot.analyzers.safeguards.report import rule_ids, to_finding
+from bot.analyzers.safeguards.restore import place
+from bot.core.model import Finding
+
+MAX_FILE_CHARS = 1_500_000
+TIME_BUDGET_SECONDS = 5.0
+
+
+def read_side(path: str, text: str) -> Side:
+    """The safeguards of one side of a file, by its language."""
+    if path.endswith((".py", ".pyi")):
+        return python_side(text)
+    language = language_of(path)
+    return line_side(text, language) if language else Side(parsed=False)
+
+
+class SafeguardAnalyzer:
+    """Reports safeguards the change took away or weakened; needs the base-side text."""
+
+    name = "safeguards"
+
+    def supports(self, path: str, text: str) -> bool:
+        return path.endswith((".py", ".pyi")) or language_of(path) is not None
+
+    def rule_ids(self) -> list[str]:
+        return rule_ids()
+
+    def analyze(self, file: FileInput) -> list[Finding]:
+        base_text, text = file.base_text, file.text
+        if base_text is None or not file.change.hunks or max(len(base_text), len(text)) > MAX_FILE_CHARS:
+            return []
+        if not file.change.removal_points and not any(h.removed for h in file.change.hunks):
+            return []
+        started = time.monotonic()
+        base = read_side(file.path, base_text)
+        if not base.parsed or not base.safeguards and not base.calls:
+            return []
+        head = read_side(file.path, text)
+        if not head.parsed or time.monotonic() - started > TIME_BUDGET_SECONDS:
+            return []
+        lines = line_map(file.change)
+        base_lines, head_lines = base_text.splitlines(), text.splitlines()
+        head_scopes = head.scopes | {""}
+        losses = safeguard_losses(base, head, file.change, lines, head_scopes)
+        losses += hoisting_losses(base, head, file.change, lines, base_lines)
+        findings = []
+        for loss in losses:
+            placed = place(loss, file.change, lines, head.statements, base_lines, head_lines)
+            if placed is not None:
+                findings.append(to_finding(placed, file.path, head, text))
+        return findings

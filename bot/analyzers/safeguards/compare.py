@@ -1,0 +1,122 @@
+"""Base against head: which safeguards the change took away or weakened, and where to say so.
+
+A base safeguard counts only when the diff removed one of its lines. It stays quiet when the head
+still has as many of the same (kind, key) in the same function (an edit or a rename), or in the file
+(a move into a manager, scope or default), or, for timeouts, limits, batching and concurrency caps,
+as many of the same kind in the function (an equivalent replacement). A literal raised tenfold or
+more is weakened; fewer occurrences in the function than before is weakened (kept on fewer paths).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from bot.analyzers.safeguards.lines import LineMap
+from bot.analyzers.safeguards.model import Kind, Loss, Safeguard, Side, Verdict
+from bot.analyzers.safeguards.python_side import TRIVIAL_CALLS
+from bot.core.diff import FileChange
+
+WEAKENED_RATIO = 10.0
+MAX_LOSSES = 20  # per file: past this the change is a rewrite, not a removed protection
+_KIND_EQUIVALENT = frozenset({Kind.timeout, Kind.limit, Kind.batching, Kind.concurrency})
+
+
+def _count(items: Iterable[Safeguard], scope: str | None = None) -> Counter[tuple[Kind, str]]:
+    return Counter((s.kind, s.key) for s in items if scope is None or s.scope == scope)
+
+
+def _kind_count(items: Iterable[Safeguard], kind: Kind, scope: str) -> int:
+    return sum(1 for s in items if s.kind is kind and s.scope == scope)
+
+
+def _touched(s: Safeguard, lines: LineMap) -> bool:
+    return any(n in lines.removed for n in range(s.line, s.end_line + 1))
+
+
+def _nearest(candidates: list[Safeguard], line: int) -> Safeguard | None:
+    return min(candidates, key=lambda c: abs(c.line - line)) if candidates else None
+
+
+def _weakened(s: Safeguard, head: Side, point: int) -> Safeguard | None:
+    """The head counterpart whose literal is at least ten times the base one, if that is what happened."""
+    same = [h for h in head.safeguards if (h.kind, h.key, h.scope) == (s.kind, s.key, s.scope)]
+    twin = _nearest(same, point)
+    if twin is None or s.value is None or twin.value is None or s.value <= 0:
+        return None
+    return twin if twin.value >= WEAKENED_RATIO * s.value else None
+
+
+def _verdict(s: Safeguard, base: Side, head: Side) -> tuple[Verdict, str] | None:
+    key = (s.kind, s.key)
+    if _count(head.safeguards, s.scope)[key] >= _count(base.safeguards, s.scope)[key]:
+        return None
+    if _count(head.safeguards)[key] >= _count(base.safeguards)[key]:
+        return None  # moved elsewhere in the file
+    if s.kind in _KIND_EQUIVALENT and _kind_count(head.safeguards, s.kind, s.scope) >= _kind_count(
+        base.safeguards, s.kind, s.scope
+    ):
+        return None  # replaced by an equivalent of the same kind
+    if _count(head.safeguards, s.scope)[key] > 0:
+        return Verdict.weakened, "kept on fewer paths than before"
+    return Verdict.removed, ""
+
+
+def safeguard_losses(base: Side, head: Side, change: FileChange, lines: LineMap, head_scopes: set[str]) -> list[Loss]:
+    """Every base safeguard the diff took away or weakened, anchored on a head line (not yet clamped)."""
+    out: list[Loss] = []
+    seen: set[tuple[Kind, str, int]] = set()
+    for s in base.safeguards:
+        if not _touched(s, lines) or (s.scope and s.scope not in head_scopes):
+            continue
+        point = lines.head_point(s.line)
+        twin = _weakened(s, head, point)
+        if twin is not None:
+            if (s.kind, s.key, twin.line) in seen:
+                continue
+            seen.add((s.kind, s.key, twin.line))
+            detail = f"{_fmt(s.value)} → {_fmt(twin.value)}"
+            out.append(Loss(s, Verdict.weakened, twin.line, twin.end_line, detail, twin.value))
+            continue
+        verdict = _verdict(s, base, head)
+        if verdict is None or (s.kind, s.key, point) in seen:
+            continue
+        seen.add((s.kind, s.key, point))
+        out.append(Loss(s, verdict[0], point, point, verdict[1]))
+        if len(out) >= MAX_LOSSES:
+            break
+    return out
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def hoisting_losses(base: Side, head: Side, change: FileChange, lines: LineMap, base_lines: list[str]) -> list[Loss]:
+    """Calls made once before (or outside) a loop at base and once per item inside it at head."""
+    out: list[Loss] = []
+    done: set[str] = set()
+    for call in head.calls:
+        method = call.target.rsplit(".", 1)[-1]
+        if not call.loop_line or call.line not in change.added_lines or call.target in done or method in TRIVIAL_CALLS:
+            continue
+        base_loop = lines.base_of(call.loop_line)
+        if base_loop is None or base_loop not in base.loops:
+            continue
+        first, last = base.loops[base_loop]
+        same = [c for c in base.calls if c.target == call.target and c.scope == call.scope]
+        if not same or any(first <= c.line <= last for c in same):
+            continue
+        gone = [c for c in same if c.line in lines.removed and not (first <= c.line <= last)]
+        if not gone:
+            continue
+        done.add(call.target)
+        origin = gone[0]
+        text = base_lines[origin.line - 1].strip() if origin.line <= len(base_lines) else call.target
+        s = Safeguard(
+            Kind.hoisting, f"hoist:{call.target}", origin.line, origin.line, call.scope, text, None, call.target
+        )
+        out.append(Loss(s, Verdict.removed, call.line, call.line, f"loop at line {call.loop_line}"))
+    return out

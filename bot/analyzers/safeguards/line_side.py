@@ -1,0 +1,105 @@
+"""Safeguards on one side of a Go, Ruby, JavaScript/TypeScript or SQL file.
+
+Functions (the scopes statements are matched by) come from the syntax tree through ast-grep; the
+safeguards themselves are recognised per line by the patterns in `line_patterns`, each line
+clipped, comments skipped, so every match is bounded in time.
+"""
+
+from __future__ import annotations
+
+from ast_grep_py import SgRoot
+
+from bot.analyzers.safeguards.line_patterns import PATTERNS, keys_of, value_of
+from bot.analyzers.safeguards.model import Safeguard, Side
+
+MAX_LINE = 400
+MAX_LINES = 30_000
+LANGUAGES = {
+    ".go": "go",
+    ".rb": "ruby",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "typescript",
+    ".tsx": "tsx",
+    ".sql": "sql",
+}
+_FUNCTIONS = {
+    "go": ("function_declaration", "method_declaration"),
+    "ruby": ("method", "singleton_method"),
+    "javascript": ("function_declaration", "method_definition", "variable_declarator", "pair"),
+    "typescript": ("function_declaration", "method_definition", "variable_declarator", "pair"),
+    "tsx": ("function_declaration", "method_definition", "variable_declarator", "pair"),
+}
+_JS_FUNCTION_VALUES = ("arrow_function", "function_expression", "function")
+_COMMENT = ("//", "#", "--", "/*", "*")
+
+
+def language_of(path: str) -> str | None:
+    dot = path.rfind(".")
+    return LANGUAGES.get(path[dot:].lower()) if dot >= 0 else None
+
+
+def _scopes(text: str, language: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, name) of every named function, outermost first."""
+    if language not in _FUNCTIONS:
+        return []
+    root = SgRoot(text, language).root()
+    out: list[tuple[int, int, str]] = []
+    for kind in _FUNCTIONS[language]:
+        for node in root.find_all(kind=kind):
+            if kind in ("variable_declarator", "pair"):
+                value = node.field("value")
+                if value is None or value.kind() not in _JS_FUNCTION_VALUES:
+                    continue
+                name_node = node.field("name") or node.field("key")
+            else:
+                name_node = node.field("name")
+            rng = node.range()
+            out.append((rng.start.line + 1, rng.end.line + 1, name_node.text() if name_node else "?"))
+    out.sort(key=lambda s: (s[0], -s[1]))
+    return out
+
+
+def _scope_at(scopes: list[tuple[int, int, str]], line: int) -> str:
+    names = [name for first, last, name in scopes if first <= line <= last]
+    return ".".join(names)
+
+
+def line_side(text: str, language: str) -> Side:
+    """The safeguards of a non-Python file; `parsed=False` when it is too large to read."""
+    lines = text.splitlines()
+    if len(lines) > MAX_LINES:
+        return Side(parsed=False)
+    try:
+        scopes = _scopes(text, language)
+    except (RuntimeError, ValueError):
+        scopes = []
+    side = Side()
+    side.scopes = {_scope_at(scopes, first) for first, _, _ in scopes}
+    family = "sql" if language == "sql" else "ruby" if language == "ruby" else "go" if language == "go" else "js"
+    for number, raw in enumerate(lines, start=1):
+        line = raw[:MAX_LINE]
+        stripped = line.strip()
+        if not stripped or (stripped.startswith(_COMMENT) and not (family == "go" and "gorm:" in stripped)):
+            continue
+        scope = _scope_at(scopes, number)
+        for pattern in PATTERNS[family]:
+            for match in pattern.regex.finditer(line):
+                for key in keys_of(pattern, match, line):
+                    side.safeguards.append(
+                        Safeguard(
+                            pattern.kind,
+                            key,
+                            number,
+                            number,
+                            scope,
+                            match.group(0).strip(),
+                            value_of(match),
+                            pattern.name,
+                            match.start(),
+                            match.end(),
+                        )
+                    )
+    return side
