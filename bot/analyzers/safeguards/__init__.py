@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from bot.analyzers.astgrep import is_test_path
 from bot.analyzers.base import FileInput
 from bot.analyzers.safeguards.compare import hoisting_losses, safeguard_losses
 from bot.analyzers.safeguards.line_side import language_of, line_side
@@ -41,7 +42,12 @@ class SafeguardAnalyzer:
 
     def analyze(self, file: FileInput) -> list[Finding]:
         base_text, text = file.base_text, file.text
-        if base_text is None or not file.change.hunks or max(len(base_text), len(text)) > MAX_FILE_CHARS:
+        if (
+            base_text is None
+            or is_test_path(file.path)
+            or not file.change.hunks
+            or max(len(base_text), len(text)) > MAX_FILE_CHARS
+        ):
             return []
         if not file.change.removal_points and not any(h.removed for h in file.change.hunks):
             return []
@@ -57,9 +63,12 @@ class SafeguardAnalyzer:
         head_scopes = head.scopes | {""}
         losses = safeguard_losses(base, head, file.change, lines, head_scopes)
         losses += hoisting_losses(base, head, file.change, lines, base_lines)
-        findings = []
+        findings: list[Finding] = []
+        taken: set[tuple[int, str]] = set()
         for loss in losses:
             placed = place(loss, file.change, lines, head.statements, base_lines, head_lines)
-            if placed is not None:
-                findings.append(to_finding(placed, file.path, head, text))
+            if placed is None or (placed.start_line, loss.safeguard.kind.value) in taken:
+                continue  # one finding per kind and place: `find_each(batch_size: 100)` is one batching loss
+            taken.add((placed.start_line, loss.safeguard.kind.value))
+            findings.append(to_finding(placed, file.path, head, text))
         return findings

@@ -34,6 +34,11 @@ def _touched(s: Safeguard, lines: LineMap) -> bool:
     return any(n in lines.removed for n in range(s.line, s.end_line + 1))
 
 
+def first_removed(s: Safeguard, lines: LineMap) -> int:
+    """The first of the safeguard's lines that the diff removed (its own line when none was)."""
+    return next((n for n in range(s.line, s.end_line + 1) if n in lines.removed), s.line)
+
+
 def _nearest(candidates: list[Safeguard], line: int) -> Safeguard | None:
     return min(candidates, key=lambda c: abs(c.line - line)) if candidates else None
 
@@ -69,7 +74,7 @@ def safeguard_losses(base: Side, head: Side, change: FileChange, lines: LineMap,
     for s in base.safeguards:
         if not _touched(s, lines) or (s.scope and s.scope not in head_scopes):
             continue
-        point = lines.head_point(s.line)
+        point = lines.head_point(first_removed(s, lines))
         twin = _weakened(s, head, point)
         if twin is not None:
             if (s.kind, s.key, twin.line) in seen:

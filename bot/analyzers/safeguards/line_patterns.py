@@ -48,7 +48,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         _p(
             "gorm preload",
             Kind.eager_loading,
-            r"\.(?:Preload|EagerPreload|Joins)\(\s*(?P<key>\"[^\"]{1,80}\"(?:\s*,\s*\"[^\"]{1,80}\")*)",
+            r"(?:\.|^\s*)(?:Preload|EagerPreload)\(\s*(?P<key>\"[^\"]{1,80}\"(?:\s*,\s*\"[^\"]{1,80}\")*)",
             "eager:",
             True,
         ),
@@ -91,21 +91,16 @@ PATTERNS: dict[str, list[Pattern]] = {
     "ruby": [
         *_COMMON_JS_GO_RB,
         _p(
-            "eager loading",
-            Kind.eager_loading,
-            r"\.(?:includes|preload|eager_load)\(?\s*(?P<key>[^)\n]{1,160})",
-            "eager:",
-            True,
-        ),
-        _p("association eager", Kind.eager_loading, r"\binclude:\s*(?P<key>[^)\n]{1,120})", "eager:", True),
-        _p(
             "add_index",
             Kind.db_index,
             r"\badd_index\s*\(?\s*:?[\"']?(?P<table>\w+)[\"']?\s*,\s*(?P<key>\[[^\]]{0,160}\]|:\w+|[\"'][^\"']{1,60}[\"'])",
             "index:",
         ),
         _p(
-            "t.index", Kind.db_index, r"\bt\.index\s*\(?\s*(?P<key>\[[^\]]{0,160}\]|:\w+|[\"'][^\"']{1,60}[\"'])", "index:"
+            "t.index",
+            Kind.db_index,
+            r"\bt\.index\s*\(?\s*(?P<key>\[[^\]]{0,160}\]|:\w+|[\"'][^\"']{1,60}[\"'])",
+            "index:",
         ),
         _p("index option", Kind.db_index, r"^\s*t\.\w+\s+:?[\"']?(?P<key>\w+)[\"']?.*\bindex:\s*(?!false)", "index:"),
         _p(
@@ -145,13 +140,6 @@ PATTERNS: dict[str, list[Pattern]] = {
         *_COMMON_JS_GO_RB,
         _p("abort timeout", Kind.timeout, r"AbortSignal\.(?P<key>timeout)\(\s*(?P<value>[^)]{0,40})", "timeout:signal"),
         _p(
-            "orm include",
-            Kind.eager_loading,
-            r"\b(?:include|relations|with)\s*:\s*(?P<key>[^\n]{0,160})",
-            "eager:",
-            True,
-        ),
-        _p(
             "join select",
             Kind.eager_loading,
             r"\.(?:leftJoinAndSelect|innerJoinAndSelect|populate|withGraphFetched|withRelated)\(\s*(?P<key>[^)\n]{1,120})",
@@ -159,10 +147,15 @@ PATTERNS: dict[str, list[Pattern]] = {
             True,
         ),
         _p(
-            "index decorator", Kind.db_index, r"@@?(?P<key>[Ii]ndex|[Uu]nique)\b\s*(?P<value>\([^)\n]{0,120}\))?", "index:"
+            "index decorator",
+            Kind.db_index,
+            r"@@?(?P<key>[Ii]ndex|[Uu]nique)\b\s*(?P<value>\([^)\n]{0,120}\))?",
+            "index:",
         ),
         _p("index option", Kind.db_index, r"\b(?P<key>index|indexes)\s*:\s*(?!false)", "index:"),
-        _p("knex index", Kind.db_index, r"\.(?P<key>index|createIndex|addIndex)\(\s*(?P<value>[^)\n]{0,120})", "index:"),
+        _p(
+            "knex index", Kind.db_index, r"\.(?P<key>index|createIndex|addIndex)\(\s*(?P<value>[^)\n]{0,120})", "index:"
+        ),
         _p(
             "batch helper",
             Kind.batching,

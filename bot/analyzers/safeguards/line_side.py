@@ -7,8 +7,9 @@ clipped, comments skipped, so every match is bounded in time.
 
 from __future__ import annotations
 
-from ast_grep_py import SgRoot
+from ast_grep_py import SgNode, SgRoot
 
+from bot.analyzers.safeguards.eager_tree import eager_from_tree
 from bot.analyzers.safeguards.line_patterns import PATTERNS, keys_of, value_of
 from bot.analyzers.safeguards.model import Safeguard, Side
 
@@ -41,11 +42,10 @@ def language_of(path: str) -> str | None:
     return LANGUAGES.get(path[dot:].lower()) if dot >= 0 else None
 
 
-def _scopes(text: str, language: str) -> list[tuple[int, int, str]]:
+def _scopes(root: SgNode, language: str) -> list[tuple[int, int, str]]:
     """(first line, last line, name) of every named function, outermost first."""
     if language not in _FUNCTIONS:
         return []
-    root = SgRoot(text, language).root()
     out: list[tuple[int, int, str]] = []
     for kind in _FUNCTIONS[language]:
         for node in root.find_all(kind=kind):
@@ -72,11 +72,11 @@ def line_side(text: str, language: str) -> Side:
     lines = text.splitlines()
     if len(lines) > MAX_LINES:
         return Side(parsed=False)
-    try:
-        scopes = _scopes(text, language)
-    except (RuntimeError, ValueError):
-        scopes = []
+    root = SgRoot(text, language).root() if language in _FUNCTIONS else None
+    scopes = _scopes(root, language) if root is not None else []
     side = Side()
+    if root is not None and language in ("ruby", "javascript", "typescript", "tsx"):
+        side.safeguards.extend(eager_from_tree(root, language, lambda n: _scope_at(scopes, n)))
     side.scopes = {_scope_at(scopes, first) for first, _, _ in scopes}
     family = "sql" if language == "sql" else "ruby" if language == "ruby" else "go" if language == "go" else "js"
     for number, raw in enumerate(lines, start=1):

@@ -32,7 +32,7 @@ BATCH_METHODS = frozenset(
         "batched",
     }
 )
-LIMIT_METHODS = frozenset({"limit", "paginate", "Paginator", "islice"})
+LIMIT_METHODS = frozenset({"limit", "paginate", "Paginator", "islice", "paginate_queryset"})
 CONCURRENCY_CALLS = frozenset({"Semaphore", "BoundedSemaphore", "CapacityLimiter"})
 TIMEOUT_CALLS = frozenset({"wait_for", "settimeout", "set_timeout", "setdefaulttimeout"})
 INDEX_CALLS = frozenset({"Index", "create_index", "AddIndex", "GinIndex", "GistIndex", "BrinIndex", "BTreeIndex"})
@@ -306,9 +306,13 @@ class _Collector(ast.NodeVisitor):
             value = func.value
             start = (getattr(value, "end_lineno", node.lineno) or node.lineno, getattr(value, "end_col_offset", 0) or 0)
         if method in EAGER_METHODS:
-            rels = [r for r in (_relation(a) for a in node.args) if r]
-            for rel in rels or ["*"]:
-                self._add(Kind.eager_loading, f"eager:{rel}", node, target, start=start)
+            rels = [(a, r) for a, r in ((a, _relation(a)) for a in node.args) if r]
+            if len(rels) <= 1:  # the whole chained call: removing it removes the relation
+                self._add(Kind.eager_loading, f"eager:{rels[0][1] if rels else '*'}", node, target, start=start)
+            for arg, rel in rels if len(rels) > 1 else []:  # one per relation, on the line that names it
+                self._add(Kind.eager_loading, f"eager:{rel}", arg, target)
+        elif method == "setdefault" and len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
+            self._option(str(node.args[0].value), node.args[1], node, target)
         elif method in BATCH_METHODS:
             size = number(node.args[0]) if node.args else None
             self._add(Kind.batching, f"batch:{method}", node, target, size, start=start)
@@ -331,20 +335,28 @@ class _Collector(ast.NodeVisitor):
 
     def _keywords(self, node: ast.Call, target: str) -> None:
         for kw in node.keywords:
-            name = kw.arg or ""
-            if not name:
-                continue
-            truthy = isinstance(kw.value, ast.Constant) and kw.value.value is True
-            if name in _INDEX_KW and truthy:
-                self._add(Kind.db_index, f"index:{self.assign_target or target}", kw, target)
-            elif _TIMEOUT_KW.match(name) and not _is_none(kw.value):
-                self._add(Kind.timeout, f"timeout:{name}", kw, target, number(kw.value))
-            elif _BATCH_KW.match(name) and not _is_falsy(kw.value):
-                self._add(Kind.batching, f"batch:{name}", kw, target, number(kw.value))
-            elif _CONCURRENCY_KW.match(name) and not _is_none(kw.value):
-                self._add(Kind.concurrency, f"bound:{name}", kw, target, number(kw.value))
-            elif _LIMIT_KW.match(name) and not _is_none(kw.value):
-                self._add(Kind.limit, f"limit:{name}", kw, target, number(kw.value))
+            if kw.arg:
+                self._option(kw.arg, kw.value, kw, target)
+
+    def _option(self, name: str, value: ast.AST, node: ast.AST, target: str) -> None:
+        """A named option (keyword argument, dict key, setdefault) that bounds something."""
+        truthy = isinstance(value, ast.Constant) and value.value is True
+        if name in _INDEX_KW and truthy:
+            self._add(Kind.db_index, f"index:{self.assign_target or target}", node, target)
+        elif _TIMEOUT_KW.match(name) and not _is_none(value):
+            self._add(Kind.timeout, f"timeout:{name}", node, target, number(value))
+        elif _BATCH_KW.match(name) and not _is_falsy(value) and target.rsplit(".", 1)[-1] not in BATCH_METHODS:
+            self._add(Kind.batching, f"batch:{name}", node, target, number(value))
+        elif _CONCURRENCY_KW.match(name) and not _is_none(value):
+            self._add(Kind.concurrency, f"bound:{name}", node, target, number(value))
+        elif _LIMIT_KW.match(name) and not _is_none(value):
+            self._add(Kind.limit, f"limit:{name}", node, target, number(value))
+
+    def visit_Dict(self, node: ast.Dict) -> None:  # noqa: N802
+        for key, value in zip(node.keys, node.values, strict=False):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and len(key.value) < 60:
+                self._option(key.value, value, _Span(key, value), "dict")
+        self.generic_visit(node)
 
     def _record_call(self, node: ast.Call, method: str, target: str) -> None:
         """Every named call, with the loop it sits in (hoisting reads the non-trivial ones)."""
@@ -369,6 +381,17 @@ class _Collector(ast.NodeVisitor):
                 self._add(Kind.db_index, f"index:{m.group(4).lower()}", node, "sql")
             if re.search(r"(?i)\bselect\b", text) and _SQL_LIMIT.search(text):
                 self._add(Kind.limit, "limit:sql", node, "sql")
+
+
+class _Span(ast.AST):
+    """The source span from one node to another (a dict entry: key to value)."""
+
+    def __init__(self, first: ast.AST, last: ast.AST) -> None:
+        super().__init__()
+        self.lineno = getattr(first, "lineno", 1)
+        self.col_offset = getattr(first, "col_offset", 0)
+        self.end_lineno = getattr(last, "end_lineno", self.lineno)
+        self.end_col_offset = getattr(last, "end_col_offset", -1)
 
 
 def _is_none(node: ast.AST) -> bool:

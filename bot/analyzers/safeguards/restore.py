@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from bot.analyzers.safeguards.compare import first_removed
 from bot.analyzers.safeguards.lines import LineMap
 from bot.analyzers.safeguards.model import Loss, Safeguard
 from bot.core.diff import FileChange
@@ -39,12 +40,12 @@ def _clamp(change: FileChange, start: int, end: int, around: int) -> tuple[int, 
     return (inside[0], inside[-1]) if inside else None
 
 
-def _edited_twin(s: Safeguard, lines: LineMap, base_lines: list[str], head_lines: list[str]) -> int | None:
-    """The added head line that replaced the safeguard's (edited) base line."""
-    candidates = lines.replacement(s.line)[:MAX_CANDIDATES]
-    if not candidates or s.line > len(base_lines):
+def _edited_twin(base_line: int, lines: LineMap, base_lines: list[str], head_lines: list[str]) -> int | None:
+    """The added head line that replaced an (edited) base line."""
+    candidates = lines.replacement(base_line)[:MAX_CANDIDATES]
+    if not candidates or base_line > len(base_lines):
         return None
-    original = base_lines[s.line - 1]
+    original = base_lines[base_line - 1]
     best = max(candidates, key=lambda n: difflib.SequenceMatcher(None, original, head_lines[n - 1]).ratio())
     ratio = difflib.SequenceMatcher(None, original, head_lines[best - 1]).ratio()
     return best if ratio >= 0.5 else None
@@ -60,10 +61,10 @@ def place(
 ) -> Loss | None:
     """The loss anchored on commentable head lines, with a restoring suggestion when one is safe."""
     s = loss.safeguard
-    if loss.start_line != loss.end_line or s.line not in lines.removed:
+    if loss.start_line != loss.end_line or first_removed(s, lines) not in lines.removed:
         span = _clamp(change, loss.start_line, loss.end_line, loss.start_line)
         return None if span is None else _with(loss, span, None)
-    twin = _edited_twin(s, lines, base_lines, head_lines)
+    twin = _edited_twin(first_removed(s, lines), lines, base_lines, head_lines)
     if twin is not None:
         span = _statement(statements, twin) or (twin, twin)
         clamped = _clamp(change, span[0], span[1], twin)
@@ -100,7 +101,7 @@ def _restore_edit(
 def _restore_deletion(
     s: Safeguard, point: int, span: tuple[int, int], lines: LineMap, base_lines: list[str], head_lines: list[str]
 ) -> str | None:
-    if lines.replacement(s.line):
+    if lines.replacement(first_removed(s, lines)):
         return None  # the removal replaced lines: re-inserting is not mechanical
     first, last = s.line, s.end_line
     while first - 1 in lines.removed and last - first < MAX_BLOCK and base_lines[first - 2].strip():

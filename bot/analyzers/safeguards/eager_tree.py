@@ -1,0 +1,99 @@
+"""Eager-loading declarations read from the syntax tree (ast-grep) for Ruby and JavaScript/TypeScript,
+where they often span many lines: `includes(:a, b: :c)`, `includes: [...]` options, methods and
+variables named `*_includes`; `include:` / `relations:` / `with:` objects of Sequelize, Prisma, TypeORM
+and Drizzle. One safeguard per relation named, on the line that names it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from ast_grep_py import SgNode
+
+from bot.analyzers.safeguards.model import Kind, Safeguard
+
+RUBY_METHODS = frozenset({"includes", "preload", "eager_load"})
+JS_KEYS = frozenset({"include", "relations", "with", "populate"})
+MAX_RELATIONS = 2_000  # per side
+_RUBY_NAMES = [{"kind": "simple_symbol"}, {"kind": "hash_key_symbol"}, {"kind": "string_content"}]
+_JS_NAMES = [{"kind": "property_identifier"}, {"kind": "identifier"}, {"kind": "string_fragment"}]
+_SKIP = frozenset(
+    {
+        "model",
+        "as",
+        "where",
+        "required",
+        "attributes",
+        "include",
+        "through",
+        "true",
+        "false",
+        "select",
+        "orderBy",
+        "order",
+        "take",
+        "skip",
+        "limit",
+        "relations",
+        "with",
+        "nested",
+        "all",
+        "separate",
+        "right",
+        "paranoid",
+        "duplicating",
+    }
+)
+
+
+def _names(node: SgNode, kinds: list[dict[str, str]]) -> Iterator[tuple[str, int]]:
+    for name in node.find_all(any=kinds):
+        text = name.text().lstrip(":").strip("\"'")
+        if text and text not in _SKIP and len(text) <= 80:
+            yield text.lower(), name.range().start.line + 1
+
+
+def _ruby_holders(root: SgNode) -> Iterator[SgNode]:
+    for call in root.find_all(kind="call"):
+        method = call.field("method")
+        args = call.field("arguments")
+        if method is not None and args is not None and method.text() in RUBY_METHODS:
+            yield args
+    for pair in root.find_all(kind="pair"):
+        key = pair.field("key")
+        value = pair.field("value")
+        if key is not None and value is not None and key.text().lstrip(":").rstrip(":") in RUBY_METHODS:
+            yield value
+    for method in root.find_all(kind="method"):
+        name = method.field("name")
+        if name is not None and name.text().endswith("includes"):
+            yield method
+    for assign in root.find_all(kind="assignment"):
+        left = assign.field("left")
+        right = assign.field("right")
+        if left is not None and right is not None and left.text().endswith("includes"):
+            yield right
+
+
+def _js_holders(root: SgNode) -> Iterator[SgNode]:
+    for pair in root.find_all(kind="pair"):
+        key = pair.field("key")
+        value = pair.field("value")
+        if key is not None and value is not None and key.text().strip("\"'") in JS_KEYS:
+            if value.kind() in ("object", "array", "identifier", "string"):
+                yield value
+
+
+def eager_from_tree(root: SgNode, language: str, scope_at: Callable[[int], str]) -> list[Safeguard]:
+    """Every relation named by an eager-loading declaration of a Ruby or JS/TS file."""
+    holders, kinds = (_ruby_holders(root), _RUBY_NAMES) if language == "ruby" else (_js_holders(root), _JS_NAMES)
+    seen: set[tuple[str, int]] = set()
+    out: list[Safeguard] = []
+    for holder in holders:
+        for name, line in _names(holder, kinds):
+            if (name, line) in seen:
+                continue
+            seen.add((name, line))
+            out.append(Safeguard(Kind.eager_loading, f"eager:{name}", line, line, scope_at(line), name, None, "eager"))
+            if len(out) >= MAX_RELATIONS:
+                return out
+    return out
