@@ -67,7 +67,9 @@ class SafeguardAnalyzer:
         taken: set[tuple[int, str]] = set()
         for loss in losses:
             placed = place(loss, file.change, lines, head.statements, base_lines, head_lines)
-            if placed is None or (placed.start_line, loss.safeguard.kind.value) in taken:
+            if placed is None or not file.change.touches(placed.start_line, placed.end_line):
+                continue  # a removal at the very start or end of the file has no line around it to hold a comment
+            if (placed.start_line, loss.safeguard.kind.value) in taken:
                 continue  # one finding per kind and place: `find_each(batch_size: 100)` is one batching loss
             taken.add((placed.start_line, loss.safeguard.kind.value))
             findings.append(to_finding(placed, file.path, head, text))

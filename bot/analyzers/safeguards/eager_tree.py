@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from ast_grep_py import SgNode
+from ast_grep_py import Rule, SgNode
 
 from bot.analyzers.safeguards.model import Kind, Safeguard
 
 RUBY_METHODS = frozenset({"includes", "preload", "eager_load"})
 JS_KEYS = frozenset({"include", "relations", "with", "populate"})
 MAX_RELATIONS = 2_000  # per side
-_RUBY_NAMES = [{"kind": "simple_symbol"}, {"kind": "hash_key_symbol"}, {"kind": "string_content"}]
-_JS_NAMES = [{"kind": "property_identifier"}, {"kind": "identifier"}, {"kind": "string_fragment"}]
+_RUBY_NAMES: list[Rule] = [{"kind": "simple_symbol"}, {"kind": "hash_key_symbol"}, {"kind": "string_content"}]
+_JS_NAMES: list[Rule] = [{"kind": "property_identifier"}, {"kind": "identifier"}, {"kind": "string_fragment"}]
 _SKIP = frozenset(
     {
         "model",
@@ -45,7 +45,7 @@ _SKIP = frozenset(
 )
 
 
-def _names(node: SgNode, kinds: list[dict[str, str]]) -> Iterator[tuple[str, int]]:
+def _names(node: SgNode, kinds: list[Rule]) -> Iterator[tuple[str, int]]:
     for name in node.find_all(any=kinds):
         text = name.text().lstrip(":").strip("\"'")
         if text and text not in _SKIP and len(text) <= 80:

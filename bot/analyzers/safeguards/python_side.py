@@ -309,8 +309,8 @@ class _Collector(ast.NodeVisitor):
             rels = [(a, r) for a, r in ((a, _relation(a)) for a in node.args) if r]
             if len(rels) <= 1:  # the whole chained call: removing it removes the relation
                 self._add(Kind.eager_loading, f"eager:{rels[0][1] if rels else '*'}", node, target, start=start)
-            for arg, rel in rels if len(rels) > 1 else []:  # one per relation, on the line that names it
-                self._add(Kind.eager_loading, f"eager:{rel}", arg, target)
+            for rel_arg, rel in rels if len(rels) > 1 else []:  # one per relation, on the line that names it
+                self._add(Kind.eager_loading, f"eager:{rel}", rel_arg, target)
         elif method == "setdefault" and len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
             self._option(str(node.args[0].value), node.args[1], node, target)
         elif method in BATCH_METHODS:
@@ -321,7 +321,9 @@ class _Collector(ast.NodeVisitor):
         elif method in CONCURRENCY_CALLS:
             self._add(Kind.concurrency, f"bound:{method}", node, target, number(node.args[0]) if node.args else None)
         elif method in TIMEOUT_CALLS:
-            arg = node.args[1] if method == "wait_for" and len(node.args) > 1 else node.args[0] if node.args else None
+            arg: ast.expr | None = node.args[1] if method == "wait_for" and len(node.args) > 1 else None
+            if method != "wait_for" and node.args:
+                arg = node.args[0]
             self._add(Kind.timeout, f"timeout:{method}", node, target, number(arg), start=start)
         elif method in INDEX_CALLS:
             cols = [s for a in node.args for s in _strings(a)]
