@@ -60,8 +60,7 @@ class SafeguardAnalyzer:
             return []
         lines = line_map(file.change)
         base_lines, head_lines = base_text.splitlines(), text.splitlines()
-        head_scopes = head.scopes | {""}
-        losses = safeguard_losses(base, head, file.change, lines, head_scopes)
+        losses = safeguard_losses(base, head, lines, base_lines, head_lines)
         losses += hoisting_losses(base, head, file.change, lines, base_lines)
         findings: list[Finding] = []
         taken: set[tuple[int, str]] = set()

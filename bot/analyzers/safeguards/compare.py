@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from bot.analyzers.safeguards.context import rewritten, usage_dropped
 from bot.analyzers.safeguards.lines import LineMap
 from bot.analyzers.safeguards.model import Kind, Loss, Safeguard, Side, Verdict
 from bot.analyzers.safeguards.python_side import TRIVIAL_CALLS
@@ -39,6 +40,10 @@ def first_removed(s: Safeguard, lines: LineMap) -> int:
     return next((n for n in range(s.line, s.end_line + 1) if n in lines.removed), s.line)
 
 
+def _eager_lines(side: Side) -> set[int]:
+    return {n for h in side.safeguards if h.kind is Kind.eager_loading for n in range(h.line, h.end_line + 1)}
+
+
 def _nearest(candidates: list[Safeguard], line: int) -> Safeguard | None:
     return min(candidates, key=lambda c: abs(c.line - line)) if candidates else None
 
@@ -58,6 +63,9 @@ def _verdict(s: Safeguard, base: Side, head: Side) -> tuple[Verdict, str] | None
         return None
     if _count(head.safeguards)[key] >= _count(base.safeguards)[key]:
         return None  # moved elsewhere in the file
+    opaque = (s.kind, s.key.split(":", 1)[0] + ":?")
+    if opaque != key and _count(head.safeguards, s.scope)[opaque] > _count(base.safeguards, s.scope)[opaque]:
+        return None  # handed to a loader built elsewhere (`options(*Schema.loader_options())`)
     if s.kind in _KIND_EQUIVALENT and _kind_count(head.safeguards, s.kind, s.scope) >= _kind_count(
         base.safeguards, s.kind, s.scope
     ):
@@ -67,8 +75,13 @@ def _verdict(s: Safeguard, base: Side, head: Side) -> tuple[Verdict, str] | None
     return Verdict.removed, ""
 
 
-def safeguard_losses(base: Side, head: Side, change: FileChange, lines: LineMap, head_scopes: set[str]) -> list[Loss]:
+def safeguard_losses(
+    base: Side, head: Side, lines: LineMap, base_lines: list[str], head_lines: list[str]
+) -> list[Loss]:
     """Every base safeguard the diff took away or weakened, anchored on a head line (not yet clamped)."""
+    head_scopes = head.scopes | {""}
+    head_eager_lines = _eager_lines(head)
+    base_eager_lines = _eager_lines(base)
     out: list[Loss] = []
     seen: set[tuple[Kind, str, int]] = set()
     for s in base.safeguards:
@@ -86,6 +99,10 @@ def safeguard_losses(base: Side, head: Side, change: FileChange, lines: LineMap,
         verdict = _verdict(s, base, head)
         if verdict is None or (s.kind, s.key, point) in seen:
             continue
+        if rewritten(s, first_removed(s, lines), lines, base_lines, head_lines):
+            continue  # the statement was replaced wholesale: a refactor, not a dropped protection
+        if usage_dropped(s, base_lines, head_lines, base_eager_lines, head_eager_lines):
+            continue  # the relation is no longer read here: the eager load went with its last use
         seen.add((s.kind, s.key, point))
         out.append(Loss(s, verdict[0], point, point, verdict[1]))
         if len(out) >= MAX_LOSSES:

@@ -119,7 +119,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         _p(
             "page size",
             Kind.limit,
-            r"\b(?P<key>per_page|max_per_page|page_size|max_size|max_length|maximum)\b\s*(?::|=|\()\s*(?P<value>[^,)\n]{0,40})",
+            r"\b(?P<key>per_page|max_per_page|page_size|max_size|max_length|maximum(?=:))\b\s*(?::|=|\()\s*(?P<value>[^,)\n]{0,40})",
             "limit:",
         ),
         _p(
@@ -252,3 +252,9 @@ def value_of(match: re.Match[str]) -> float | None:
         if unit in lowered:
             return value * factor
     return value
+
+
+def unbounded(match: re.Match[str]) -> bool:
+    """`per_page: -1`, `limit: 0`: the conventional spelling of "no limit"."""
+    raw = (match.groupdict().get("value") or "").strip()
+    return raw.startswith("-") or raw in ("0", "nil", "null", "None", "undefined", "Infinity")

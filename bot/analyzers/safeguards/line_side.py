@@ -10,8 +10,8 @@ from __future__ import annotations
 from ast_grep_py import SgNode, SgRoot
 
 from bot.analyzers.safeguards.eager_tree import eager_from_tree
-from bot.analyzers.safeguards.line_patterns import PATTERNS, keys_of, value_of
-from bot.analyzers.safeguards.model import Safeguard, Side
+from bot.analyzers.safeguards.line_patterns import PATTERNS, keys_of, unbounded, value_of
+from bot.analyzers.safeguards.model import Kind, Safeguard, Side
 
 MAX_LINE = 400
 MAX_LINES = 30_000
@@ -87,6 +87,8 @@ def line_side(text: str, language: str) -> Side:
         scope = _scope_at(scopes, number)
         for pattern in PATTERNS[family]:
             for match in pattern.regex.finditer(line):
+                if pattern.kind is Kind.limit and unbounded(match):
+                    continue
                 for key in keys_of(pattern, match, line):
                     side.safeguards.append(
                         Safeguard(

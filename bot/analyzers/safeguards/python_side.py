@@ -37,7 +37,7 @@ CONCURRENCY_CALLS = frozenset({"Semaphore", "BoundedSemaphore", "CapacityLimiter
 TIMEOUT_CALLS = frozenset({"wait_for", "settimeout", "set_timeout", "setdefaulttimeout"})
 INDEX_CALLS = frozenset({"Index", "create_index", "AddIndex", "GinIndex", "GistIndex", "BrinIndex", "BTreeIndex"})
 
-_TIMEOUT_KW = re.compile(r"^(timeout|deadline|\w*_timeout|timeout_\w+|soft_time_limit|time_limit|expires)$")
+_TIMEOUT_KW = re.compile(r"^(timeout|deadline|\w*_timeout|timeout_\w+|soft_time_limit|time_limit)$")
 _BATCH_KW = re.compile(r"^(chunk_?size|batch_size|stream|stream_results|yield_per|prefetch_count)$")
 _CONCURRENCY_KW = re.compile(
     r"^(max_workers|pool_size|max_overflow|concurrency|max_connections|pool_maxsize|pool_connections|"
@@ -311,6 +311,8 @@ class _Collector(ast.NodeVisitor):
                 self._add(Kind.eager_loading, f"eager:{rels[0][1] if rels else '*'}", node, target, start=start)
             for rel_arg, rel in rels if len(rels) > 1 else []:  # one per relation, on the line that names it
                 self._add(Kind.eager_loading, f"eager:{rel}", rel_arg, target)
+        elif method == "options" and node.args and all(_opaque(a) for a in node.args):
+            self._add(Kind.eager_loading, "eager:?", node, target, start=start)
         elif method == "setdefault" and len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
             self._option(str(node.args[0].value), node.args[1], node, target)
         elif method in BATCH_METHODS:
@@ -351,7 +353,7 @@ class _Collector(ast.NodeVisitor):
             self._add(Kind.batching, f"batch:{name}", node, target, number(value))
         elif _CONCURRENCY_KW.match(name) and not _is_none(value):
             self._add(Kind.concurrency, f"bound:{name}", node, target, number(value))
-        elif _LIMIT_KW.match(name) and not _is_none(value):
+        elif _LIMIT_KW.match(name) and not _is_none(value) and not _unbounded(value):
             self._add(Kind.limit, f"limit:{name}", node, target, number(value))
 
     def visit_Dict(self, node: ast.Dict) -> None:  # noqa: N802
@@ -385,6 +387,11 @@ class _Collector(ast.NodeVisitor):
                 self._add(Kind.limit, "limit:sql", node, "sql")
 
 
+def _opaque(arg: ast.AST) -> bool:
+    """A loader option whose relations are decided elsewhere: `*opts`, `opts`, `Schema.loader_options()`."""
+    return isinstance(arg, ast.Starred | ast.Name) or (isinstance(arg, ast.Call) and _relation(arg) is None)
+
+
 class _Span(ast.AST):
     """The source span from one node to another (a dict entry: key to value)."""
 
@@ -394,6 +401,12 @@ class _Span(ast.AST):
         self.col_offset = getattr(first, "col_offset", 0)
         self.end_lineno = getattr(last, "end_lineno", self.lineno)
         self.end_col_offset = getattr(last, "end_col_offset", -1)
+
+
+def _unbounded(node: ast.AST) -> bool:
+    """`per_page=-1`, `limit=0`: the conventional spelling of "no limit"."""
+    value = number(node)
+    return value is not None and value <= 0
 
 
 def _is_none(node: ast.AST) -> bool:
