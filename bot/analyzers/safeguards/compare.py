@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from bot.analyzers.safeguards.context import rewritten, usage_dropped
 from bot.analyzers.safeguards.lines import LineMap
 from bot.analyzers.safeguards.model import Kind, Loss, Safeguard, Side, Verdict
-from bot.analyzers.safeguards.python_side import TRIVIAL_CALLS
+from bot.analyzers.safeguards.python_side import trivial
 from bot.core.diff import FileChange
 
 WEAKENED_RATIO = 10.0
@@ -121,8 +121,7 @@ def hoisting_losses(base: Side, head: Side, change: FileChange, lines: LineMap, 
     out: list[Loss] = []
     done: set[str] = set()
     for call in head.calls:
-        method = call.target.rsplit(".", 1)[-1]
-        if not call.loop_line or call.line not in change.added_lines or call.target in done or method in TRIVIAL_CALLS:
+        if not call.loop_line or call.line not in change.added_lines or call.target in done or trivial(call.target):
             continue
         base_loop = lines.base_of(call.loop_line)
         if base_loop is None or base_loop not in base.loops:

@@ -11,6 +11,7 @@ from bot.analyzers.safeguards.lines import LineMap
 from bot.analyzers.safeguards.model import Kind, Safeguard
 
 MIN_REWRITTEN_BLOCK = 4
+NEAR = 3
 SIMILAR = 0.6
 MAX_COMPARED = 120  # lines of each side compared, a bound on the quadratic similarity check
 _COMMENT = ("#", "//", "--", "/*", "*")
@@ -30,7 +31,8 @@ def rewritten(s: Safeguard, line: int, lines: LineMap, base_lines: list[str], he
     """The removed block around the safeguard was replaced by code that resembles none of it."""
     block = _block(line, lines)
     added = lines.replacement(block[0])
-    old = [base_lines[n - 1].strip() for n in block[:MAX_COMPARED] if n <= len(base_lines)]
+    near = [n for n in block if abs(n - line) <= NEAR]  # the safeguard's own statement, not the whole block
+    old = [base_lines[n - 1].strip() for n in near if n <= len(base_lines)]
     old = [a for a in old if a and not a.startswith(_COMMENT)]
     if len(old) < MIN_REWRITTEN_BLOCK or not added:
         return False

@@ -74,6 +74,30 @@ def _ruby_holders(root: SgNode) -> Iterator[SgNode]:
             yield right
 
 
+def _js_relations(holder: SgNode) -> Iterator[tuple[str, int]]:
+    """Relations a JS/TS include value names at its own level: the keys of an object, the entries of an
+    array (`User`, `"author"`, `{ model: User, as: "owner" }`); never the keys of `where`/`select` inside."""
+    if holder.kind() in ("identifier", "string"):
+        yield from _names(holder, _JS_NAMES)
+        return
+    for child in holder.children():
+        if child.kind() == "pair":
+            key = child.field("key")
+            if key is not None:
+                yield from _names(key, _JS_NAMES)
+        elif child.kind() in ("identifier", "string", "shorthand_property_identifier"):
+            text = child.text().strip("\"'`")
+            if text and text not in _SKIP:
+                yield text.lower(), child.range().start.line + 1
+        elif child.kind() == "object":
+            for pair in child.children():
+                key = pair.field("key") if pair.kind() == "pair" else None
+                value = pair.field("value") if pair.kind() == "pair" else None
+                if key is not None and value is not None and key.text() in ("as", "model", "association"):
+                    yield value.text().strip("\"'`").lower(), value.range().start.line + 1
+                    break
+
+
 def _js_holders(root: SgNode) -> Iterator[SgNode]:
     for pair in root.find_all(kind="pair"):
         key = pair.field("key")
@@ -85,15 +109,17 @@ def _js_holders(root: SgNode) -> Iterator[SgNode]:
 
 def eager_from_tree(root: SgNode, language: str, scope_at: Callable[[int], str]) -> list[Safeguard]:
     """Every relation named by an eager-loading declaration of a Ruby or JS/TS file."""
-    holders, kinds = (_ruby_holders(root), _RUBY_NAMES) if language == "ruby" else (_js_holders(root), _JS_NAMES)
+    if language == "ruby":
+        named = (pair for holder in _ruby_holders(root) for pair in _names(holder, _RUBY_NAMES))
+    else:
+        named = (pair for holder in _js_holders(root) for pair in _js_relations(holder))
     seen: set[tuple[str, int]] = set()
     out: list[Safeguard] = []
-    for holder in holders:
-        for name, line in _names(holder, kinds):
-            if (name, line) in seen:
-                continue
-            seen.add((name, line))
-            out.append(Safeguard(Kind.eager_loading, f"eager:{name}", line, line, scope_at(line), name, None, "eager"))
-            if len(out) >= MAX_RELATIONS:
-                return out
+    for name, line in named:
+        if (name, line) in seen:
+            continue
+        seen.add((name, line))
+        out.append(Safeguard(Kind.eager_loading, f"eager:{name}", line, line, scope_at(line), name, None, "eager"))
+        if len(out) >= MAX_RELATIONS:
+            break
     return out

@@ -56,7 +56,7 @@ _PAGE_ATTRS = re.compile(
 _SQL_TIMEOUT = re.compile(r"(?i)\b(statement_timeout|lock_timeout|idle_in_transaction_session_timeout)\b")
 _SQL_INDEX = re.compile(r"(?i)\bcreate\s+(unique\s+)?index\b(\s+concurrently)?(\s+if\s+not\s+exists)?\s+(\w+)")
 _SQL_LIMIT = re.compile(r"(?i)\blimit\s+(\d+|%s|\$\d+|:\w+|\?)")
-TRIVIAL_CALLS = frozenset(
+TRIVIAL_FUNCTIONS = frozenset(
     {
         "len",
         "str",
@@ -75,6 +75,30 @@ TRIVIAL_CALLS = frozenset(
         "range",
         "enumerate",
         "zip",
+        "sorted",
+        "min",
+        "max",
+        "sum",
+        "any",
+        "all",
+        "repr",
+        "type",
+        "super",
+        "iter",
+        "next",
+        "map",
+        "filter",
+        "reversed",
+        "abs",
+        "round",
+        "format",
+        "id",
+        "hash",
+        "callable",
+    }
+)
+TRIVIAL_METHODS = frozenset(
+    {
         "append",
         "extend",
         "add",
@@ -86,19 +110,6 @@ TRIVIAL_CALLS = frozenset(
         "values",
         "update",
         "pop",
-        "sorted",
-        "min",
-        "max",
-        "sum",
-        "any",
-        "all",
-        "repr",
-        "type",
-        "debug",
-        "info",
-        "warning",
-        "error",
-        "exception",
         "strip",
         "split",
         "lower",
@@ -107,16 +118,28 @@ TRIVIAL_CALLS = frozenset(
         "endswith",
         "replace",
         "copy",
-        "super",
-        "iter",
-        "next",
-        "map",
-        "filter",
-        "reversed",
-        "abs",
-        "round",
+        "debug",
+        "info",
+        "warning",
+        "error",
+        "exception",
+        "setdefault",
+        "insert",
+        "remove",
+        "discard",
+        "encode",
+        "decode",
+        "rstrip",
+        "lstrip",
     }
 )
+
+
+def trivial(target: str) -> bool:
+    """A builtin or a container/string/logging method: cheap per item, never worth hoisting."""
+    if "." not in target:
+        return target in TRIVIAL_FUNCTIONS
+    return target.rsplit(".", 1)[-1] in TRIVIAL_METHODS
 
 
 def number(node: ast.AST | None, depth: int = 0) -> float | None:
@@ -389,7 +412,8 @@ class _Collector(ast.NodeVisitor):
 
 def _opaque(arg: ast.AST) -> bool:
     """A loader option whose relations are decided elsewhere: `*opts`, `opts`, `Schema.loader_options()`."""
-    return isinstance(arg, ast.Starred | ast.Name) or (isinstance(arg, ast.Call) and _relation(arg) is None)
+    inner = arg.value if isinstance(arg, ast.Starred) else arg
+    return isinstance(inner, ast.Call) and _relation(inner) is None
 
 
 class _Span(ast.AST):

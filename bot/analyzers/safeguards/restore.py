@@ -12,7 +12,7 @@ import re
 
 from bot.analyzers.safeguards.compare import first_removed
 from bot.analyzers.safeguards.lines import LineMap
-from bot.analyzers.safeguards.model import Loss, Safeguard
+from bot.analyzers.safeguards.model import Kind, Loss, Safeguard
 from bot.core.diff import FileChange
 
 MAX_BLOCK = 6  # removed lines re-inserted by one suggestion
@@ -61,7 +61,8 @@ def place(
 ) -> Loss | None:
     """The loss anchored on commentable head lines, with a restoring suggestion when one is safe."""
     s = loss.safeguard
-    if loss.start_line != loss.end_line or first_removed(s, lines) not in lines.removed:
+    moved_in = s.kind is Kind.hoisting  # anchored on the call now inside the loop, not on the removal
+    if moved_in or loss.start_line != loss.end_line or first_removed(s, lines) not in lines.removed:
         span = _clamp(change, loss.start_line, loss.end_line, loss.start_line)
         return None if span is None else _with(loss, span, None)
     twin = _edited_twin(first_removed(s, lines), lines, base_lines, head_lines)
@@ -92,10 +93,25 @@ def _restore_edit(
     original = base_lines[s.line - 1]
     if s.line != s.end_line or not s.text or s.text not in original:
         return None
-    if _norm(original.replace(s.text, "", 1)) != _norm(head_lines[twin - 1]):
+    if not _only_cut(original, head_lines[twin - 1], s.text):
         return None  # the line changed in more ways than losing the safeguard
     out = [original if n == twin else head_lines[n - 1] for n in range(span[0], span[1] + 1)]
     return "\n".join(out) + "\n"
+
+
+def _only_cut(original: str, edited: str, text: str) -> bool:
+    """`edited` is `original` with one span cut out, and that span carried `text`."""
+    if _norm(original.replace(text, "", 1)) == _norm(edited):
+        return True
+    prefix = 0
+    while prefix < min(len(original), len(edited)) and original[prefix] == edited[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(original), len(edited)) - prefix and original[-1 - suffix] == edited[-1 - suffix]:
+        suffix += 1
+    if prefix + suffix != len(edited):
+        return False
+    return text in original[max(0, prefix - len(text)) : len(original) - suffix + len(text)]
 
 
 def _restore_deletion(
