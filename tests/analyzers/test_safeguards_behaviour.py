@@ -133,7 +133,11 @@ def test_a_block_rewritten_into_something_else_stays_quiet() -> None:
         "    selected = request.GET.get('name')\n"
         "    return render(rows, selected)\n"
     )
-    head = "def index(org):\n    view = ParticipantsView(org, request)\n    return render(view.rows, view.selected)\n"
+    head = (
+        "def index(org):\n"
+        "    rows, selected = ParticipantsView(org, request).values()\n"
+        "    return render(rows, selected)\n"
+    )
     assert _findings(base, head) == []
 
 

@@ -11,7 +11,7 @@ from bot.analyzers.safeguards.lines import LineMap
 from bot.analyzers.safeguards.model import Kind, Safeguard
 
 MIN_REWRITTEN_BLOCK = 4
-NEAR = 3
+NEAR = 8
 SIMILAR = 0.6
 MAX_COMPARED = 120  # lines of each side compared, a bound on the quadratic similarity check
 _COMMENT = ("#", "//", "--", "/*", "*")
