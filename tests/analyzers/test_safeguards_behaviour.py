@@ -208,3 +208,32 @@ def test_registered_among_the_default_analyzers() -> None:
     assert any(isinstance(a, SafeguardAnalyzer) for a in analyzers)
     (ours,) = [a for a in analyzers if isinstance(a, SafeguardAnalyzer)]
     assert "safeguard-eager-loading" in ours.rule_ids()
+
+
+def test_an_eager_load_of_a_query_the_head_no_longer_makes_stays_quiet() -> None:
+    base = (
+        "class KitsController\n  def index\n"
+        "    @kits = current_organization.kits.includes(kit_item: {line_items: :item})\n"
+        "  end\nend\n"
+    )
+    head = base.replace("kits.includes(kit_item: {line_items: :item})", "kit_items.includes(line_items: :item)")
+    assert _findings(base, head, "app/controllers/kits_controller.rb") == []
+    same_query = base.replace("kit_item: {line_items: :item}", "line_items: :item")
+    assert _findings(base, same_query, "app/controllers/kits_controller.rb") != []
+
+
+def test_a_relation_named_only_in_an_import_path_is_not_a_read() -> None:
+    base = (
+        "import { z } from './organisation-invites.types';\n\n"
+        "export async function count(id) {\n"
+        "  const org = await prisma.organisation.findFirst({\n"
+        "    where: { id },\n"
+        "    include: {\n"
+        "      invites: true,\n"
+        "    },\n"
+        "  });\n"
+        "  return org.invites.length;\n"
+        "}\n"
+    )
+    head = base.replace("      invites: true,\n", "").replace("return org.invites.length", "return 0")
+    assert _findings(base, head, "src/count.ts") == []

@@ -57,12 +57,23 @@ def _weakened(s: Safeguard, head: Side, point: int) -> Safeguard | None:
     return twin if twin.value >= WEAKENED_RATIO * s.value else None
 
 
+def _query_replaced(s: Safeguard, head: Side) -> bool:
+    """The base relation was loaded for a query (`org.kits.includes(...)`) that no eager load of the
+    head's function is attached to, while the function does eager-load for some other query."""
+    if s.kind is not Kind.eager_loading or not s.target.startswith("eager:"):
+        return False
+    targets = {h.target for h in head.safeguards if h.kind is Kind.eager_loading and h.scope == s.scope}
+    return s.target not in targets and any(t.startswith("eager:") for t in targets)
+
+
 def _verdict(s: Safeguard, base: Side, head: Side) -> tuple[Verdict, str] | None:
     key = (s.kind, s.key)
     if _count(head.safeguards, s.scope)[key] >= _count(base.safeguards, s.scope)[key]:
         return None
     if _count(head.safeguards)[key] >= _count(base.safeguards)[key]:
         return None  # moved elsewhere in the file
+    if _query_replaced(s, head):
+        return None  # the eager load belonged to a query the head no longer makes (another root)
     opaque = (s.kind, s.key.split(":", 1)[0] + ":?")
     if opaque != key and _count(head.safeguards, s.scope)[opaque] > _count(base.safeguards, s.scope)[opaque]:
         return None  # handed to a loader built elsewhere (`options(*Schema.loader_options())`)

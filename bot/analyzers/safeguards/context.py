@@ -54,7 +54,9 @@ def _relation(s: Safeguard) -> str | None:
 
 
 def _mentions(name: str, text_lines: list[str], skip: set[int]) -> int:
-    pattern = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])", re.IGNORECASE)
+    """Lines that read the relation: `x.name` or a destructuring `{ name } =`."""
+    word = re.escape(name)
+    pattern = re.compile(rf"\.{word}(?![\w])|\{{[^}}\n]{{0,200}}(?<![\w]){word}(?![\w])[^}}\n]{{0,200}}\}}\s*=", re.IGNORECASE)
     return sum(1 for n, line in enumerate(text_lines, start=1) if n not in skip and pattern.search(line[:400]))
 
 

@@ -52,26 +52,28 @@ def _names(node: SgNode, kinds: list[Rule]) -> Iterator[tuple[str, int]]:
             yield text.lower(), name.range().start.line + 1
 
 
-def _ruby_holders(root: SgNode) -> Iterator[SgNode]:
+def _ruby_holders(root: SgNode) -> Iterator[tuple[SgNode, str]]:
+    """Nodes that hold eager-loaded relations, with the query they load for (the receiver) when known."""
     for call in root.find_all(kind="call"):
         method = call.field("method")
         args = call.field("arguments")
         if method is not None and args is not None and method.text() in RUBY_METHODS:
-            yield args
+            receiver = call.field("receiver")
+            yield args, " ".join(receiver.text().split())[:200] if receiver is not None else ""
     for pair in root.find_all(kind="pair"):
         key = pair.field("key")
         value = pair.field("value")
         if key is not None and value is not None and key.text().lstrip(":").rstrip(":") in RUBY_METHODS:
-            yield value
+            yield value, ""
     for method in root.find_all(kind="method"):
         name = method.field("name")
         if name is not None and name.text().endswith("includes"):
-            yield method
+            yield method, ""
     for assign in root.find_all(kind="assignment"):
         left = assign.field("left")
         right = assign.field("right")
         if left is not None and right is not None and left.text().endswith("includes"):
-            yield right
+            yield right, ""
 
 
 def _js_relations(holder: SgNode) -> Iterator[tuple[str, int]]:
@@ -110,16 +112,17 @@ def _js_holders(root: SgNode) -> Iterator[SgNode]:
 def eager_from_tree(root: SgNode, language: str, scope_at: Callable[[int], str]) -> list[Safeguard]:
     """Every relation named by an eager-loading declaration of a Ruby or JS/TS file."""
     if language == "ruby":
-        named = (pair for holder in _ruby_holders(root) for pair in _names(holder, _RUBY_NAMES))
+        named = ((n, line, q) for holder, q in _ruby_holders(root) for n, line in _names(holder, _RUBY_NAMES))
     else:
-        named = (pair for holder in _js_holders(root) for pair in _js_relations(holder))
+        named = ((n, line, "") for holder in _js_holders(root) for n, line in _js_relations(holder))
     seen: set[tuple[str, int]] = set()
     out: list[Safeguard] = []
-    for name, line in named:
+    for name, line, query in named:
         if (name, line) in seen:
             continue
         seen.add((name, line))
-        out.append(Safeguard(Kind.eager_loading, f"eager:{name}", line, line, scope_at(line), name, None, "eager"))
+        target = f"eager:{query}" if query else "eager"
+        out.append(Safeguard(Kind.eager_loading, f"eager:{name}", line, line, scope_at(line), name, None, target))
         if len(out) >= MAX_RELATIONS:
             break
     return out
