@@ -56,7 +56,9 @@ def _relation(s: Safeguard) -> str | None:
 def _mentions(name: str, text_lines: list[str], skip: set[int]) -> int:
     """Lines that read the relation: `x.name` or a destructuring `{ name } =`."""
     word = re.escape(name)
-    pattern = re.compile(rf"\.{word}(?![\w])|\{{[^}}\n]{{0,200}}(?<![\w]){word}(?![\w])[^}}\n]{{0,200}}\}}\s*=", re.IGNORECASE)
+    attribute = rf"\.{word}(?![\w])"
+    destructuring = rf"\{{[^}}\n]{{0,200}}(?<![\w]){word}(?![\w])[^}}\n]{{0,200}}\}}\s*="
+    pattern = re.compile(f"{attribute}|{destructuring}", re.IGNORECASE)
     return sum(1 for n, line in enumerate(text_lines, start=1) if n not in skip and pattern.search(line[:400]))
 
 
