@@ -393,7 +393,7 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Subscript(self, node: ast.Subscript) -> None:  # noqa: N802
         sl = node.slice
-        if isinstance(sl, ast.Slice) and sl.upper is not None and isinstance(node.value, ast.Call):
+        if isinstance(sl, ast.Slice) and sl.upper is not None and _is_query(node.value):
             value = node.value
             start = (getattr(value, "end_lineno", node.lineno) or node.lineno, getattr(value, "end_col_offset", 0) or 0)
             self._add(Kind.limit, "limit:slice", node, dotted(node.value), number(sl.upper), start=start)
@@ -408,6 +408,41 @@ class _Collector(ast.NodeVisitor):
                 self._add(Kind.db_index, f"index:{m.group(4).lower()}", node, "sql")
             if re.search(r"(?i)\bselect\b", text) and _SQL_LIMIT.search(text):
                 self._add(Kind.limit, "limit:sql", node, "sql")
+
+
+QUERY_METHODS = frozenset(
+    {
+        "filter",
+        "exclude",
+        "all",
+        "order_by",
+        "annotate",
+        "values",
+        "values_list",
+        "distinct",
+        "select_related",
+        "prefetch_related",
+        "only",
+        "defer",
+        "using",
+        "reverse",
+        "get_queryset",
+        "filter_by",
+        "where",
+        "search",
+        "objects",
+        "query",
+        "scalars",
+        "select",
+    }
+)
+
+
+def _is_query(node: ast.AST) -> bool:
+    """A query chain (`Model.objects.filter(...)`, `session.query(...)`), not `text.split(":")`."""
+    if not isinstance(node, ast.Call):
+        return False
+    return bool(QUERY_METHODS & set(dotted(node).split(".")))
 
 
 def _opaque(arg: ast.AST) -> bool:
