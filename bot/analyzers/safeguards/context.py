@@ -12,8 +12,9 @@ from bot.analyzers.safeguards.model import Kind, Safeguard
 
 MIN_REWRITTEN_BLOCK = 4
 NEAR = 8
-SIMILAR = 0.6
+SIMILAR = 0.7
 MAX_COMPARED = 120  # lines of each side compared, a bound on the quadratic similarity check
+_LOOP = re.compile(r"^(for|while)\b|\.(each|each_with_index|map|forEach|find_each)\b|\bfor\s*\(|\brange\b")
 _COMMENT = ("#", "//", "--", "/*", "*")
 _WORD = re.compile(r"[a-z_][a-z0-9_]*$", re.IGNORECASE)
 
@@ -37,6 +38,8 @@ def rewritten(s: Safeguard, line: int, lines: LineMap, base_lines: list[str], he
     if len(old) < MIN_REWRITTEN_BLOCK or not added:
         return False
     new = [head_lines[n - 1].strip() for n in added[:MAX_COMPARED] if n <= len(head_lines)]
+    if any(_LOOP.search(b) for b in new):
+        return False  # the replacement loops: the work may have come back once per item
     return not any(_similar(a, b) for a in old for b in new if b)
 
 
