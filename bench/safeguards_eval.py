@@ -2,7 +2,7 @@
 ordinary commits (for reading by hand), run directly on base and head of every changed file.
 
     .venv/bin/python bench/safeguards_eval.py --cases bench/cases/mined-python-ruby.jsonl [--mirrors /work/.mirror]
-    .venv/bin/python bench/safeguards_eval.py --ordinary bench/ordinary-commits.jsonl [--limit 300]
+    .venv/bin/python bench/safeguards_eval.py --ordinary bench/ordinary-commits.jsonl [--limit 300] [--recent 120]
 
 A case's base is the fix and its head the fix reverted (the parent's files), as `scale-review eval`
 builds it; a positive counts as found when a finding is on one of its paths within 3 lines of a
@@ -108,12 +108,25 @@ def run_cases(paths: list[str], mirrors: Path) -> None:
     print(f"analyzer time: {spent:.2f}s")
 
 
-def run_ordinary(path: str, mirrors: Path, limit: int) -> None:
+def _rows(path: str, mirrors: Path, limit: int, recent: int) -> list[dict[str, str]]:
+    """The listed commits, or with `recent` the last non-merge commits of each listed repository
+    that the list does not already hold (more ordinary commits from the same projects)."""
+    listed = [json.loads(raw) for raw in Path(path).read_text().splitlines()[:limit]]
+    if not recent:
+        return listed
+    known = {row["commit"] for row in listed}
+    out: list[dict[str, str]] = []
+    for name in dict.fromkeys(row["repo"] for row in listed):
+        log = _git(mirrors / name.replace("/", "+") / "repo", "log", "--no-merges", f"-n{recent}", "--format=%H")
+        out.extend({"repo": name, "commit": sha} for sha in (log or "").split() if sha not in known)
+    return out
+
+
+def run_ordinary(path: str, mirrors: Path, limit: int, recent: int = 0) -> None:
     per_kind: dict[str, list[str]] = defaultdict(list)
     commits = 0
     spent = 0.0
-    for raw in Path(path).read_text().splitlines()[:limit]:
-        row = json.loads(raw)
+    for row in _rows(path, mirrors, limit, recent):
         repo = mirrors / row["repo"].replace("/", "+") / "repo"
         if not repo.is_dir():
             continue
@@ -136,12 +149,13 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", default=[])
     parser.add_argument("--ordinary")
     parser.add_argument("--limit", type=int, default=10_000)
+    parser.add_argument("--recent", type=int, default=0, help="with --ordinary: last N commits per repository instead")
     parser.add_argument("--mirrors", default="/work/.mirror")
     args = parser.parse_args()
     if args.cases:
         run_cases(args.cases, Path(args.mirrors))
     if args.ordinary:
-        run_ordinary(args.ordinary, Path(args.mirrors), args.limit)
+        run_ordinary(args.ordinary, Path(args.mirrors), args.limit, args.recent)
 
 
 if __name__ == "__main__":
