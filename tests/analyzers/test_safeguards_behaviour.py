@@ -237,3 +237,20 @@ def test_a_relation_named_only_in_an_import_path_is_not_a_read() -> None:
     )
     head = base.replace("      invites: true,\n", "").replace("return org.invites.length", "return 0")
     assert _findings(base, head, "src/count.ts") == []
+
+
+def test_a_set_based_write_replaced_by_a_batched_read_and_per_row_saves_is_reported() -> None:
+    base = (
+        "class Address\n  def unassign\n"
+        "    Order.incomplete.where(ship_address_id: id).update_all(ship_address_id: nil)\n"
+        "  end\nend\n"
+    )
+    head = (
+        "class Address\n  def unassign\n"
+        "    Order.incomplete.where(ship_address_id: id).find_each do |order|\n"
+        "      order.update!(ship_address_id: nil)\n"
+        "    end\n"
+        "  end\nend\n"
+    )
+    (finding,) = _findings(base, head, "app/models/address.rb")
+    assert finding.category is Category.per_item_writes

@@ -10,7 +10,6 @@ more is weakened; fewer occurrences in the function than before is weakened (kep
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 
 from bot.analyzers.safeguards.context import rewritten, usage_dropped
 from bot.analyzers.safeguards.lines import LineMap
@@ -23,12 +22,40 @@ MAX_LOSSES = 20  # per file: past this the change is a rewrite, not a removed pr
 _KIND_EQUIVALENT = frozenset({Kind.timeout, Kind.limit, Kind.batching, Kind.concurrency})
 
 
-def _count(items: Iterable[Safeguard], scope: str | None = None) -> Counter[tuple[Kind, str]]:
-    return Counter((s.kind, s.key) for s in items if scope is None or s.scope == scope)
+_WRITES = ("bulk", "insert", "upsert", "update_all", "delete_all", "import", "executemany", "createmany", "write")
 
 
-def _kind_count(items: Iterable[Safeguard], kind: Kind, scope: str) -> int:
-    return sum(1 for s in items if s.kind is kind and s.scope == scope)
+_NEUTRAL = ("chunk", "slice", "batches", "batch_size", "batchsize", "chunksize", "chunk_size")
+
+
+def _families(s: Safeguard) -> tuple[str, ...]:
+    """Which safeguards can stand in for each other: a batched write is no equivalent of a batched read;
+    plain chunking serves either."""
+    if s.kind is not Kind.batching:
+        return ("",)
+    key = s.key.lower()
+    if any(w in key for w in _WRITES):
+        return ("write",)
+    return ("read", "write") if any(n in key for n in _NEUTRAL) else ("read",)
+
+
+class _Counts:
+    """One side's safeguards counted once, so each comparison is a lookup (a budget on large files)."""
+
+    def __init__(self, side: Side) -> None:
+        self.scoped: Counter[tuple[str, Kind, str]] = Counter()
+        self.filewide: Counter[tuple[Kind, str]] = Counter()
+        self.kinds: Counter[tuple[str, Kind, str]] = Counter()
+        self.by_key: dict[tuple[str, Kind, str], list[Safeguard]] = {}
+        self.eager_targets: dict[str, set[str]] = {}
+        for s in side.safeguards:
+            self.scoped[(s.scope, s.kind, s.key)] += 1
+            self.filewide[(s.kind, s.key)] += 1
+            for family in _families(s):
+                self.kinds[(s.scope, s.kind, family)] += 1
+            self.by_key.setdefault((s.scope, s.kind, s.key), []).append(s)
+            if s.kind is Kind.eager_loading:
+                self.eager_targets.setdefault(s.scope, set()).add(s.target)
 
 
 def _touched(s: Safeguard, lines: LineMap) -> bool:
@@ -48,40 +75,38 @@ def _nearest(candidates: list[Safeguard], line: int) -> Safeguard | None:
     return min(candidates, key=lambda c: abs(c.line - line)) if candidates else None
 
 
-def _weakened(s: Safeguard, head: Side, point: int) -> Safeguard | None:
+def _weakened(s: Safeguard, head: _Counts, point: int) -> Safeguard | None:
     """The head counterpart whose literal is at least ten times the base one, if that is what happened."""
-    same = [h for h in head.safeguards if (h.kind, h.key, h.scope) == (s.kind, s.key, s.scope)]
-    twin = _nearest(same, point)
+    twin = _nearest(head.by_key.get((s.scope, s.kind, s.key), []), point)
     if twin is None or s.value is None or twin.value is None or s.value <= 0:
         return None
     return twin if twin.value >= WEAKENED_RATIO * s.value else None
 
 
-def _query_replaced(s: Safeguard, head: Side) -> bool:
+def _query_replaced(s: Safeguard, head: _Counts) -> bool:
     """The base relation was loaded for a query (`org.kits.includes(...)`) that no eager load of the
     head's function is attached to, while the function does eager-load for some other query."""
     if s.kind is not Kind.eager_loading or not s.target.startswith("eager:"):
         return False
-    targets = {h.target for h in head.safeguards if h.kind is Kind.eager_loading and h.scope == s.scope}
+    targets = head.eager_targets.get(s.scope, set())
     return s.target not in targets and any(t.startswith("eager:") for t in targets)
 
 
-def _verdict(s: Safeguard, base: Side, head: Side) -> tuple[Verdict, str] | None:
-    key = (s.kind, s.key)
-    if _count(head.safeguards, s.scope)[key] >= _count(base.safeguards, s.scope)[key]:
+def _verdict(s: Safeguard, base: _Counts, head: _Counts) -> tuple[Verdict, str] | None:
+    scoped = (s.scope, s.kind, s.key)
+    if head.scoped[scoped] >= base.scoped[scoped]:
         return None
-    if _count(head.safeguards)[key] >= _count(base.safeguards)[key]:
+    if head.filewide[(s.kind, s.key)] >= base.filewide[(s.kind, s.key)]:
         return None  # moved elsewhere in the file
     if _query_replaced(s, head):
         return None  # the eager load belonged to a query the head no longer makes (another root)
-    opaque = (s.kind, s.key.split(":", 1)[0] + ":?")
-    if opaque != key and _count(head.safeguards, s.scope)[opaque] > _count(base.safeguards, s.scope)[opaque]:
+    opaque = (s.scope, s.kind, s.key.split(":", 1)[0] + ":?")
+    if opaque != scoped and head.scoped[opaque] > base.scoped[opaque]:
         return None  # handed to a loader built elsewhere (`options(*Schema.loader_options())`)
-    if s.kind in _KIND_EQUIVALENT and _kind_count(head.safeguards, s.kind, s.scope) >= _kind_count(
-        base.safeguards, s.kind, s.scope
-    ):
+    families = [(s.scope, s.kind, f) for f in _families(s)]
+    if s.kind in _KIND_EQUIVALENT and any(head.kinds[f] >= base.kinds[f] for f in families):
         return None  # replaced by an equivalent of the same kind
-    if _count(head.safeguards, s.scope)[key] > 0:
+    if head.scoped[scoped] > 0:
         return Verdict.weakened, "kept on fewer paths than before"
     return Verdict.removed, ""
 
@@ -91,6 +116,7 @@ def safeguard_losses(
 ) -> list[Loss]:
     """Every base safeguard the diff took away or weakened, anchored on a head line (not yet clamped)."""
     head_scopes = head.scopes | {""}
+    base_counts, head_counts = _Counts(base), _Counts(head)
     head_eager_lines = _eager_lines(head)
     base_eager_lines = _eager_lines(base)
     out: list[Loss] = []
@@ -99,7 +125,7 @@ def safeguard_losses(
         if not _touched(s, lines) or (s.scope and s.scope not in head_scopes):
             continue
         point = lines.head_point(first_removed(s, lines))
-        twin = _weakened(s, head, point)
+        twin = _weakened(s, head_counts, point)
         if twin is not None:
             if (s.kind, s.key, twin.line) in seen:
                 continue
@@ -107,7 +133,7 @@ def safeguard_losses(
             detail = f"{_fmt(s.value)} → {_fmt(twin.value)}"
             out.append(Loss(s, Verdict.weakened, twin.line, twin.end_line, detail, twin.value))
             continue
-        verdict = _verdict(s, base, head)
+        verdict = _verdict(s, base_counts, head_counts)
         if verdict is None or (s.kind, s.key, point) in seen:
             continue
         if rewritten(s, first_removed(s, lines), lines, base_lines, head_lines):

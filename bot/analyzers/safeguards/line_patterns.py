@@ -106,7 +106,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         _p(
             "batch helper",
             Kind.batching,
-            r"\.(?P<key>find_each|find_in_batches|in_batches|insert_all!?|upsert_all|import|each_slice|each_batch)\b(?:\(?\s*(?:batch_size:|of:)?\s*(?P<value>\d+))?",
+            r"\.(?P<key>find_each|find_in_batches|in_batches|insert_all!?|upsert_all|update_all|delete_all|import|each_slice|each_batch)\b(?:\(?\s*(?:batch_size:|of:)?\s*(?P<value>\d+))?",
             "batch:",
         ),
         _p("batch size", Kind.batching, r"\b(?P<key>batch_size|chunk_size):\s*(?P<value>[^,)\n]{1,40})", "batch:"),
