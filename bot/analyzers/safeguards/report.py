@@ -16,7 +16,7 @@ from bot.render.sanitize import clip, strip_control
 KINDS_DIR = Path(__file__).with_name("kinds")
 QUOTE_CHARS = 120
 RULE_PREFIX = "safeguard-"
-_WRITE_KEYS = re.compile(r"bulk|insert|upsert|create|import|executemany|write|chunk|batches")
+_WRITE_KEYS = re.compile(r"bulk|insert|upsert|create|import|executemany|write|chunk|batches|update_all|delete_all")
 _PAGE_KEYS = re.compile(r"page|paginat|per")
 _QUERY_TARGET = re.compile(r"objects|query|session|filter|\bget\b|find|select|fetch|\.all$|execute")
 _REL_LAST = re.compile(r"[\w]+$")
