@@ -79,6 +79,12 @@ PATTERNS: dict[str, list[Pattern]] = {
             r"\b(?P<key>semaphore\.NewWeighted|NewSemaphore)\(\s*(?P<value>[^)]{0,40})",
             "bound:",
         ),
+        _p(
+            "semaphore acquire",
+            Kind.concurrency,
+            r"\b\w*(?:[sS]em|[sS]emaphore|[lL]imiter)\w*\.(?P<key>Acquire|TryAcquire)\(",
+            "bound:",
+        ),
         _p("bounded channel", Kind.concurrency, r"make\(chan struct\{\}\s*,\s*(?P<value>[^)]{1,40})\)", "bound:chan"),
         _p(
             "pool size",
