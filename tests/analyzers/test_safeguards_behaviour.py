@@ -254,3 +254,28 @@ def test_a_set_based_write_replaced_by_a_batched_read_and_per_row_saves_is_repor
     )
     (finding,) = _findings(base, head, "app/models/address.rb")
     assert finding.category is Category.per_item_writes
+
+
+def test_prisma_equivalents_stay_quiet_a_shorthand_limit_and_a_relation_select() -> None:
+    base = (
+        "export async function teams(uid: string) {\n"
+        "  return prisma.teamMember.findMany({\n"
+        "    take: 10,\n"
+        "    where: { userUid: uid },\n"
+        "    include: {\n"
+        "      team: true,\n"
+        "    },\n"
+        "  });\n"
+        "}\n"
+    )
+    shorthand = base.replace("uid: string) {", "uid: string, take = 10) {").replace("take: 10,", "take,")
+    assert _findings(base, shorthand, "src/team.service.ts") == []
+    selected = base.replace("include: {\n      team: true,", "select: {\n      team: { select: { name: true } },")
+    assert _findings(base, selected, "src/team.service.ts") == []
+
+
+def test_vendored_code_is_skipped() -> None:
+    base = (FIXTURES / "timeout/go/base.go").read_text()
+    head = (FIXTURES / "timeout/go/head.go").read_text()
+    assert _findings(base, head, "backend/vendor/github.com/x/y/client.go") == []
+    assert _findings(base, head, "backend/client.go") != []

@@ -29,6 +29,15 @@ def read_side(path: str, text: str) -> Side:
     return line_side(text, language) if language else Side(parsed=False)
 
 
+_VENDORED = frozenset({"vendor", "node_modules", "third_party", "dist", "build"})
+
+
+def _vendored(path: str) -> bool:
+    """Copied or generated code: its authors are elsewhere, so is the question."""
+    parts = path.split("/")
+    return any(p in _VENDORED for p in parts[:-1]) or parts[-1].endswith((".min.js", ".bundle.js"))
+
+
 class SafeguardAnalyzer:
     """Reports safeguards the change took away or weakened; needs the base-side text."""
 
@@ -45,6 +54,7 @@ class SafeguardAnalyzer:
         if (
             base_text is None
             or is_test_path(file.path)
+            or _vendored(file.path)
             or not file.change.hunks
             or max(len(base_text), len(text)) > MAX_FILE_CHARS
         ):

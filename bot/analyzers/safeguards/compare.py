@@ -83,22 +83,25 @@ def _weakened(s: Safeguard, head: _Counts, point: int) -> Safeguard | None:
     return twin if twin.value >= WEAKENED_RATIO * s.value else None
 
 
-def _query_replaced(s: Safeguard, head: _Counts) -> bool:
-    """The base relation was loaded for a query (`org.kits.includes(...)`) that no eager load of the
-    head's function is attached to, while the function does eager-load for some other query."""
+def _query_replaced(s: Safeguard, head: _Counts, head_flat: str) -> bool:
+    """The base relation was loaded for a query (`org.kits.includes(...)`) that the head no longer makes
+    at all, or that no eager load of the head's function is attached to while another query's is."""
     if s.kind is not Kind.eager_loading or not s.target.startswith("eager:"):
         return False
+    query = s.target.removeprefix("eager:")
+    if len(query) >= 3 and query not in head_flat:
+        return True
     targets = head.eager_targets.get(s.scope, set())
     return s.target not in targets and any(t.startswith("eager:") for t in targets)
 
 
-def _verdict(s: Safeguard, base: _Counts, head: _Counts) -> tuple[Verdict, str] | None:
+def _verdict(s: Safeguard, base: _Counts, head: _Counts, head_flat: str) -> tuple[Verdict, str] | None:
     scoped = (s.scope, s.kind, s.key)
     if head.scoped[scoped] >= base.scoped[scoped]:
         return None
     if head.filewide[(s.kind, s.key)] >= base.filewide[(s.kind, s.key)]:
         return None  # moved elsewhere in the file
-    if _query_replaced(s, head):
+    if _query_replaced(s, head, head_flat):
         return None  # the eager load belonged to a query the head no longer makes (another root)
     opaque = (s.scope, s.kind, s.key.split(":", 1)[0] + ":?")
     if opaque != scoped and head.scoped[opaque] > base.scoped[opaque]:
@@ -117,6 +120,7 @@ def safeguard_losses(
     """Every base safeguard the diff took away or weakened, anchored on a head line (not yet clamped)."""
     head_scopes = head.scopes | {""}
     base_counts, head_counts = _Counts(base), _Counts(head)
+    head_flat = "".join("".join(line.split()) for line in head_lines)
     head_eager_lines = _eager_lines(head)
     base_eager_lines = _eager_lines(base)
     out: list[Loss] = []
@@ -133,7 +137,7 @@ def safeguard_losses(
             detail = f"{_fmt(s.value)} → {_fmt(twin.value)}"
             out.append(Loss(s, Verdict.weakened, twin.line, twin.end_line, detail, twin.value))
             continue
-        verdict = _verdict(s, base_counts, head_counts)
+        verdict = _verdict(s, base_counts, head_counts, head_flat)
         if verdict is None or (s.kind, s.key, point) in seen:
             continue
         if rewritten(s, first_removed(s, lines), lines, base_lines, head_lines):

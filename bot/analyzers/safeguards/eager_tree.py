@@ -59,7 +59,7 @@ def _ruby_holders(root: SgNode) -> Iterator[tuple[SgNode, str]]:
         args = call.field("arguments")
         if method is not None and args is not None and method.text() in RUBY_METHODS:
             receiver = call.field("receiver")
-            yield args, " ".join(receiver.text().split())[:200] if receiver is not None else ""
+            yield args, "".join(receiver.text().split())[:200] if receiver is not None else ""
     for pair in root.find_all(kind="pair"):
         key = pair.field("key")
         value = pair.field("value")
@@ -76,7 +76,7 @@ def _ruby_holders(root: SgNode) -> Iterator[tuple[SgNode, str]]:
             yield right, ""
 
 
-def _js_relations(holder: SgNode) -> Iterator[tuple[str, int]]:
+def _js_relations(holder: SgNode, relations_only: bool = False) -> Iterator[tuple[str, int]]:
     """Relations a JS/TS include value names at its own level: the keys of an object, the entries of an
     array (`User`, `"author"`, `{ model: User, as: "owner" }`); never the keys of `where`/`select` inside."""
     if holder.kind() in ("identifier", "string"):
@@ -85,6 +85,9 @@ def _js_relations(holder: SgNode) -> Iterator[tuple[str, int]]:
     for child in holder.children():
         if child.kind() == "pair":
             key = child.field("key")
+            value = child.field("value")
+            if relations_only and (value is None or value.kind() != "object"):
+                continue  # `select: { email: true }` names a column, `select: { team: {...} }` a relation
             if key is not None:
                 yield from _names(key, _JS_NAMES)
         elif child.kind() in ("identifier", "string", "shorthand_property_identifier"):
@@ -100,13 +103,29 @@ def _js_relations(holder: SgNode) -> Iterator[tuple[str, int]]:
                     break
 
 
-def _js_holders(root: SgNode) -> Iterator[SgNode]:
+def _js_query(node: SgNode) -> str:
+    """The call an include object is an argument of (`prisma.post.findMany`), whitespace removed."""
+    current: SgNode | None = node
+    for _ in range(8):
+        current = current.parent() if current is not None else None
+        if current is None:
+            return ""
+        if current.kind() == "call_expression":
+            callee = current.field("function")
+            return "".join(callee.text().split())[:200] if callee is not None else ""
+    return ""
+
+
+def _js_holders(root: SgNode) -> Iterator[tuple[SgNode, bool, str]]:
+    """Include-like values, whether only nested objects count as relations (Prisma `select`), and their query."""
     for pair in root.find_all(kind="pair"):
         key = pair.field("key")
         value = pair.field("value")
-        if key is not None and value is not None and key.text().strip("\"'") in JS_KEYS:
-            if value.kind() in ("object", "array", "identifier", "string"):
-                yield value
+        if key is None or value is None or value.kind() not in ("object", "array", "identifier", "string"):
+            continue
+        name = key.text().strip("\"'")
+        if name in JS_KEYS or (name == "select" and value.kind() == "object"):
+            yield value, name == "select", _js_query(pair)
 
 
 def eager_from_tree(root: SgNode, language: str, scope_at: Callable[[int], str]) -> list[Safeguard]:
@@ -114,7 +133,7 @@ def eager_from_tree(root: SgNode, language: str, scope_at: Callable[[int], str])
     if language == "ruby":
         named = ((n, line, q) for holder, q in _ruby_holders(root) for n, line in _names(holder, _RUBY_NAMES))
     else:
-        named = ((n, line, "") for holder in _js_holders(root) for n, line in _js_relations(holder))
+        named = ((n, line, q) for holder, sel, q in _js_holders(root) for n, line in _js_relations(holder, sel))
     seen: set[tuple[str, int]] = set()
     out: list[Safeguard] = []
     for name, line, query in named:

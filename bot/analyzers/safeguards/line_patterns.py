@@ -29,7 +29,7 @@ def _p(name: str, kind: Kind, regex: str, prefix: str, split: bool = False) -> P
 
 _TIMEOUT_OPT = (
     r"\b(?P<key>(?:open_|read_|write_|connect_|idle_|statement_|lock_|request_|response_|socket_)?timeout"
-    r"(?:_ms|_seconds|Ms|Seconds)?|(?:[A-Z]\w*)?Timeout|[a-z]\w*Timeout)\b\s*(?::(?!:)|=>|=(?!=)|\()\s*(?P<value>[^,;)}\n]{0,60})"
+    r"(?:_ms|_seconds|Ms|Seconds)?|(?:[A-Z]\w*)?Timeout|(?!set|clear)[a-z]\w*Timeout)\b\s*(?::(?![:=])|=>|=(?!=)|\()\s*(?P<value>[^,;)}\n]{0,60})"
 )
 _COMMON_JS_GO_RB = [
     _p("timeout option", Kind.timeout, _TIMEOUT_OPT, "timeout:"),
@@ -144,6 +144,7 @@ PATTERNS: dict[str, list[Pattern]] = {
     ],
     "js": [
         *_COMMON_JS_GO_RB,
+        _p("limit shorthand", Kind.limit, r"^\s*(?P<key>take|limit|pageSize|perPage|first|maxItems)\s*,\s*$", "limit:"),
         _p("abort timeout", Kind.timeout, r"AbortSignal\.(?P<key>timeout)\(\s*(?P<value>[^)]{0,40})", "timeout:signal"),
         _p(
             "join select",
@@ -239,7 +240,7 @@ def keys_of(pattern: Pattern, match: re.Match[str], line: str) -> list[str]:
         if pattern.kind is Kind.timeout and key.startswith(prefix) and key != prefix:
             key = key[len(prefix) :]
     table = groups.get("table")
-    return [pattern.prefix + (f"{table.lower()}:" if table else "") + " ".join(key.split())]
+    return [pattern.prefix + (f"{table.lower()}:" if table else "") + "".join(key.split())]
 
 
 def value_of(match: re.Match[str]) -> float | None:
@@ -263,4 +264,4 @@ def value_of(match: re.Match[str]) -> float | None:
 def unbounded(match: re.Match[str]) -> bool:
     """`per_page: -1`, `limit: 0`: the conventional spelling of "no limit"."""
     raw = (match.groupdict().get("value") or "").strip()
-    return raw.startswith("-") or raw in ("0", "nil", "null", "None", "undefined", "Infinity")
+    return raw.startswith("-") or raw in ("0", "nil", "null", "None", "undefined", "Infinity", "false", "False")

@@ -33,6 +33,7 @@ _FUNCTIONS = {
     "typescript": ("function_declaration", "method_definition", "variable_declarator", "pair"),
     "tsx": ("function_declaration", "method_definition", "variable_declarator", "pair"),
 }
+_TABLE_BLOCKS = frozenset({"create_table", "change_table"})
 _JS_FUNCTION_VALUES = ("arrow_function", "function_expression", "function")
 _COMMENT = ("//", "#", "--", "/*", "*")
 
@@ -58,6 +59,14 @@ def _scopes(root: SgNode, language: str) -> list[tuple[int, int, str]]:
                 name_node = node.field("name")
             rng = node.range()
             out.append((rng.start.line + 1, rng.end.line + 1, name_node.text() if name_node else "?"))
+    if language == "ruby":  # a schema's `create_table "orders" do |t|` block scopes its indexes
+        for call in root.find_all(kind="call"):
+            method, args = call.field("method"), call.field("arguments")
+            if method is not None and args is not None and method.text() in _TABLE_BLOCKS:
+                rng = call.range()
+                first = args.child(0) if args.children() else None
+                name = first.text().strip("\"':") if first is not None else "?"
+                out.append((rng.start.line + 1, rng.end.line + 1, f"table:{name}"))
     out.sort(key=lambda s: (s[0], -s[1]))
     return out
 

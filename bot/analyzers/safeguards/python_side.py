@@ -45,7 +45,7 @@ _CONCURRENCY_KW = re.compile(
 )
 _LIMIT_KW = re.compile(
     r"^(limit|page_size|per_page|max_page_size|max_length|max_results|max_count|max_items|max_size|"
-    r"max_bytes|max_rows|maxsize|max_num|max_upload_size|data_upload_max_\w+|max_body_size|paginate_by|first|top)$",
+    r"max_bytes|max_rows|max_num|max_upload_size|data_upload_max_\w+|max_body_size|paginate_by|first|top)$",
     re.IGNORECASE,
 )
 _INDEX_KW = frozenset({"db_index", "index"})
