@@ -136,12 +136,14 @@ def eager_from_tree(root: SgNode, language: str, scope_at: Callable[[int], str])
         named = ((n, line, q) for holder, sel, q in _js_holders(root) for n, line in _js_relations(holder, sel))
     seen: set[tuple[str, int]] = set()
     out: list[Safeguard] = []
+    lines = root.text().splitlines()
     for name, line, query in named:
         if (name, line) in seen:
             continue
         seen.add((name, line))
         target = f"eager:{query}" if query else "eager"
-        out.append(Safeguard(Kind.eager_loading, f"eager:{name}", line, line, scope_at(line), name, None, target))
+        quote = lines[line - 1].strip()[:200] if line <= len(lines) else name
+        out.append(Safeguard(Kind.eager_loading, f"eager:{name}", line, line, scope_at(line), quote, None, target))
         if len(out) >= MAX_RELATIONS:
             break
     return out

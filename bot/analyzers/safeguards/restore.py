@@ -93,7 +93,8 @@ def _restore_edit(
     original = base_lines[s.line - 1]
     if s.line != s.end_line or not s.text or s.text not in original:
         return None
-    if not _only_cut(original, head_lines[twin - 1], s.text):
+    needle = s.key.split(":", 1)[-1] if s.kind is Kind.eager_loading and s.key.count(":") == 1 else s.text
+    if not _only_cut(original, head_lines[twin - 1], needle):
         return None  # the line changed in more ways than losing the safeguard
     out = [original if n == twin else head_lines[n - 1] for n in range(span[0], span[1] + 1)]
     return "\n".join(out) + "\n"
@@ -111,7 +112,7 @@ def _only_cut(original: str, edited: str, text: str) -> bool:
         suffix += 1
     if prefix + suffix != len(edited):
         return False
-    return text in original[max(0, prefix - len(text)) : len(original) - suffix + len(text)]
+    return text.lower() in original[max(0, prefix - len(text)) : len(original) - suffix + len(text)].lower()
 
 
 def _restore_deletion(
