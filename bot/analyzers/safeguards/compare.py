@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.analyzers.safeguards.context import rewritten, usage_dropped
+from bot.analyzers.safeguards.context import MIN_REWRITTEN_BLOCK, removed_block, rewritten, usage_dropped
 from bot.analyzers.safeguards.lines import LineMap
 from bot.analyzers.safeguards.model import Kind, Loss, Safeguard, Side, Verdict
 from bot.analyzers.safeguards.python_side import trivial
@@ -67,6 +67,14 @@ def first_removed(s: Safeguard, lines: LineMap) -> int:
     return next((n for n in range(s.line, s.end_line + 1) if n in lines.removed), s.line)
 
 
+def _flat_scopes(side: Side, lines: list[str]) -> dict[str, str]:
+    """Each scope's head text with whitespace removed ("" is the whole file), for "is this query still made"."""
+    out = {"": "".join("".join(line.split()) for line in lines)}
+    for scope, (first, last) in side.spans.items():
+        out[scope] = "".join("".join(line.split()) for line in lines[first - 1 : last])
+    return out
+
+
 def _eager_lines(side: Side) -> set[int]:
     return {n for h in side.safeguards if h.kind is Kind.eager_loading for n in range(h.line, h.end_line + 1)}
 
@@ -83,19 +91,19 @@ def _weakened(s: Safeguard, head: _Counts, point: int) -> Safeguard | None:
     return twin if twin.value >= WEAKENED_RATIO * s.value else None
 
 
-def _query_replaced(s: Safeguard, head: _Counts, head_flat: str) -> bool:
+def _query_replaced(s: Safeguard, head: _Counts, head_flat: dict[str, str]) -> bool:
     """The base relation was loaded for a query (`org.kits.includes(...)`) that the head no longer makes
     at all, or that no eager load of the head's function is attached to while another query's is."""
     if s.kind is not Kind.eager_loading or not s.target.startswith("eager:"):
         return False
     query = s.target.removeprefix("eager:")
-    if len(query) >= 3 and query not in head_flat:
+    if len(query) >= 3 and query not in head_flat.get(s.scope, head_flat[""]):
         return True
     targets = head.eager_targets.get(s.scope, set())
     return s.target not in targets and any(t.startswith("eager:") for t in targets)
 
 
-def _verdict(s: Safeguard, base: _Counts, head: _Counts, head_flat: str) -> tuple[Verdict, str] | None:
+def _verdict(s: Safeguard, base: _Counts, head: _Counts, head_flat: dict[str, str]) -> tuple[Verdict, str] | None:
     scoped = (s.scope, s.kind, s.key)
     if head.scoped[scoped] >= base.scoped[scoped]:
         return None
@@ -120,7 +128,7 @@ def safeguard_losses(
     """Every base safeguard the diff took away or weakened, anchored on a head line (not yet clamped)."""
     head_scopes = head.scopes | {""}
     base_counts, head_counts = _Counts(base), _Counts(head)
-    head_flat = "".join("".join(line.split()) for line in head_lines)
+    head_flat = _flat_scopes(head, head_lines)
     head_eager_lines = _eager_lines(head)
     base_eager_lines = _eager_lines(base)
     out: list[Loss] = []
@@ -144,6 +152,8 @@ def safeguard_losses(
             continue  # the statement was replaced wholesale: a refactor, not a dropped protection
         if usage_dropped(s, base_lines, head_lines, base_eager_lines, head_eager_lines):
             continue  # the relation is no longer read here: the eager load went with its last use
+        if verdict[0] is Verdict.weakened and len(removed_block(first_removed(s, lines), lines)) >= MIN_REWRITTEN_BLOCK:
+            continue  # branches merged or rewritten around it: "fewer paths" is only read from a local removal
         seen.add((s.kind, s.key, point))
         out.append(Loss(s, verdict[0], point, point, verdict[1]))
         if len(out) >= MAX_LOSSES:

@@ -12,6 +12,7 @@ from bot.analyzers.safeguards.model import Kind, Safeguard
 
 MIN_REWRITTEN_BLOCK = 4
 NEAR = 8
+MOVED_BLOCK = 60
 SIMILAR = 0.7
 MAX_COMPARED = 120  # lines of each side compared, a bound on the quadratic similarity check
 _LOOP = re.compile(r"^(for|while)\b|\.(each|each_with_index|map|forEach|find_each)\b|\bfor\s*\(|\brange\b")
@@ -19,7 +20,7 @@ _COMMENT = ("#", "//", "--", "/*", "*")
 _WORD = re.compile(r"[a-z_][a-z0-9_]*$", re.IGNORECASE)
 
 
-def _block(line: int, lines: LineMap) -> list[int]:
+def removed_block(line: int, lines: LineMap) -> list[int]:
     first = last = line
     while first - 1 in lines.removed:
         first -= 1
@@ -30,7 +31,9 @@ def _block(line: int, lines: LineMap) -> list[int]:
 
 def rewritten(s: Safeguard, line: int, lines: LineMap, base_lines: list[str], head_lines: list[str]) -> bool:
     """The removed block around the safeguard was replaced by code that resembles none of it."""
-    block = _block(line, lines)
+    block = removed_block(line, lines)
+    if len(block) >= MOVED_BLOCK:
+        return True  # a whole region cut out: code moved to another file or a feature removed
     added = lines.replacement(block[0])
     near = [n for n in block if abs(n - line) <= NEAR]  # the safeguard's own statement, not the whole block
     old = [base_lines[n - 1].strip() for n in near if n <= len(base_lines)]

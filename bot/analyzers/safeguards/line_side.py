@@ -87,6 +87,7 @@ def line_side(text: str, language: str) -> Side:
     if root is not None and language in ("ruby", "javascript", "typescript", "tsx"):
         side.safeguards.extend(eager_from_tree(root, language, lambda n: _scope_at(scopes, n)))
     side.scopes = {_scope_at(scopes, first) for first, _, _ in scopes}
+    side.spans = {_scope_at(scopes, first): (first, last) for first, last, _ in scopes}
     family = "sql" if language == "sql" else "ruby" if language == "ruby" else "go" if language == "go" else "js"
     for number, raw in enumerate(lines, start=1):
         line = raw[:MAX_LINE]

@@ -52,6 +52,7 @@ class Side:
     statements: list[tuple[int, int]] = field(default_factory=list)  # (first, last) line of simple statements
     loops: dict[int, tuple[int, int]] = field(default_factory=dict)  # header line -> (first, last) line
     scopes: set[str] = field(default_factory=set)  # every function/class path the side defines
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # scope -> (first, last) line
     parsed: bool = True
 
 

@@ -226,6 +226,7 @@ class _Collector(ast.NodeVisitor):
             self.visit(deco)
         self.scope.append(node.name)
         self.side.scopes.add(".".join(self.scope))
+        self.side.spans[".".join(self.scope)] = (node.lineno, getattr(node, "end_lineno", node.lineno) or node.lineno)
         saved, self.loop = self.loop, []
         for stmt in node.body:
             self.visit(stmt)
