@@ -13,4 +13,10 @@ def default_analyzers() -> list[Analyzer]:
     from bot.analyzers.safeguards import SafeguardAnalyzer
     from bot.analyzers.sql_migrations import SqlMigrationAnalyzer
 
-    return [AstGrepAnalyzer.load_builtin(), SqlMigrationAnalyzer(), KubernetesAnalyzer(), DockerfileAnalyzer(), SafeguardAnalyzer()]
+    return [
+        AstGrepAnalyzer.load_builtin(),
+        SqlMigrationAnalyzer(),
+        KubernetesAnalyzer(),
+        DockerfileAnalyzer(),
+        SafeguardAnalyzer(),
+    ]
