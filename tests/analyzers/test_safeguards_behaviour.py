@@ -279,3 +279,11 @@ def test_vendored_code_is_skipped() -> None:
     head = (FIXTURES / "timeout/go/head.go").read_text()
     assert _findings(base, head, "backend/vendor/github.com/x/y/client.go") == []
     assert _findings(base, head, "backend/client.go") != []
+
+
+def test_every_kind_is_listed_as_a_rule_for_sarif() -> None:
+    from bot.render.sarif import rules_from_analyzers
+
+    metas = {m.id: m for m in rules_from_analyzers([SafeguardAnalyzer()])}
+    assert set(metas) == set(SafeguardAnalyzer().rule_ids())
+    assert "100x" in metas["safeguard-timeout"].help

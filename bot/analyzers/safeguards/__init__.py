@@ -13,7 +13,7 @@ from bot.analyzers.safeguards.line_side import language_of, line_side
 from bot.analyzers.safeguards.lines import line_map
 from bot.analyzers.safeguards.model import Side
 from bot.analyzers.safeguards.python_side import python_side
-from bot.analyzers.safeguards.report import rule_ids, to_finding
+from bot.analyzers.safeguards.report import SafeguardRule, rule_ids, rules, to_finding
 from bot.analyzers.safeguards.restore import place
 from bot.core.model import Finding
 
@@ -48,6 +48,10 @@ class SafeguardAnalyzer:
 
     def rule_ids(self) -> list[str]:
         return rule_ids()
+
+    @property
+    def rules(self) -> list[SafeguardRule]:
+        return rules()
 
     def analyze(self, file: FileInput) -> list[Finding]:
         base_text, text = file.base_text, file.text

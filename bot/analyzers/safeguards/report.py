@@ -62,6 +62,41 @@ def rule_ids() -> list[str]:
     return [RULE_PREFIX + k.value.replace("_", "-") for k in Kind]
 
 
+@dataclass(frozen=True)
+class SafeguardRule:
+    """One kind as a rule, in the shape rule listings (SARIF) read."""
+
+    id: str
+    title: str
+    category: Category
+    severity: Severity
+    description: str
+    risk: str
+    advice: str
+    rollback: str
+    monitoring: str
+
+
+def rules() -> list[SafeguardRule]:
+    out = []
+    for kind in Kind:
+        text = kind_text(kind)
+        out.append(
+            SafeguardRule(
+                id=RULE_PREFIX + kind.value.replace("_", "-"),
+                title=f"Removed or weakened safeguard: {text.noun}",
+                category=text.category,
+                severity=text.severity,
+                description=f"A {text.noun} present at base is gone or weakened at head.",
+                risk=text.risk,
+                advice=text.advice,
+                rollback=text.rollback,
+                monitoring=text.monitoring,
+            )
+        )
+    return out
+
+
 def quote(text: str, limit: int = QUOTE_CHARS) -> str:
     """One bounded line of code as a Markdown code span that its own backticks cannot close."""
     flat = " ".join(strip_control(text).split())
