@@ -287,7 +287,7 @@ def test_engine_runs_the_migration_analyzer_on_the_changed_lines_only() -> None:
     assert [(f.path, f.start_line, f.source) for f in result.findings] == [
         ("migrations/7.sql", 2, "sql-create-index-not-concurrently")
     ]
-    assert result.coverage[0].analyzers == ("sql-migrations",) and not result.errors
+    assert result.coverage[0].analyzers == ("sql-migrations", "safeguards") and not result.errors
 
 
 SQL_ALPHABET = "abc CREATE INDEX ON ALTER TABLE DROP COLUMN ADD NOT NULL DEFAULT ( ) , ; ' \" $ $$ -- /* */ \n E\\"

@@ -1,0 +1,194 @@
+"""Base against head: which safeguards the change took away or weakened, and where to say so.
+
+A base safeguard counts only when the diff removed one of its lines. It stays quiet when the head
+still has as many of the same (kind, key) in the same function (an edit or a rename), or in the file
+(a move into a manager, scope or default), or, for timeouts, limits, batching and concurrency caps,
+as many of the same kind in the function (an equivalent replacement). A literal raised tenfold or
+more is weakened; fewer occurrences in the function than before is weakened (kept on fewer paths).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot.analyzers.safeguards.context import MIN_REWRITTEN_BLOCK, removed_block, rewritten, usage_dropped
+from bot.analyzers.safeguards.lines import LineMap
+from bot.analyzers.safeguards.model import Kind, Loss, Safeguard, Side, Verdict
+from bot.analyzers.safeguards.python_side import trivial
+from bot.core.diff import FileChange
+
+WEAKENED_RATIO = 10.0
+MAX_LOSSES = 20  # per file: past this the change is a rewrite, not a removed protection
+_KIND_EQUIVALENT = frozenset({Kind.timeout, Kind.limit, Kind.batching, Kind.concurrency})
+
+
+_WRITES = ("bulk", "insert", "upsert", "update_all", "delete_all", "import", "executemany", "createmany", "write")
+
+
+_NEUTRAL = ("chunk", "slice", "batches", "batch_size", "batchsize", "chunksize", "chunk_size")
+
+
+def _families(s: Safeguard) -> tuple[str, ...]:
+    """Which safeguards can stand in for each other: a batched write is no equivalent of a batched read;
+    plain chunking serves either."""
+    if s.kind is not Kind.batching:
+        return ("",)
+    key = s.key.lower()
+    if any(w in key for w in _WRITES):
+        return ("write",)
+    return ("read", "write") if any(n in key for n in _NEUTRAL) else ("read",)
+
+
+class _Counts:
+    """One side's safeguards counted once, so each comparison is a lookup (a budget on large files)."""
+
+    def __init__(self, side: Side) -> None:
+        self.scoped: Counter[tuple[str, Kind, str]] = Counter()
+        self.filewide: Counter[tuple[Kind, str]] = Counter()
+        self.kinds: Counter[tuple[str, Kind, str]] = Counter()
+        self.by_key: dict[tuple[str, Kind, str], list[Safeguard]] = {}
+        self.eager_targets: dict[str, set[str]] = {}
+        for s in side.safeguards:
+            self.scoped[(s.scope, s.kind, s.key)] += 1
+            self.filewide[(s.kind, s.key)] += 1
+            for family in _families(s):
+                self.kinds[(s.scope, s.kind, family)] += 1
+            self.by_key.setdefault((s.scope, s.kind, s.key), []).append(s)
+            if s.kind is Kind.eager_loading:
+                self.eager_targets.setdefault(s.scope, set()).add(s.target)
+
+
+def _touched(s: Safeguard, lines: LineMap) -> bool:
+    return any(n in lines.removed for n in range(s.line, s.end_line + 1))
+
+
+def first_removed(s: Safeguard, lines: LineMap) -> int:
+    """The first of the safeguard's lines that the diff removed (its own line when none was)."""
+    return next((n for n in range(s.line, s.end_line + 1) if n in lines.removed), s.line)
+
+
+def _flat_scopes(side: Side, lines: list[str]) -> dict[str, str]:
+    """Each scope's head text with whitespace removed ("" is the whole file), for "is this query still made"."""
+    out = {"": "".join("".join(line.split()) for line in lines)}
+    for scope, (first, last) in side.spans.items():
+        out[scope] = "".join("".join(line.split()) for line in lines[first - 1 : last])
+    return out
+
+
+def _eager_lines(side: Side) -> set[int]:
+    return {n for h in side.safeguards if h.kind is Kind.eager_loading for n in range(h.line, h.end_line + 1)}
+
+
+def _nearest(candidates: list[Safeguard], line: int) -> Safeguard | None:
+    return min(candidates, key=lambda c: abs(c.line - line)) if candidates else None
+
+
+def _weakened(s: Safeguard, head: _Counts, point: int) -> Safeguard | None:
+    """The head counterpart whose literal is at least ten times the base one, if that is what happened."""
+    twin = _nearest(head.by_key.get((s.scope, s.kind, s.key), []), point)
+    if twin is None or s.value is None or twin.value is None or s.value <= 0:
+        return None
+    return twin if twin.value >= WEAKENED_RATIO * s.value else None
+
+
+def _query_replaced(s: Safeguard, head: _Counts, head_flat: dict[str, str]) -> bool:
+    """The base relation was loaded for a query (`org.kits.includes(...)`) that the head no longer makes
+    at all, or that no eager load of the head's function is attached to while another query's is."""
+    if s.kind is not Kind.eager_loading or not s.target.startswith("eager:"):
+        return False
+    query = s.target.removeprefix("eager:")
+    if len(query) >= 3 and query not in head_flat.get(s.scope, head_flat[""]):
+        return True
+    targets = head.eager_targets.get(s.scope, set())
+    return s.target not in targets and any(t.startswith("eager:") for t in targets)
+
+
+def _verdict(s: Safeguard, base: _Counts, head: _Counts, head_flat: dict[str, str]) -> tuple[Verdict, str] | None:
+    scoped = (s.scope, s.kind, s.key)
+    if head.scoped[scoped] >= base.scoped[scoped]:
+        return None
+    if head.filewide[(s.kind, s.key)] >= base.filewide[(s.kind, s.key)]:
+        return None  # moved elsewhere in the file
+    if _query_replaced(s, head, head_flat):
+        return None  # the eager load belonged to a query the head no longer makes (another root)
+    opaque = (s.scope, s.kind, s.key.split(":", 1)[0] + ":?")
+    if opaque != scoped and head.scoped[opaque] > base.scoped[opaque]:
+        return None  # handed to a loader built elsewhere (`options(*Schema.loader_options())`)
+    families = [(s.scope, s.kind, f) for f in _families(s)]
+    if s.kind in _KIND_EQUIVALENT and any(head.kinds[f] >= base.kinds[f] for f in families):
+        return None  # replaced by an equivalent of the same kind
+    if head.scoped[scoped] > 0:
+        return Verdict.weakened, "kept on fewer paths than before"
+    return Verdict.removed, ""
+
+
+def safeguard_losses(
+    base: Side, head: Side, lines: LineMap, base_lines: list[str], head_lines: list[str]
+) -> list[Loss]:
+    """Every base safeguard the diff took away or weakened, anchored on a head line (not yet clamped)."""
+    head_scopes = head.scopes | {""}
+    base_counts, head_counts = _Counts(base), _Counts(head)
+    head_flat = _flat_scopes(head, head_lines)
+    head_eager_lines = _eager_lines(head)
+    base_eager_lines = _eager_lines(base)
+    out: list[Loss] = []
+    seen: set[tuple[Kind, str, int]] = set()
+    for s in base.safeguards:
+        if not _touched(s, lines) or (s.scope and s.scope not in head_scopes):
+            continue
+        point = lines.head_point(first_removed(s, lines))
+        twin = _weakened(s, head_counts, point)
+        if twin is not None:
+            if (s.kind, s.key, twin.line) in seen:
+                continue
+            seen.add((s.kind, s.key, twin.line))
+            detail = f"{_fmt(s.value)} → {_fmt(twin.value)}"
+            out.append(Loss(s, Verdict.weakened, twin.line, twin.end_line, detail, twin.value))
+            continue
+        verdict = _verdict(s, base_counts, head_counts, head_flat)
+        if verdict is None or (s.kind, s.key, point) in seen:
+            continue
+        if rewritten(s, first_removed(s, lines), lines, base_lines, head_lines):
+            continue  # the statement was replaced wholesale: a refactor, not a dropped protection
+        if usage_dropped(s, base_lines, head_lines, base_eager_lines, head_eager_lines):
+            continue  # the relation is no longer read here: the eager load went with its last use
+        if verdict[0] is Verdict.weakened and len(removed_block(first_removed(s, lines), lines)) >= MIN_REWRITTEN_BLOCK:
+            continue  # branches merged or rewritten around it: "fewer paths" is only read from a local removal
+        seen.add((s.kind, s.key, point))
+        out.append(Loss(s, verdict[0], point, point, verdict[1]))
+        if len(out) >= MAX_LOSSES:
+            break
+    return out
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def hoisting_losses(base: Side, head: Side, change: FileChange, lines: LineMap, base_lines: list[str]) -> list[Loss]:
+    """Calls made once before (or outside) a loop at base and once per item inside it at head."""
+    out: list[Loss] = []
+    done: set[str] = set()
+    for call in head.calls:
+        if not call.loop_line or call.line not in change.added_lines or call.target in done or trivial(call.target):
+            continue
+        base_loop = lines.base_of(call.loop_line)
+        if base_loop is None or base_loop not in base.loops:
+            continue
+        first, last = base.loops[base_loop]
+        same = [c for c in base.calls if c.target == call.target and c.scope == call.scope]
+        if not same or any(first <= c.line <= last for c in same):
+            continue
+        gone = [c for c in same if c.line in lines.removed and not (first <= c.line <= last)]
+        if not gone:
+            continue
+        done.add(call.target)
+        origin = gone[0]
+        text = base_lines[origin.line - 1].strip() if origin.line <= len(base_lines) else call.target
+        s = Safeguard(
+            Kind.hoisting, f"hoist:{call.target}", origin.line, origin.line, call.scope, text, None, call.target
+        )
+        out.append(Loss(s, Verdict.removed, call.line, call.line, f"loop at line {call.loop_line}"))
+    return out

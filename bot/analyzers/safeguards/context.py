@@ -1,0 +1,82 @@
+"""What the code around a lost safeguard says about its loss: whether the statement that carried it
+was rewritten wholesale (a refactor that moved the work elsewhere), and whether what it protected was
+dropped together with it (an eager load removed along with the last read of the relation)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from bot.analyzers.safeguards.lines import LineMap
+from bot.analyzers.safeguards.model import Kind, Safeguard
+
+MIN_REWRITTEN_BLOCK = 4
+NEAR = 8
+MOVED_BLOCK = 60
+SIMILAR = 0.7
+MAX_COMPARED = 120  # lines of each side compared, a bound on the quadratic similarity check
+_LOOP = re.compile(r"^(for|while)\b|\.(each|each_with_index|map|forEach|find_each)\b|\bfor\s*\(|\brange\b")
+_COMMENT = ("#", "//", "--", "/*", "*")
+_WORD = re.compile(r"[a-z_][a-z0-9_]*$", re.IGNORECASE)
+
+
+def removed_block(line: int, lines: LineMap) -> list[int]:
+    first = last = line
+    while first - 1 in lines.removed:
+        first -= 1
+    while last + 1 in lines.removed:
+        last += 1
+    return list(range(first, last + 1))
+
+
+def rewritten(s: Safeguard, line: int, lines: LineMap, base_lines: list[str], head_lines: list[str]) -> bool:
+    """The removed block around the safeguard was replaced by code that resembles none of it."""
+    block = removed_block(line, lines)
+    if len(block) >= MOVED_BLOCK:
+        return True  # a whole region cut out: code moved to another file or a feature removed
+    added = lines.replacement(block[0])
+    near = [n for n in block if abs(n - line) <= NEAR]  # the safeguard's own statement, not the whole block
+    old = [base_lines[n - 1].strip() for n in near if n <= len(base_lines)]
+    old = [a for a in old if a and not a.startswith(_COMMENT)]
+    if len(old) < MIN_REWRITTEN_BLOCK or not added:
+        return False
+    new = [head_lines[n - 1].strip() for n in added[:MAX_COMPARED] if n <= len(head_lines)]
+    if any(_LOOP.search(b) for b in new):
+        return False  # the replacement loops: the work may have come back once per item
+    return not any(_similar(a, b) for a in old for b in new if b)
+
+
+def _similar(old: str, new: str) -> bool:
+    """The new line is the old one edited (or cut short), not a different statement."""
+    if len(new) >= 3 and old.startswith(new):
+        return True
+    matcher = difflib.SequenceMatcher(None, old, new)
+    return matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR
+
+
+def _relation(s: Safeguard) -> str | None:
+    name = s.key.split(":", 1)[-1].replace("__", ".").rsplit(".", 1)[-1].strip("\"' ")
+    return name if _WORD.match(name) else None
+
+
+def _mentions(name: str, text_lines: list[str], skip: set[int]) -> int:
+    """Lines that read the relation: `x.name` or a destructuring `{ name } =`."""
+    word = re.escape(name)
+    attribute = rf"\.{word}(?![\w])"
+    destructuring = rf"\{{[^}}\n]{{0,200}}(?<![\w]){word}(?![\w])[^}}\n]{{0,200}}\}}\s*="
+    pattern = re.compile(f"{attribute}|{destructuring}", re.IGNORECASE)
+    return sum(1 for n, line in enumerate(text_lines, start=1) if n not in skip and pattern.search(line[:400]))
+
+
+def usage_dropped(
+    s: Safeguard, base_lines: list[str], head_lines: list[str], base_eager_lines: set[int], head_eager_lines: set[int]
+) -> bool:
+    """An eager-loaded relation the base read in the file (outside eager-loading declarations) and the
+    head no longer reads at all."""
+    if s.kind is not Kind.eager_loading:
+        return False
+    name = _relation(s)
+    if name is None:
+        return False
+    base_reads = _mentions(name, base_lines, base_eager_lines)
+    return base_reads > 0 and _mentions(name, head_lines, head_eager_lines) == 0
