@@ -6,7 +6,7 @@ import pytest
 
 from bot.analyzers.astgrep import AstGrepAnalyzer
 from bot.analyzers.rule_pack import builtin_rules
-from tests.support.rules_harness import check_rule
+from tests.support.rules_harness import FIXTURES, check_rule, scan
 
 ANALYZER = AstGrepAnalyzer.load_builtin()
 RULES = [r for r in builtin_rules() if r.language == "ruby"]
@@ -22,8 +22,6 @@ def test_rule_fires_on_marked_lines_and_nowhere_else(rule) -> None:
 
 
 def _suggestions(rule_id: str) -> list[str]:
-    from tests.support.rules_harness import FIXTURES, scan
-
     text = (FIXTURES / rule_id / "fires.rb").read_text()
     return [f.suggestion or "" for f in scan(ANALYZER, "app/models/report.rb", text) if f.source == rule_id]
 
