@@ -1,6 +1,6 @@
 """Benchmark: our static review vs semgrep with five equivalent rules, on the same generated change.
 
-    .venv/bin/python bench/analyzers.py [--quick] [--semgrep PATH]
+    .venv/bin/python bench/analyzers.py [--quick] [--semgrep PATH] [--language python|go|ruby|typescript]
 
 Builds a git repository whose head adds 5,000 lines over 200 Python files (generated: views, loops with
 queries, HTTP calls, async pollers, retry loops), then times, in the same run:
@@ -10,6 +10,10 @@ queries, HTTP calls, async pollers, retry loops), then times, in the same run:
 and reports the ratio semgrep / ours (> 1 means we are faster). Then reviews a 100,000-line change in
 a child process and reports its peak RSS (and a 10,000-line change's, to show how memory grows).
 Not a test: it never fails on speed. Writes bench/results/analyzers.json.
+
+`--language go|ruby|typescript` runs the same comparison on generated Go, Ruby or TypeScript files
+(`synth_languages.py`) against `bench/semgrep/<language>-five.yml`, without the memory section, and writes
+bench/results/analyzers-<language>.json.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+import synth_languages  # noqa: E402
 from synth_python import build_repo, changed_lines  # noqa: E402
 
 SEMGREP_RULES = HERE / "semgrep" / "python-five.yml"
+LANGUAGES = ("python", *synth_languages.LANGUAGES)
 RESULTS = HERE / "results"
 FULL = {"files": 200, "lines": 25, "repeats": 3, "big_files": 400, "big_lines": 250, "small_lines": 25}
 QUICK = {"files": 60, "lines": 25, "repeats": 1, "big_files": 80, "big_lines": 250, "small_lines": 25}
@@ -82,12 +88,12 @@ def ours_in_process(repo: Path, base: str, head: str) -> tuple[float, int]:
     return time.perf_counter() - started, len(review.findings)
 
 
-def semgrep_run(semgrep: str, repo: Path) -> tuple[float, int]:
+def semgrep_run(semgrep: str, repo: Path, rules: Path = SEMGREP_RULES) -> tuple[float, int]:
     cmd = [
         semgrep,
         "scan",
         "--config",
-        str(SEMGREP_RULES),
+        str(rules),
         "--metrics=off",
         "--disable-version-check",
         "--json",
@@ -137,6 +143,46 @@ def memory_section(tmp: Path, size: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def run_language(quick: bool, semgrep_path: str | None, language: str) -> dict[str, Any]:
+    """The speed comparison on generated Go, Ruby or TypeScript code (no memory section)."""
+    size = QUICK if quick else FULL
+    semgrep = find_semgrep(semgrep_path)
+    rules = HERE / "semgrep" / f"{language}-five.yml"
+    with tempfile.TemporaryDirectory(prefix=f"bench-analyzers-{language}-") as tmp_name:
+        repo = Path(tmp_name) / "change"
+        base, head = synth_languages.build_repo(repo, size["files"], size["lines"], language)
+        lines = changed_lines(repo, base, head)
+        e2e, our_findings = median_of(size["repeats"], ours_end_to_end, repo, base, head)
+        in_proc, _ = median_of(size["repeats"], ours_in_process, repo, base, head)
+        sg, sg_findings = median_of(size["repeats"], semgrep_run, semgrep, repo, rules) if semgrep else (None, 0)
+    ratio = round(sg / e2e, 2) if sg else None
+    notes = (
+        f"{language}: {lines:,} changed lines over {size['files']} files; ours = `scale-review review --format json` "
+        f"end to end with the whole rule pack ({our_findings} findings), in-process {in_proc:.2f} s; "
+        + (f"semgrep 5 rules {sg:.2f} s ({sg_findings} findings)" if sg else "semgrep not installed: no baseline")
+    )
+    return {
+        "name": f"analyzers-{language}",
+        "ours": round(e2e, 3),
+        "baseline": round(sg, 3) if sg else None,
+        "ratio": ratio,
+        "unit": "s (median wall time; ratio = semgrep / ours)",
+        "notes": notes,
+        "details": {
+            "language": language,
+            "changed_lines": lines,
+            "files": size["files"],
+            "repeats": size["repeats"],
+            "ours_end_to_end_s": round(e2e, 3),
+            "ours_in_process_s": round(in_proc, 3),
+            "ours_findings": our_findings,
+            "semgrep_s": round(sg, 3) if sg else None,
+            "semgrep_findings": sg_findings,
+            "semgrep": semgrep,
+        },
+    }
+
+
 def run(quick: bool, semgrep_path: str | None = None) -> dict[str, Any]:
     size = QUICK if quick else FULL
     semgrep = find_semgrep(semgrep_path)
@@ -183,16 +229,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smaller change, one repeat")
     parser.add_argument("--semgrep", help="path of the semgrep executable (default: PATH, .cache/semgrep-venv)")
+    parser.add_argument("--language", choices=LANGUAGES, default="python", help="which generated code (default python)")
     args = parser.parse_args(argv)
-    result = run(args.quick, args.semgrep)
+    if args.language == "python":
+        result = run(args.quick, args.semgrep)
+    else:
+        result = run_language(args.quick, args.semgrep, args.language)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "analyzers.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "analyzers.json" if args.language == "python" else f"analyzers-{args.language}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     d = result["details"]
     print(f"ours end to end   {d['ours_end_to_end_s']:8.2f} s   ({d['ours_findings']} findings)")
     print(f"ours in-process   {d['ours_in_process_s']:8.2f} s")
     if d["semgrep_s"] is not None:
         print(f"semgrep (5 rules) {d['semgrep_s']:8.2f} s   ({d['semgrep_findings']} findings)")
         print(f"ratio             {result['ratio']:8.2f} x  (semgrep / ours end to end)")
+    if "big_peak_rss_mb" not in d:
+        return 0
     print(
         f"peak RSS          {d['big_peak_rss_mb']:8.1f} MiB on {d['big_changed_lines']:,} changed lines "
         f"({d['small_peak_rss_mb']} MiB on {d['small_changed_lines']:,})"

@@ -19,3 +19,13 @@ def test_the_pack_has_javascript_rules() -> None:
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_rule_fires_on_marked_lines_and_nowhere_else(rule) -> None:
     check_rule(ANALYZER, rule)
+
+
+def test_browser_code_is_outside_the_server_timeout_and_loop_rules() -> None:
+    from tests.support.rules_harness import FIXTURES, scan
+
+    text = (FIXTURES / "js-fetch-no-timeout" / "fires.ts").read_text()
+    assert any(f.source == "js-fetch-no-timeout" for f in scan(ANALYZER, "src/lib/fetcher.ts", text))
+    assert not any(f.source == "js-fetch-no-timeout" for f in scan(ANALYZER, "src/components/fetcher.ts", text))
+    loop = (FIXTURES / "js-await-in-loop" / "fires.ts").read_text()
+    assert not any(f.source == "js-await-in-loop" for f in scan(ANALYZER, "packages/lib/client-only/bulk.ts", loop))
