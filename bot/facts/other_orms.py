@@ -169,8 +169,8 @@ def read_gorm(text: str, path: str, facts: RepoFacts) -> None:
             current.append((n, f.group(1), f.group(2) or "", f.group(3), f.group(4) or ""))
     for name, fields in structs.items():
         if any(t == "gorm.Model" or "gorm:" in tag for _, _, _, t, tag in fields):
-            line = fields[0][0] - 1 if fields else 1
-            facts.models.setdefault(name, Model(name, "gorm", path, max(1, line), indexed={"ID", "id"}))
+            at = fields[0][0] - 1 if fields else 1
+            facts.models.setdefault(name, Model(name, "gorm", path, max(1, at), indexed={"ID", "id"}))
     for name, fields in structs.items():
         model = facts.models.get(name)
         if model is None or model.path != path:
