@@ -10,6 +10,10 @@ def default_analyzers() -> list[Analyzer]:
     from bot.analyzers.astgrep import AstGrepAnalyzer
     from bot.analyzers.dockerfile import DockerfileAnalyzer
     from bot.analyzers.kubernetes import KubernetesAnalyzer
+    from bot.analyzers.relations import RelationsAnalyzer
     from bot.analyzers.sql_migrations import SqlMigrationAnalyzer
 
-    return [AstGrepAnalyzer.load_builtin(), SqlMigrationAnalyzer(), KubernetesAnalyzer(), DockerfileAnalyzer()]
+    return [
+        AstGrepAnalyzer.load_builtin(), SqlMigrationAnalyzer(), KubernetesAnalyzer(), DockerfileAnalyzer(),
+        RelationsAnalyzer(),
+    ]

@@ -149,6 +149,7 @@ def analyze_change(
     """
     started = time.perf_counter()
     result = AnalysisResult()
+    analyzers = with_facts(analyzers, repo)
     inputs = _read_inputs(changes, repo, config, result)
     pairs = [(f, text) for _, f, text in inputs]
     if workers > 1 and len(pairs) >= PARALLEL_MIN_FILES:
@@ -164,6 +165,14 @@ def analyze_change(
     result.findings = dedupe(_apply_overrides(result.findings, config))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def with_facts(analyzers: Sequence[Analyzer], repo: RepoView) -> list[Analyzer]:
+    """Analyzers that declare `needs_facts` get the head's model graph (bot/facts/), built on first use."""
+    from bot.facts import facts_provider
+
+    provide = facts_provider(repo)
+    return [a.bind_facts(provide) if getattr(a, "needs_facts", False) else a for a in analyzers]  # type: ignore[attr-defined]
 
 
 def dedupe(findings: list[Finding]) -> list[Finding]:

@@ -54,6 +54,7 @@ class Serializer:
     nested: dict[str, str] = field(default_factory=dict)  # field -> nested serializer class
     sources: dict[str, str] = field(default_factory=dict)  # field -> dotted source=
     method_fields: dict[str, int] = field(default_factory=dict)  # field -> line of get_<field>
+    method_reads: set[str] = field(default_factory=set)  # `obj.a` / `obj.a.b` read by method fields, as a / a.b
     bases: tuple[str, ...] = ()
 
 

@@ -30,9 +30,30 @@ def _is_serializer(cls: ast.ClassDef) -> bool:
     return any(last_name(b).endswith("Serializer") for b in cls.bases)
 
 
+def attribute_reads(func: ast.FunctionDef | ast.AsyncFunctionDef, param: int = 1) -> set[str]:
+    """`p.a` and `p.a.b` read in a function body, for its `param`-th parameter, as "a" and "a.b"."""
+    args = func.args.args
+    if len(args) <= param:
+        return set()
+    name = args[param].arg
+    out: set[str] = set()
+    for node in ast.walk(func):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
+            out.add(node.attr)
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == name
+        ):
+            out.add(f"{node.value.attr}.{node.attr}")
+    return out
+
+
 def _read_serializer(cls: ast.ClassDef, path: str) -> Serializer:
     ser = Serializer(cls.name, path, cls.lineno, _meta_model(cls), bases=tuple(last_name(b) for b in cls.bases))
-    methods = {s.name: s.lineno for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    funcs = {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    methods = {name: f.lineno for name, f in funcs.items()}
     for stmt in cls.body:
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
             continue
@@ -46,6 +67,7 @@ def _read_serializer(cls: ast.ClassDef, path: str) -> Serializer:
             method = method or f"get_{name}"
             if method in methods:
                 ser.method_fields[name] = methods[method]
+                ser.method_reads |= attribute_reads(funcs[method])
         elif func.endswith("Serializer"):
             ser.nested[name] = func
             if source and source != "*":
