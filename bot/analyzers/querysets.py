@@ -75,10 +75,8 @@ def queryset_of(node: ast.expr, env: dict[str, QuerySet], facts: RepoFacts) -> Q
 
 
 def _root(cur: ast.expr, methods: list[ast.Call], env: dict[str, QuerySet], facts: RepoFacts) -> QuerySet | None:
-    if isinstance(cur, ast.Name):
-        if cur.id in env:
-            return env[cur.id]
-        return None
+    if isinstance(cur, ast.Name) and cur.id in env:
+        return env[cur.id]
     if isinstance(cur, ast.Attribute) and isinstance(cur.value, ast.Name):
         owner = cur.value.id
         if cur.attr in ("objects", "query") and owner[:1].isupper():

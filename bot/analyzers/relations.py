@@ -69,10 +69,8 @@ class RelationsAnalyzer:
         return findings_from_hits(self._by_id, file, rule_hits, MAX_FINDINGS)
 
     def _facts_with(self, file: FileInput) -> RepoFacts:
-        """The head graph, plus what the file itself declares when the graph did not read it."""
+        """The head graph, with what the file itself declares read again from its text (that text wins)."""
         graph = self._provider() if self._provider is not None else RepoFacts()
-        if file.path in graph.files_read:
-            return graph
         local = RepoFacts()
         read_source(file.path, file.text, local)
         if not (local.models or local.serializers or local.admins):

@@ -34,6 +34,19 @@ def ordered(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from ordered(handler.body)
 
 
+def _headers(stmt: ast.stmt) -> list[ast.AST]:
+    """The expressions a statement evaluates itself (a compound statement's body is visited on its own)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Try)):
+        return []
+    if isinstance(stmt, (ast.For, ast.AsyncFor)):
+        return [stmt.iter]
+    if isinstance(stmt, (ast.While, ast.If)):
+        return [stmt.test]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [item.context_expr for item in stmt.items]
+    return [stmt]
+
+
 def _chain(node: ast.Attribute, var: str) -> list[str] | None:
     parts: list[str] = []
     cur: ast.expr = node
@@ -141,8 +154,9 @@ class LoopChecker:
                 qs = queryset_of(stmt.iter, env, self.facts)
                 if qs is not None:
                     self._loop(qs, stmt.target.id, list(stmt.body), stmt.lineno)
-            for node in ast.walk(stmt) if not isinstance(stmt, (ast.For, ast.While, ast.If, ast.With, ast.Try)) else []:
-                self._expression(node, env)
+            for header in _headers(stmt):
+                for node in ast.walk(header):
+                    self._expression(node, env)
             track_assignment(stmt, env, self.facts, self.source)
 
     def _expression(self, node: ast.AST, env: dict[str, QuerySet]) -> None:
@@ -203,13 +217,18 @@ class LoopChecker:
     def _report(self, qs: QuerySet, model: str, via: str, missing: dict[str, int], line: int,
                 confidence: float, rule: str) -> None:
         paths = sorted(missing)
-        reads = ", ".join(f"`{p.replace('__', '.')}`" for p in paths[:6])
-        evidence = f"{reads} of {model} loaded once per item (via `{via}`), and the queryset does not eager-load it"
+        if rule == "py-relation-read-per-item":
+            reads = ", ".join(f"`{via}.{p.replace('__', '.')}`" for p in paths[:6])
+            evidence = f"{reads} is read for each {model} row of the loop, and the queryset does not load it in advance"
+        else:
+            reads = ", ".join(f"`{p.replace('__', '.')}`" for p in paths[:6])
+            evidence = f"`{via}` reads {reads} for each {model} row, and the queryset does not load them in advance"
         places = [(qs.start_line, qs.end_line), (line, line)] + [(n, n) for n in sorted(set(missing.values()))]
         start, end = next(((a, b) for a, b in places if a and self.touches(a, b)), places[-1])
         suggestion = None
-        if (start, end) == (qs.start_line, qs.end_line) and start == end and "\n" not in qs.text:
-            suggestion = _with_eager(qs.text, paths, model, self.facts)
+        lines = self.source.splitlines()
+        if (start, end) == (qs.start_line, qs.end_line) and start == end and lines[start - 1].strip() == qs.text:
+            suggestion = _with_eager(lines[start - 1], paths, model, self.facts)
         self.hits.append(Hit(rule, start, end, evidence, confidence, suggestion))
 
 

@@ -34,8 +34,12 @@ class Chain:
     line: int
 
 
+_COMMENT = re.compile(r"\s#(?![{]).*$|^\s*#.*$")
+
+
 def _lines(text: str) -> list[str]:
-    return [line[:MAX_LINE] for line in text.splitlines()]
+    """Lines cut to MAX_LINE, trailing comments dropped (a `#` inside a string may cut it short: harmless)."""
+    return [_COMMENT.sub("", line[:MAX_LINE]) for line in text.splitlines()]
 
 
 def _chain_of(expr: str, env: dict[str, Chain], facts: RepoFacts, line: int) -> Chain | None:

@@ -122,8 +122,8 @@ def _read_django(cls: ast.ClassDef, path: str) -> Model:
         model.relations[name] = Relation(
             name, target, kind, path, stmt.lineno, many=kind == "many_to_many", related_name=related
         )
-        model.indexed.add(name)  # Django indexes foreign keys by default
-        model.indexed.add(f"{name}_id")
+        if kind != "many_to_many":  # Django indexes foreign keys by default
+            model.indexed.update({name, f"{name}_id"})
     _read_meta(cls, model)
     return model
 
