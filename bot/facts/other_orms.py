@@ -100,7 +100,9 @@ def read_typeorm(text: str, path: str, facts: RepoFacts) -> None:
     model: Model | None = None
     pending: tuple[str, str, int, bool] | None = None
     entity_next = False
+    depth = 0  # open parentheses of a decorator spanning lines
     for n, line in enumerate(lines, 1):
+        inside, depth = depth > 0, max(0, depth + line.count("(") - line.count(")"))
         if _TS_ENTITY.match(line):
             entity_next = True
         if (m := _TS_CLASS.match(line)) and entity_next:
@@ -113,7 +115,7 @@ def read_typeorm(text: str, path: str, facts: RepoFacts) -> None:
             pending = (m.group(1), m.group(2), n, "eager: true" in line)
         elif pending and "eager: true" in line:
             pending = (pending[0], pending[1], pending[2], True)
-        if (p := _TS_PROP.match(line)) and "@" not in line:
+        if (p := _TS_PROP.match(line)) and "@" not in line and not inside:
             if pending:
                 kind, target, at, eager = pending
                 model.relations[p.group(1)] = Relation(
