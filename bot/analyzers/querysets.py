@@ -23,6 +23,7 @@ class QuerySet:
 
     model: str | None
     eager: set[str] = field(default_factory=set)  # "a", "a__b"
+    selected: set[str] = field(default_factory=set)  # the select_related part of `eager` (foreign keys only)
     start_line: int = 0  # where its loading is decided: the chain, or the last assignment that shaped it
     end_line: int = 0
     text: str = ""  # that statement's source, for suggestions
@@ -65,12 +66,16 @@ def queryset_of(node: ast.expr, env: dict[str, QuerySet], facts: RepoFacts) -> Q
     base = _root(cur, methods, env, facts)
     if base is None:
         return None
-    qs = replace(base, eager=set(base.eager), chained=set(base.chained), sliced=base.sliced or sliced)
+    qs = replace(
+        base, eager=set(base.eager), selected=set(base.selected), chained=set(base.chained), sliced=base.sliced or sliced
+    )
     for call in methods:
         name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
         qs.chained.add(name)
         if name in EAGER_METHODS or name == "options":
             qs.eager |= _loader_names(call)
+        if name == "select_related":
+            qs.selected |= _loader_names(call)
     return qs
 
 
@@ -112,6 +117,8 @@ def track_assignment(stmt: ast.stmt, env: dict[str, QuerySet], facts: RepoFacts,
         return
     name = stmt.targets[0].id
     qs = queryset_of(stmt.value, env, facts)
+    if qs is None and name in env and _passes_through(stmt.value, name):
+        return  # `qs = annotate_things(qs)`: a helper that returns the queryset it was given
     if qs is None:
         env.pop(name, None)
         return
@@ -123,15 +130,25 @@ def track_assignment(stmt: ast.stmt, env: dict[str, QuerySet], facts: RepoFacts,
     env[name] = qs
 
 
+def _passes_through(value: ast.expr, name: str) -> bool:
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, (ast.Name, ast.Attribute))
+        and bool(value.args)
+        and isinstance(value.args[0], ast.Name)
+        and value.args[0].id == name
+    )
+
+
 def guess_model(qs: QuerySet, loop_var: str, facts: RepoFacts) -> tuple[str | None, float]:
     """The model of an untyped queryset, with how sure we are: resolved 0.9, by its eager set 0.8, by name 0.5."""
     if qs.model and qs.model in facts.models:
         return qs.model, 0.9
-    if qs.eager:
-        fits = facts.models_with_relations(qs.eager)
-        if len(fits) == 1:
-            return fits[0].name, 0.8
     by_name = "".join(p[:1].upper() + p[1:] for p in loop_var.split("_"))
+    if qs.eager:
+        fits = [m.name for m in facts.models_with_relations(qs.selected or qs.eager)]
+        if len(fits) == 1 or by_name in fits:
+            return (fits[0] if len(fits) == 1 else by_name), 0.8
     if by_name in facts.models:
         return by_name, 0.5
     return None, 0.0
