@@ -30,6 +30,7 @@ class QuerySet:
     sliced: bool = False
     chained: set[str] = field(default_factory=set)  # methods called on the chain
     from_model: bool = False  # rooted at `Model.objects` (not a parameter or a guess)
+    guessed: bool = False  # model inferred from a relation's name (`obj.answers.filter(...)`)
 
     def covers(self, path: str) -> bool:
         """Is relation path `a` or `a__b` eager-loaded (a prefetch of `a__b` also loads `a`)?"""
@@ -66,9 +67,8 @@ def queryset_of(node: ast.expr, env: dict[str, QuerySet], facts: RepoFacts) -> Q
     base = _root(cur, methods, env, facts)
     if base is None:
         return None
-    qs = replace(
-        base, eager=set(base.eager), selected=set(base.selected), chained=set(base.chained), sliced=base.sliced or sliced
-    )
+    qs = replace(base, eager=set(base.eager), selected=set(base.selected), chained=set(base.chained))
+    qs.sliced = base.sliced or sliced
     for call in methods:
         name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
         qs.chained.add(name)
@@ -82,6 +82,12 @@ def queryset_of(node: ast.expr, env: dict[str, QuerySet], facts: RepoFacts) -> Q
 def _root(cur: ast.expr, methods: list[ast.Call], env: dict[str, QuerySet], facts: RepoFacts) -> QuerySet | None:
     if isinstance(cur, ast.Name) and cur.id in env:
         return env[cur.id]
+    if isinstance(cur, ast.Attribute) and isinstance(cur.value, ast.Name) and methods:
+        targets = {
+            r.target for m in facts.models.values() for r in m.relations.values() if r.name == cur.attr and r.many
+        }
+        if len(targets) == 1 and cur.value.id not in env and not cur.value.id[:1].isupper():
+            return QuerySet(targets.pop(), guessed=True)
     if isinstance(cur, ast.Attribute) and isinstance(cur.value, ast.Name):
         owner = cur.value.id
         if cur.attr in ("objects", "query") and owner[:1].isupper():
@@ -143,7 +149,7 @@ def _passes_through(value: ast.expr, name: str) -> bool:
 def guess_model(qs: QuerySet, loop_var: str, facts: RepoFacts) -> tuple[str | None, float]:
     """The model of an untyped queryset, with how sure we are: resolved 0.9, by its eager set 0.8, by name 0.5."""
     if qs.model and qs.model in facts.models:
-        return qs.model, 0.9
+        return qs.model, 0.7 if qs.guessed else 0.9
     by_name = "".join(p[:1].upper() + p[1:] for p in loop_var.split("_"))
     if qs.eager:
         fits = [m.name for m in facts.models_with_relations(qs.selected or qs.eager)]

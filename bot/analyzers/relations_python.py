@@ -144,6 +144,7 @@ class LoopChecker:
                 self._scope(node.body, params_env(node))
             elif isinstance(node, ast.ClassDef):
                 self._view_class(node)
+                self._feed_class(node)
         return self.hits
 
     def _scope(self, body: list[ast.stmt], env: dict[str, QuerySet]) -> None:
@@ -213,6 +214,31 @@ class LoopChecker:
         qs.start_line, qs.end_line = stmt.lineno, stmt.end_lineno or stmt.lineno
         qs.text = ast.get_source_segment(self.source, stmt) or ""
         self._serialized(qs, ser.id, stmt.lineno, qs.end_line)
+
+    def _feed_class(self, cls: ast.ClassDef) -> None:
+        """A presenter such as a syndication Feed: `items()` returns the rows, `item_<x>(self, item)` runs per row."""
+        methods = {f.name: f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        per_item = [f for name, f in methods.items() if name.startswith("item_")]
+        if "items" not in methods or not per_item:
+            return
+        reads: dict[str, tuple[int, str]] = {}
+        for fn in per_item:
+            for read in attribute_reads(fn, 1):
+                reads.setdefault(read, (fn.lineno, fn.name))
+        env: dict[str, QuerySet] = params_env(methods["items"])
+        for stmt in ordered(methods["items"].body):
+            if isinstance(stmt, ast.Return) and stmt.value is not None:
+                qs = queryset_of(stmt.value, env, self.facts)
+                model, confidence = guess_model(qs, "", self.facts) if qs else (None, 0.0)
+                if qs is None or model is None:
+                    continue
+                missing = {p: stmt.lineno for p in relation_paths(set(reads), model, self.facts) if not qs.covers(p)}
+                via = ", ".join(sorted({reads[k][1] for k in reads if k.split(".")[0] in
+                                        {p.split("__")[0] for p in missing}}))
+                if missing:
+                    self._report(qs, model, f"{cls.name}.{via}", missing, stmt.lineno, confidence,
+                                 "py-serializer-relation-per-item")
+            track_assignment(stmt, env, self.facts, self.source)
 
     def _report(self, qs: QuerySet, model: str, via: str, missing: dict[str, int], line: int,
                 confidence: float, rule: str) -> None:

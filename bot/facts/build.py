@@ -19,7 +19,7 @@ from bot.core.repo import RepoAccessError, RepoView
 from bot.facts.graph import RepoFacts
 from bot.facts.other_orms import read_gorm, read_prisma, read_rails, read_rails_schema, read_sequelize, read_typeorm
 from bot.facts.python_api import read_python_api
-from bot.facts.python_models import add_reverse_accessors, read_python_models
+from bot.facts.python_models import ClassIndex, add_reverse_accessors, read_python_models, resolve_models
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class FactsBudget:
 
 
 _PY_NAMES = re.compile(
-    r"(^|/)(models|serializers|admin|settings|base|tables|entities|schemas?|orm|db)(/[^/]+)?\.py$|(^|/)settings/"
+    r"(^|/)(serializers|admin|settings|base|tables|entities|schemas?|orm|db)(/[^/]+)?\.py$|(^|/)settings/"
+    r"|(^|/)models?/.*\.py$|[^/]*models?[^/]*\.py$"
 )
 _RB_MODEL = re.compile(r"(^|/)app/models/.+\.rb$")
 _TS_MODEL = re.compile(r"\.(entity|model)\.[jt]s$|(^|/)(models|entities|entity)/[^/]+\.[jt]s$|\.prisma$")
@@ -58,8 +59,9 @@ def candidate_files(paths: list[str]) -> list[str]:
     return [p for _, p in sorted(picked, key=lambda x: (x[0], x[1].count("/"), x[1]))]
 
 
-def read_source(path: str, text: str, facts: RepoFacts) -> None:
-    """Add what one file declares to `facts` (by language)."""
+def read_source(path: str, text: str, facts: RepoFacts, classes: ClassIndex | None = None) -> None:
+    """Add what one file declares to `facts` (by language). With `classes`, Python models are only
+    collected, for `resolve_models` to find once every file is read."""
     if path.endswith(".py"):
         if not _PY_HINT.search(text):
             return
@@ -68,7 +70,10 @@ def read_source(path: str, text: str, facts: RepoFacts) -> None:
         except (SyntaxError, ValueError, RecursionError):
             facts.not_read.append(f"{path}: does not parse")
             return
-        read_python_models(tree, path, facts)
+        if classes is None:
+            read_python_models(tree, path, facts)
+        else:
+            classes.collect(tree, path)
         read_python_api(tree, path, facts)
     elif path.endswith("schema.rb"):
         read_rails_schema(text, facts)
@@ -108,6 +113,7 @@ def build_facts(
         except RepoAccessError:
             pass
     used = 0
+    classes = ClassIndex()
     for index, path in enumerate(schema_last):
         if clock() - started > budget.max_seconds:
             facts.not_read.append(f"{len(schema_last) - index} files left unread after {budget.max_seconds:.0f}s")
@@ -122,7 +128,8 @@ def build_facts(
             continue
         used += len(text)
         facts.files_read.append(path)
-        read_source(path, text, facts)
+        read_source(path, text, facts, classes)
+    resolve_models(classes, facts)
     add_reverse_accessors(facts)
     return facts
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from bot.facts.graph import Model, Relation, RepoFacts
 
@@ -167,15 +168,61 @@ def _looks_many(stmt: ast.stmt) -> bool:
     return True
 
 
+@dataclass
+class ClassIndex:
+    """Every class of the Python files read so far, so models can be found through base classes
+    declared in other files (`class Question(ModelBase)`, `class Product(AbstractProduct)`)."""
+
+    classes: dict[str, tuple[ast.ClassDef, str]] = field(default_factory=dict)
+
+    def collect(self, tree: ast.Module, path: str) -> None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name != "Meta":
+                self.classes.setdefault(node.name, (node, path))
+
+
+MAX_ROUNDS = 12
+
+
+def _orm_of(cls: ast.ClassDef, known: dict[str, str]) -> str | None:
+    bases = [last_name(b) for b in cls.bases]
+    if _is_django_model(cls) or any(known.get(b) == "django" for b in bases):
+        return "django"
+    if _is_sqlalchemy_model(cls) or any(known.get(b) == "sqlalchemy" for b in bases):
+        return "sqlalchemy"
+    return None
+
+
+def resolve_models(index: ClassIndex, facts: RepoFacts) -> None:
+    """Add the indexed classes that are models (directly or through model base classes) to `facts`;
+    a model inherits the fields, relations and indexes of its model bases."""
+    known = {name: m.orm for name, m in facts.models.items()}
+    order: list[str] = []
+    for _ in range(MAX_ROUNDS):
+        found = [n for n, (cls, _) in index.classes.items() if n not in known and _orm_of(cls, known)]
+        for name in found:
+            known[name] = _orm_of(index.classes[name][0], known) or ""
+        order.extend(found)
+        if not found:
+            break
+    for name in order:
+        cls, path = index.classes[name]
+        model = _read_django(cls, path) if known[name] == "django" else _read_sqlalchemy(cls, path)
+        for base in (facts.models.get(last_name(b)) for b in cls.bases):
+            if base is not None:
+                for k, v in base.relations.items():
+                    model.relations.setdefault(k, v)
+                for k, line in base.fields.items():
+                    model.fields.setdefault(k, line)
+                model.indexed |= base.indexed
+        facts.models.setdefault(name, model)
+
+
 def read_python_models(tree: ast.Module, path: str, facts: RepoFacts) -> None:
-    """Add the module's Django and SQLAlchemy models to `facts`."""
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef):
-            continue
-        if _is_django_model(node):
-            facts.models.setdefault(node.name, _read_django(node, path))
-        elif _is_sqlalchemy_model(node):
-            facts.models.setdefault(node.name, _read_sqlalchemy(node, path))
+    """Add the module's Django and SQLAlchemy models to `facts` (bases known to `facts` count)."""
+    index = ClassIndex()
+    index.collect(tree, path)
+    resolve_models(index, facts)
 
 
 def add_reverse_accessors(facts: RepoFacts) -> None:
