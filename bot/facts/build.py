@@ -24,14 +24,14 @@ from bot.facts.python_models import ClassIndex, add_reverse_accessors, read_pyth
 
 @dataclass(frozen=True)
 class FactsBudget:
-    max_files: int = 400
+    max_files: int = 1200
     max_bytes: int = 12_000_000
     max_seconds: float = 20.0
     max_file_bytes: int = 600_000
 
 
 _PY_NAMES = re.compile(
-    r"(^|/)(serializers|admin|settings|base|tables|entities|schemas?|orm|db)(/[^/]+)?\.py$|(^|/)settings/"
+    r"(^|/)(serializers|admin|settings|base|tables|entities|schemas?|orm|db)(/[^/]+)?\.py$|(^|/)settings/[^/]*\.py$"
     r"|(^|/)models?/.*\.py$|[^/]*models?[^/]*\.py$"
 )
 _RB_MODEL = re.compile(r"(^|/)app/models/.+\.rb$")

@@ -12,7 +12,8 @@ from bot.facts.graph import Model, Relation, RepoFacts
 
 MAX_LINE = 400
 
-_RB_CLASS = re.compile(r"^\s*class\s+([\w:]+)\s*<\s*(ApplicationRecord|ActiveRecord::Base|\w*Record)\b")
+_RB_CLASS = re.compile(r"^\s*class\s+([\w:]+)\s*<\s*([\w:]+)")
+_RB_AR_BASE = re.compile(r"^(ApplicationRecord|ActiveRecord::Base|\w*Record|(\w+::)*Base)$")
 _RB_ASSOC = re.compile(r"^\s*(belongs_to|has_many|has_one|has_and_belongs_to_many)\s+:(\w+)(.*)$")
 _RB_CLASS_NAME = re.compile(r"class_name:\s*['\"]([\w:]+)['\"]")
 _RB_SCOPE = re.compile(r"^\s*scope\s+:(\w+)\s*,(.*)$")
@@ -62,11 +63,20 @@ def eager_names(text: str) -> set[str]:
 
 
 def read_rails(text: str, path: str, facts: RepoFacts) -> None:
+    """A class under app/models/ with a superclass is taken as a model (`< ApplicationRecord`,
+    `< Spree::Base`, `< Post` for STI); one elsewhere only when it derives from an ActiveRecord base."""
     model: Model | None = None
+    in_models = "app/models/" in path
     for n, line in enumerate(_lines(text), 1):
         if m := _RB_CLASS.match(line):
             name = m.group(1).rsplit("::", 1)[-1]
+            if not (in_models or _RB_AR_BASE.match(m.group(2))):
+                model = None
+                continue
+            parent = facts.models.get(m.group(2).rsplit("::", 1)[-1])
             model = facts.models.setdefault(name, Model(name, "rails", path, n, indexed={"id"}))
+            if parent is not None and parent is not model:
+                model.relations = {**parent.relations, **model.relations}
         elif model is None:
             continue
         elif m := _RB_ASSOC.match(line):
