@@ -6,8 +6,9 @@ from __future__ import annotations
 import ast
 import re
 
-from bot.analyzers.querysets import queryset_of
+from bot.analyzers.querysets import QuerySet, queryset_of, track_assignment
 from bot.analyzers.relation_hits import Hit
+from bot.analyzers.relations_python import ordered
 from bot.facts.graph import RepoFacts
 from bot.facts.python_models import last_name
 
@@ -16,6 +17,7 @@ QUERY_CALLS = {"filter", "exclude", "count", "exists", "aggregate", "annotate", 
 STRONG_QUERY_CALLS = QUERY_CALLS - {"all"}
 JOB_DECORATORS = {"shared_task", "task", "periodic_task", "job", "actor", "db_periodic_task", "db_task"}
 LIST_VIEWS = {"ListAPIView", "ListCreateAPIView", "ModelViewSet", "ReadOnlyModelViewSet", "ListModelMixin"}
+WHOLE_TABLE_CALLS = {"all", "order_by", "select_related", "prefetch_related", "only", "defer", "using"}
 LOOKUP_CALLS = {"filter", "get", "exclude", "get_or_create", "update_or_create", "filter_by"}
 _REQUEST_PATH = re.compile(r"(^|/)(views?|api|apis|viewsets|endpoints|handlers|routes|resources)(/|\.py$|_)")
 _COMMAND_PATH = re.compile(r"(^|/)management/commands/|(^|/)(tasks|jobs|cron\w*)(\.py$|/)")
@@ -122,29 +124,37 @@ def _in_job(tree: ast.Module, path: str) -> set[int]:
 
 
 def whole_table_loops(tree: ast.Module, source: str, facts: RepoFacts, path: str) -> list[Hit]:
-    """(d) `for x in Model.objects.all()` in a job, with no `.iterator()`, slice or filter."""
+    """(d) `for x in Model.objects.all()` (or a variable holding it) in a job, with no `.iterator()`,
+    slice or filter."""
     jobs = _in_job(tree, path)
     hits: list[Hit] = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, (ast.For, ast.AsyncFor)) and node.lineno in jobs):
+    for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        if fn.lineno not in jobs:
             continue
-        qs = queryset_of(node.iter, {}, facts)
-        if qs is None or not qs.from_model or qs.sliced or not qs.model:
-            continue
-        if qs.chained - {"all", "order_by", "select_related", "prefetch_related", "only", "defer", "using"}:
-            continue
-        if "all" not in qs.chained and "order_by" not in qs.chained:
-            continue
-        text = ast.unparse(node.iter)[:160]
-        suggestion = None
-        line = ast.get_source_segment(source, node) or ""
-        first = line.splitlines()[0] if line else ""
-        if first.count(text) == 1 and first.rstrip().endswith(":"):
-            suggestion = first.replace(text, f"{text}.iterator(chunk_size=2000)")
-        confidence = 0.9 if qs.model in facts.models else 0.7
-        hits.append(Hit("py-whole-table-in-job", node.lineno, node.lineno,
-                        f"`{text}` loads every row of {qs.model} into memory before the loop", confidence, suggestion))
+        env: dict[str, QuerySet] = {}
+        for stmt in ordered(fn.body):
+            if isinstance(stmt, (ast.For, ast.AsyncFor)):
+                hit = _whole_table(stmt, queryset_of(stmt.iter, env, facts), source)
+                if hit is not None:
+                    hits.append(hit)
+            track_assignment(stmt, env, facts, source)
     return hits
+
+
+def _whole_table(loop: ast.For | ast.AsyncFor, qs: QuerySet | None, source: str) -> Hit | None:
+    if qs is None or not qs.from_model or qs.sliced or not qs.model:
+        return None
+    if qs.chained - WHOLE_TABLE_CALLS or not qs.chained & {"all", "order_by"}:
+        return None
+    text = ast.unparse(loop.iter)[:160]
+    first = (ast.get_source_segment(source, loop) or "").splitlines()[:1]
+    suggestion = None
+    if first and first[0].count(text) == 1 and first[0].rstrip().endswith(":"):
+        indent = source.splitlines()[loop.lineno - 1][: loop.col_offset]
+        suggestion = indent + first[0].replace(text, f"{text}.iterator(chunk_size=2000)")
+    what = f"`{text}`" if isinstance(loop.iter, ast.Call) else f"`{text}` (`{qs.model}.objects.all()`)"
+    return Hit("py-whole-table-in-job", loop.lineno, loop.lineno,
+               f"{what} loads every row of {qs.model} into memory before the loop", 0.9, suggestion)
 
 
 def unpaginated_lists(tree: ast.Module, facts: RepoFacts, settings_known: bool) -> list[Hit]:
