@@ -65,7 +65,8 @@ class RelationsAnalyzer:
         if not facts.models:
             return []
         hits = self._python(file, facts) if file.path.endswith(".py") else self._ruby(file, facts)
-        rule_hits = [self._rule_hit(h, file) for h in hits]
+        first = {(h.rule, h.start_line, h.end_line): h for h in reversed(hits)}  # one per rule and place
+        rule_hits = [self._rule_hit(h, file) for h in first.values()]
         return findings_from_hits(self._by_id, file, rule_hits, MAX_FINDINGS)
 
     def _facts_with(self, file: FileInput) -> RepoFacts:
@@ -95,7 +96,8 @@ class RelationsAnalyzer:
         ]
 
     def _ruby(self, file: FileInput, facts: RepoFacts) -> list[Hit]:
-        return [*rb_n_plus_one_hits(file.text, facts, file.change.touches), *whole_table_hits(file.text, facts)]
+        loops = rb_n_plus_one_hits(file.text, file.path, facts, file.change.touches)
+        return [*loops, *whole_table_hits(file.text, facts)]
 
     def _rule_hit(self, hit: Hit, file: FileInput) -> RuleHit:
         lines = file.text.splitlines()[hit.start_line - 1 : hit.end_line]

@@ -22,6 +22,8 @@ _LOOP = re.compile(
     r"^(\s*)(?:[@\w.:]+\s*=\s*)?(.{1,300}?)\.(each|map|flat_map|each_with_index|collect|each_with_object|find_each)"
     r"(?:\([^()]{0,40}\))?\s*(?:do\s*\|(\w+)|\{\s*\|(\w+))"
 )
+_DEF = re.compile(r"^\s*def\s+(\w+)")
+_CONTROLLER = re.compile(r"^(.*?)app/controllers/(.+)_controller\.rb$")
 _ALL_EACH = re.compile(r"\b((?:\w+::)*([A-Z]\w*))\.all\.(each|map)\b")
 ALWAYS_QUERY = {"count", "sum", "pluck", "where", "exists?", "average", "maximum", "minimum", "find_by"}
 LOADS = {"each", "size", "map", "length", "first", "last", "to_a", "any?", "empty?", "select", "sort_by", "group_by"}
@@ -88,10 +90,13 @@ def _needed(var: str, body: list[tuple[int, str]], model: Model) -> dict[str, in
     return needed
 
 
-def n_plus_one_hits(text: str, facts: RepoFacts, touches: Callable[[int, int], bool]) -> list[Hit]:
+def n_plus_one_hits(text: str, path: str, facts: RepoFacts, touches: Callable[[int, int], bool]) -> list[Hit]:
     lines = _lines(text)
     env: dict[str, Chain] = {}
     hits: list[Hit] = []
+    controller = _CONTROLLER.search(path)
+    folder = f"{controller.group(1)}app/views/{controller.group(2)}" if controller else ""
+    action = ""
     for i, line in enumerate(lines):
         if m := _LOOP.match(line):
             indent, expr, _verb, var_do, var_brace = m.groups()
@@ -105,12 +110,35 @@ def n_plus_one_hits(text: str, facts: RepoFacts, touches: Callable[[int, int], b
                 missing = {a: n for a, n in needed.items() if "." in a or a not in eager}
                 if missing:
                     hits.append(_hit(chain, var, missing, i + 1, touches))
+        if m := _DEF.match(line):
+            action = m.group(1)
         if m := _ASSIGN.match(line):
             chain = _chain_of(m.group(2), env, facts, i + 1)
             if chain is not None:
                 env[m.group(1)] = chain
+                if folder and m.group(1).startswith("@"):
+                    hits.extend(_rendered(chain, m.group(1)[1:], folder, action, facts))
             else:
                 env.pop(m.group(1), None)
+    return hits
+
+
+def _rendered(chain: Chain, ivar: str, folder: str, action: str, facts: RepoFacts) -> list[Hit]:
+    """The action's template (or a partial of the controller) loops over `@ivar` reading associations."""
+    hits: list[Hit] = []
+    for loop in facts.view_loops.get(folder, []):
+        name = loop.path.rsplit("/", 1)[-1]
+        if loop.ivar != ivar or not (name.startswith(f"{action}.") or name.startswith("_")):
+            continue
+        body = [(n, f"{loop.var}.{read}") for read, n in loop.reads.items()]
+        needed = _needed(loop.var, body, chain.model)
+        eager = _eager(chain)
+        missing = sorted(a for a in needed if "." in a or a not in eager)
+        if missing:
+            reads = ", ".join(f"`{loop.var}.{a}`" for a in missing[:6])
+            evidence = (f"{loop.path} reads {reads} for each {chain.model.name} of `@{ivar}` "
+                        f"(`{chain.text.strip()[:120]}`), which does not `includes` it")
+            hits.append(Hit("rb-association-per-record", chain.line, chain.line, evidence, 0.85))
     return hits
 
 

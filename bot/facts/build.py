@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 from bot.core.repo import RepoAccessError, RepoView
 from bot.facts.graph import RepoFacts
-from bot.facts.other_orms import read_gorm, read_prisma, read_rails, read_rails_schema, read_sequelize, read_typeorm
+from bot.facts.other_orms import (
+    read_gorm,
+    read_prisma,
+    read_rails,
+    read_rails_schema,
+    read_rails_view,
+    read_sequelize,
+    read_typeorm,
+)
 from bot.facts.python_api import read_python_api
 from bot.facts.python_models import ClassIndex, add_reverse_accessors, read_python_models, resolve_models
 
@@ -35,6 +43,7 @@ _PY_NAMES = re.compile(
     r"|(^|/)models?/.*\.py$|[^/]*models?[^/]*\.py$"
 )
 _RB_MODEL = re.compile(r"(^|/)app/models/.+\.rb$")
+_RB_VIEW = re.compile(r"(^|/)app/views/.+\.(erb|haml|slim|jbuilder|builder|rabl)$")
 _TS_MODEL = re.compile(r"\.(entity|model)\.[jt]s$|(^|/)(models|entities|entity)/[^/]+\.[jt]s$|\.prisma$")
 _GO_MODEL = re.compile(r"(^|/)(models?|entity|entities|schema|store|domain|db)(/[^/]+)?\.go$")
 _SKIP = re.compile(r"(^|/)(node_modules|vendor|\.venv|venv|site-packages|dist|build|migrations|test|tests|spec)/")
@@ -53,6 +62,8 @@ def candidate_files(paths: list[str]) -> list[str]:
             rank = 0
         elif _TS_MODEL.search(p) or _GO_MODEL.search(p):
             rank = 1
+        elif _RB_VIEW.search(p):
+            rank = 2
         else:
             continue
         picked.append((rank, p))
@@ -79,6 +90,8 @@ def read_source(path: str, text: str, facts: RepoFacts, classes: ClassIndex | No
         read_rails_schema(text, facts)
     elif path.endswith(".rb"):
         read_rails(text, path, facts)
+    elif _RB_VIEW.search(path):
+        read_rails_view(text, path, facts)
     elif path.endswith(".prisma"):
         read_prisma(text, path, facts)
     elif path.endswith((".ts", ".js")):

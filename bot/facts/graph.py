@@ -72,6 +72,17 @@ class Admin:
 
 
 @dataclass
+class ViewLoop:
+    """A template's loop over a controller's instance variable: `<% @posts.each do |post| %>`."""
+
+    path: str
+    line: int
+    ivar: str  # without the @
+    var: str
+    reads: dict[str, int] = field(default_factory=dict)  # "author" or "comments.count" -> line
+
+
+@dataclass
 class RepoFacts:
     """Everything known about one commit's data model, and what was left unread."""
 
@@ -79,6 +90,7 @@ class RepoFacts:
     serializers: dict[str, Serializer] = field(default_factory=dict)
     admins: list[Admin] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)  # DRF/Django settings the rules need
+    view_loops: dict[str, list[ViewLoop]] = field(default_factory=dict)  # template folder -> loops over @ivars
     files_read: list[str] = field(default_factory=list)
     not_read: list[str] = field(default_factory=list)  # "path: reason", and budget notes
 

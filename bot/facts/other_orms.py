@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.facts.graph import Model, Relation, RepoFacts
+from bot.facts.graph import Model, Relation, RepoFacts, ViewLoop
 
 MAX_LINE = 400
 
@@ -193,3 +193,27 @@ def read_gorm(text: str, path: str, facts: RepoFacts) -> None:
                 model.indexed.add(field)
             if typ in facts.models or typ in structs and "foreignKey" in tag:
                 model.relations[field] = Relation(field, typ, "association", path, n, many="[]" in ptr)
+
+
+_VIEW_LOOP = re.compile(r"@(\w+)\.(?:each|each_with_index|map|collect|find_each)\s*(?:do\s*\|(\w+)|\{\s*\|(\w+))")
+MAX_VIEW_BLOCK = 150
+
+
+def read_rails_view(text: str, path: str, facts: RepoFacts) -> None:
+    """Loops over instance variables in a template, with what each reads from the loop variable
+    (the block is bounded: MAX_VIEW_BLOCK lines, or up to the next loop over an instance variable)."""
+    lines = _lines(text)
+    folder = path.rsplit("/", 1)[0]
+    for n, line in enumerate(lines):
+        m = _VIEW_LOOP.search(line)
+        if m is None:
+            continue
+        var = m.group(2) or m.group(3)
+        loop = ViewLoop(path, n + 1, m.group(1), var)
+        reads = re.compile(rf"\b{re.escape(var)}\.(\w+)(?:\.(\w+[?!]?))?")
+        for k in range(n, min(len(lines), n + MAX_VIEW_BLOCK)):
+            if k > n and _VIEW_LOOP.search(lines[k]):
+                break
+            for assoc, then in reads.findall(lines[k][m.end() if k == n else 0 :]):
+                loop.reads.setdefault(f"{assoc}.{then}" if then else assoc, k + 1)
+        facts.view_loops.setdefault(folder, []).append(loop)

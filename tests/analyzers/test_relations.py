@@ -140,3 +140,16 @@ def test_hostile_input_reports_nothing_and_does_not_raise() -> None:
     text = "def f(:\n" + "x." * 5000
     assert run("shop/views.py", text + "objects") == []
     assert run("app/controllers/a_controller.rb", "Post.where(" * 2000 + ".each do |p|\n p.author\nend\n") == []
+
+
+def test_a_controller_instance_variable_is_checked_against_its_template_loops() -> None:
+    text = "class PostsController < ApplicationController\n  def index\n    @posts = Post.published\n  end\nend\n"
+    [f] = analyzer().analyze(FileInput(change=change_for(text, "app/controllers/posts_controller.rb"), text=text))
+    assert (f.source, f.start_line) == ("rb-association-per-record", 3)
+    assert "app/views/posts/index.html.erb reads `post.author`" in f.evidence
+    with_includes = text.replace("Post.published", "Post.published.includes(:author)")
+    change = change_for(with_includes, "app/controllers/posts_controller.rb")
+    assert analyzer().analyze(FileInput(change=change, text=with_includes)) == []
+    other = text.replace("def index", "def archive")  # archive.html.erb does not exist: no template read
+    change = change_for(other, "app/controllers/posts_controller.rb")
+    assert analyzer().analyze(FileInput(change=change, text=other)) == []

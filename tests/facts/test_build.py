@@ -66,6 +66,9 @@ def test_rails_associations_scopes_default_scope_and_schema_indexes() -> None:
     assert facts.models["Comment"].default_eager == {"user"}
     assert "author_id" in facts.models["Post"].indexed and "slug" not in facts.models["Post"].indexed
     assert "post_id" in facts.models["Comment"].indexed  # add_index
+    loops = {(v.ivar, v.var): v.reads for v in facts.view_loops["app/views/posts"]}
+    assert loops[("posts", "post")] == {"title": 3, "author.name": 3}
+    assert loops[("recent", "post")] == {"comments.count": 2}
 
 
 def test_typeorm_prisma_sequelize_and_gorm() -> None:
