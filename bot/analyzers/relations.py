@@ -56,7 +56,7 @@ class RelationsAnalyzer:
             return False
         if path.endswith(".py"):
             return any(h in text for h in _PY_HINTS)
-        return path.endswith(".rb") and any(h in text for h in _RB_HINTS)
+        return path.endswith(".rb") and ("app/controllers/" in path or any(h in text for h in _RB_HINTS))
 
     def analyze(self, file: FileInput) -> list[Finding]:
         if len(file.text) > MAX_TEXT_CHARS or not file.change.added_lines:

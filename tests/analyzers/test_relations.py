@@ -144,6 +144,7 @@ def test_hostile_input_reports_nothing_and_does_not_raise() -> None:
 
 def test_a_controller_instance_variable_is_checked_against_its_template_loops() -> None:
     text = "class PostsController < ApplicationController\n  def index\n    @posts = Post.published\n  end\nend\n"
+    assert analyzer().supports("app/controllers/posts_controller.rb", text)
     [f] = analyzer().analyze(FileInput(change=change_for(text, "app/controllers/posts_controller.rb"), text=text))
     assert (f.source, f.start_line) == ("rb-association-per-record", 3)
     assert "app/views/posts/index.html.erb reads `post.author`" in f.evidence
