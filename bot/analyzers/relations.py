@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from bot.analyzers import relations_django as dj
@@ -31,6 +32,21 @@ _PY_HINTS = ("objects", "Serializer", "Admin", "query", "select(", "ViewSet", "A
 _RB_HINTS = (".each", ".map", ".all", "includes", ".where")
 
 FactsProvider = Callable[[], RepoFacts]
+LANGUAGES = {"py": ("python",), "rb": ("ruby",)}
+
+
+@dataclass(frozen=True)
+class RelationRule(RuleInfo):
+    """A rule of this analyzer, with the languages it reads (for coverage: `scale-review eval`)."""
+
+    languages: tuple[str, ...] = ()
+
+
+def load_rules() -> list[RelationRule]:
+    return [
+        RelationRule(**{f.name: getattr(r, f.name) for f in fields(r)}, languages=LANGUAGES[r.id.split("-")[0]])
+        for r in load_rule_infos(RULES_FILE)
+    ]
 
 
 class RelationsAnalyzer:
@@ -40,7 +56,7 @@ class RelationsAnalyzer:
     needs_facts = True
 
     def __init__(self, facts_provider: FactsProvider | None = None) -> None:
-        self.rules: list[RuleInfo] = list(load_rule_infos(RULES_FILE))
+        self.rules: list[RelationRule] = load_rules()
         self._by_id = {r.id: r for r in self.rules}
         self._provider = facts_provider
 

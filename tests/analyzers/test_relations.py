@@ -154,3 +154,11 @@ def test_a_controller_instance_variable_is_checked_against_its_template_loops() 
     other = text.replace("def index", "def archive")  # archive.html.erb does not exist: no template read
     change = change_for(other, "app/controllers/posts_controller.rb")
     assert analyzer().analyze(FileInput(change=change, text=other)) == []
+
+
+def test_rules_name_their_languages_for_coverage() -> None:
+    from bot.eval.run import covered_pairs
+
+    pairs = covered_pairs([analyzer()])
+    assert ("n_plus_one", "python") in pairs and ("n_plus_one", "ruby") in pairs
+    assert not any(lang in ("go", "*") for _, lang in pairs)
