@@ -64,7 +64,8 @@ def relation_paths(reads: set[str], model: str, facts: RepoFacts) -> set[str]:
         rel = facts.relation(model, parts[0])
         if rel is None:
             continue
-        if rel.many and (len(parts) < 2 or parts[1] not in MANY_READS):
+        whole = rel.kind == "relationship"  # SQLAlchemy loads a collection when the attribute is read
+        if rel.many and not whole and (len(parts) < 2 or parts[1] not in MANY_READS):
             continue
         if rel.eager_by_default:
             continue
