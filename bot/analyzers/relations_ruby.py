@@ -19,7 +19,7 @@ MAX_LINE = 400
 MAX_BLOCK = 200
 _ASSIGN = re.compile(r"^\s*(@?\w+)\s*=\s*((?:\w+::)*([A-Z]\w*)\b(?:\.\w+[!?]?(?:\([^()]{0,300}\))?)*)\s*$")
 _LOOP = re.compile(
-    r"^(\s*)(?:[@\w.:]+\s*=\s*)?(.{1,300}?)\.(each|map|flat_map|each_with_index|collect|each_with_object|find_each)"
+    r"^(\s*+)(?:[@\w.:]++\s*+=\s*+)?(.{1,300}?)\.(each|map|flat_map|each_with_index|collect|each_with_object|find_each)"
     r"(?:\([^()]{0,40}\))?\s*(?:do\s*\|(\w+)|\{\s*\|(\w+))"
 )
 _DEF = re.compile(r"^\s*def\s+(\w+)")

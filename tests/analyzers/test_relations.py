@@ -162,3 +162,13 @@ def test_rules_name_their_languages_for_coverage() -> None:
     pairs = covered_pairs([analyzer()])
     assert ("n_plus_one", "python") in pairs and ("n_plus_one", "ruby") in pairs
     assert not any(lang in ("go", "*") for _, lang in pairs)
+
+
+def test_a_large_hostile_ruby_file_is_read_quickly() -> None:
+    import time
+
+    line = "  x" + ".each" * 70 + " = " + "Post.where(a: 1)." * 20 + "\n"
+    text = "class A\n" + line * 3000 + "end\n"
+    started = time.perf_counter()
+    run("app/controllers/a_controller.rb", text)
+    assert time.perf_counter() - started < 5
