@@ -49,6 +49,12 @@ def load_rules() -> list[RelationRule]:
     ]
 
 
+def _deadline_check(file: FileInput) -> Callable[[], None]:
+    """The file's deadline check where the engine passes one (`FileInput.deadline`), else a no-op."""
+    check = getattr(getattr(file, "deadline", None), "check", None)
+    return check if callable(check) else (lambda: None)
+
+
 class RelationsAnalyzer:
     """Analyzer protocol implementation over the model graph (Python and Ruby sources)."""
 
@@ -80,7 +86,8 @@ class RelationsAnalyzer:
         facts = self._facts_with(file)
         if not facts.models:
             return []
-        hits = self._python(file, facts) if file.path.endswith(".py") else self._ruby(file, facts)
+        check = _deadline_check(file)
+        hits = self._python(file, facts, check) if file.path.endswith(".py") else self._ruby(file, facts, check)
         first = {(h.rule, h.start_line, h.end_line): h for h in reversed(hits)}  # one per rule and place
         rule_hits = [self._rule_hit(h, file) for h in first.values()]
         return findings_from_hits(self._by_id, file, rule_hits, MAX_FINDINGS)
@@ -96,14 +103,14 @@ class RelationsAnalyzer:
         add_reverse_accessors(local)
         return local
 
-    def _python(self, file: FileInput, facts: RepoFacts) -> list[Hit]:
+    def _python(self, file: FileInput, facts: RepoFacts, check: Callable[[], None]) -> list[Hit]:
         try:
             tree = ast.parse(file.text)
         except (SyntaxError, ValueError, RecursionError):
             return []
         settings_known = bool(facts.settings) or any("settings" in p for p in facts.files_read)
         return [
-            *n_plus_one_hits(tree, file.text, facts, file.change.touches),
+            *n_plus_one_hits(tree, file.text, facts, file.change.touches, check),
             *dj.method_field_queries(tree, facts),
             *dj.admin_columns(tree, facts, file.path),
             *dj.whole_table_loops(tree, file.text, facts, file.path),
@@ -111,8 +118,8 @@ class RelationsAnalyzer:
             *dj.unindexed_lookups(tree, facts, file.path),
         ]
 
-    def _ruby(self, file: FileInput, facts: RepoFacts) -> list[Hit]:
-        loops = rb_n_plus_one_hits(file.text, file.path, facts, file.change.touches)
+    def _ruby(self, file: FileInput, facts: RepoFacts, check: Callable[[], None]) -> list[Hit]:
+        loops = rb_n_plus_one_hits(file.text, file.path, facts, file.change.touches, check)
         return [*loops, *whole_table_hits(file.text, facts)]
 
     def _rule_hit(self, hit: Hit, file: FileInput) -> RuleHit:

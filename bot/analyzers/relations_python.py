@@ -130,8 +130,9 @@ def serializer_needs(name: str, facts: RepoFacts, depth: int = 0) -> set[str]:
 class LoopChecker:
     """Finds relation reads per item of followed querysets in one module."""
 
-    def __init__(self, tree: ast.Module, source: str, facts: RepoFacts, touches: Touches) -> None:
-        self.tree, self.source, self.facts, self.touches = tree, source, facts, touches
+    def __init__(self, tree: ast.Module, source: str, facts: RepoFacts, touches: Touches,
+                 check: Callable[[], None] = lambda: None) -> None:
+        self.tree, self.source, self.facts, self.touches, self.check = tree, source, facts, touches, check
         self.funcs: dict[str, Func] = {
             n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
         }
@@ -150,6 +151,7 @@ class LoopChecker:
 
     def _scope(self, body: list[ast.stmt], env: dict[str, QuerySet]) -> None:
         for stmt in ordered(body):
+            self.check()
             if self.loops > MAX_LOOPS:
                 return
             if isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Name):
@@ -274,5 +276,7 @@ def _with_eager(text: str, paths: list[str], model: str, facts: RepoFacts) -> st
     return stripped + tail
 
 
-def n_plus_one_hits(tree: ast.Module, source: str, facts: RepoFacts, touches: Touches) -> list[Hit]:
-    return LoopChecker(tree, source, facts, touches).run()
+def n_plus_one_hits(
+    tree: ast.Module, source: str, facts: RepoFacts, touches: Touches, check: Callable[[], None] = lambda: None
+) -> list[Hit]:
+    return LoopChecker(tree, source, facts, touches, check).run()

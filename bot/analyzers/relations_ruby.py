@@ -90,7 +90,10 @@ def _needed(var: str, body: list[tuple[int, str]], model: Model) -> dict[str, in
     return needed
 
 
-def n_plus_one_hits(text: str, path: str, facts: RepoFacts, touches: Callable[[int, int], bool]) -> list[Hit]:
+def n_plus_one_hits(
+    text: str, path: str, facts: RepoFacts, touches: Callable[[int, int], bool],
+    check: Callable[[], None] = lambda: None,
+) -> list[Hit]:
     lines = _lines(text)
     env: dict[str, Chain] = {}
     hits: list[Hit] = []
@@ -98,6 +101,7 @@ def n_plus_one_hits(text: str, path: str, facts: RepoFacts, touches: Callable[[i
     folder = f"{controller.group(1)}app/views/{controller.group(2)}" if controller else ""
     action = ""
     for i, line in enumerate(lines):
+        check()
         if m := _LOOP.match(line):
             indent, expr, _verb, var_do, var_brace = m.groups()
             chain = _chain_of(expr, env, facts, i + 1)

@@ -34,7 +34,7 @@ from bot.facts.python_models import ClassIndex, add_reverse_accessors, read_pyth
 class FactsBudget:
     max_files: int = 1200
     max_bytes: int = 12_000_000
-    max_seconds: float = 20.0
+    max_seconds: float = 8.0  # inside the engine's per-file analyzer budget (10 s)
     max_file_bytes: int = 600_000
 
 

@@ -172,3 +172,18 @@ def test_a_large_hostile_ruby_file_is_read_quickly() -> None:
     started = time.perf_counter()
     run("app/controllers/a_controller.rb", text)
     assert time.perf_counter() - started < 5
+
+
+def test_the_engine_deadline_is_honoured_when_the_file_carries_one() -> None:
+    class Expired(Exception):
+        pass
+
+    class Deadline:
+        def check(self) -> None:
+            raise Expired
+
+    text = (FIXTURES / "fires" / "shop" / "views.py").read_text()
+    file = FileInput(change=change_for(text, "shop/views.py"), text=text)
+    object.__setattr__(file, "deadline", Deadline())
+    with pytest.raises(Expired):
+        analyzer().analyze(file)
