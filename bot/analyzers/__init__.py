@@ -10,6 +10,7 @@ def default_analyzers() -> list[Analyzer]:
     from bot.analyzers.astgrep import AstGrepAnalyzer
     from bot.analyzers.dockerfile import DockerfileAnalyzer
     from bot.analyzers.kubernetes import KubernetesAnalyzer
+    from bot.analyzers.relations import RelationsAnalyzer
     from bot.analyzers.safeguards import SafeguardAnalyzer
     from bot.analyzers.sql_migrations import SqlMigrationAnalyzer
 
@@ -19,4 +20,5 @@ def default_analyzers() -> list[Analyzer]:
         KubernetesAnalyzer(),
         DockerfileAnalyzer(),
         SafeguardAnalyzer(),
+        RelationsAnalyzer(),
     ]

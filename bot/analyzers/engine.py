@@ -276,6 +276,7 @@ def analyze_change(
     budget = budget or AnalysisBudget()
     limits = (budget, Deadline.after(budget.review_seconds))
     result = AnalysisResult()
+    analyzers = with_facts(analyzers, repo)
     inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers)
     if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
         outcomes = _run_parallel(inputs, analyzers, workers, limits)
@@ -294,6 +295,14 @@ def analyze_change(
     result.pre_existing = dedupe(_apply_overrides(result.pre_existing, config))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def with_facts(analyzers: Sequence[Analyzer], repo: RepoView) -> list[Analyzer]:
+    """Analyzers that declare `needs_facts` get the head's model graph (bot/facts/), built on first use."""
+    from bot.facts import facts_provider
+
+    provide = facts_provider(repo)
+    return [a.bind_facts(provide) if getattr(a, "needs_facts", False) else a for a in analyzers]  # type: ignore[attr-defined]
 
 
 def dedupe(findings: list[Finding]) -> list[Finding]:

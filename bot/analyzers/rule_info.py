@@ -63,7 +63,8 @@ class Hit:
     note: str | None = None  # appended to the rule's advice
 
 
-PROSE_VALUES = frozenset({"also", "server"})  # evidence values the analyzers write themselves
+# evidence values the analyzers write themselves (one line, their own code spans around identifiers)
+PROSE_VALUES = frozenset({"also", "server", "detail"})
 
 
 class _SafeValues(dict[str, str]):

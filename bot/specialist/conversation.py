@@ -38,6 +38,8 @@ CACHE = {"type": "ephemeral"}
 NO_FOCUS = "(none configured: cover the whole change)"
 NO_INSTRUCTIONS = "(none)"
 NO_CANDIDATES = "(none: the analyzers found nothing on this change)"
+NO_FACTS = "(none: no data model was read for this change)"
+MAX_FACTS_CHARS = 8000
 NO_PREVIOUS = "(none)"
 DIFF_CUT = "\n[diff cut at {limit:,} characters; {rest} more files not shown here: read them with read_file]\n"
 EMPTY = "(empty)"
@@ -60,6 +62,7 @@ class SpecialistRequest(BaseModel):
     since: str | None = None  # last reviewed head sha, for an incremental review
     system_prompt: str = "system"
     task_prompt: str = "task"
+    facts: str = ""  # the slice of the repository model graph the change touches (bot/facts/slice.py)
 
 
 def shown_ranges(fc: FileChange) -> list[list[int]]:
@@ -155,6 +158,7 @@ def render_task(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, di
         focus=", ".join(f[:60] for f in request.focus[:20]) or NO_FOCUS,
         instructions=instructions or NO_INSTRUCTIONS,
         candidates=_candidate_lines(request.candidates, token),
+        facts=_fence(request.facts, MAX_FACTS_CHARS, token) if request.facts.strip() else NO_FACTS,
         diff=_fence(_cut_diff(redact_secrets(request.diff), MAX_DIFF_CHARS), MAX_DIFF_CHARS + 500, token),
         max_turns=request.max_turns,
     )

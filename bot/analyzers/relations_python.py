@@ -1,0 +1,282 @@
+"""N+1 through relations in Python: a relation read per item of a queryset that does not eager-load it.
+
+Direct reads in a loop or comprehension, reads by a function of the same module (or a method of the
+same class) called per item, and reads by a DRF serializer given the queryset with `many=True` or
+declared with it on a view (`queryset` + `serializer_class`).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+
+from bot.analyzers.querysets import QuerySet, guess_model, params_env, queryset_of, track_assignment
+from bot.analyzers.relation_hits import Hit
+from bot.facts.graph import RepoFacts
+from bot.facts.python_api import attribute_reads
+
+Touches = Callable[[int, int], bool]
+Func = ast.FunctionDef | ast.AsyncFunctionDef
+MANY_READS = {"all", "count", "exists", "first", "last"}
+MAX_LOOPS = 500
+MAX_DEPTH = 2
+
+
+def ordered(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements in source order, nested blocks included, not entering nested functions or classes."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            yield from ordered(getattr(stmt, name, []) or [])
+        for handler in getattr(stmt, "handlers", []) or []:
+            yield from ordered(handler.body)
+
+
+def _headers(stmt: ast.stmt) -> list[ast.AST]:
+    """The expressions a statement evaluates itself (a compound statement's body is visited on its own)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Try)):
+        return []
+    if isinstance(stmt, (ast.For, ast.AsyncFor)):
+        return [stmt.iter]
+    if isinstance(stmt, (ast.While, ast.If)):
+        return [stmt.test]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [item.context_expr for item in stmt.items]
+    return [stmt]
+
+
+def _chain(node: ast.Attribute, var: str) -> list[str] | None:
+    parts: list[str] = []
+    cur: ast.expr = node
+    while isinstance(cur, ast.Attribute):
+        parts.append(cur.attr)
+        cur = cur.value
+    return list(reversed(parts)) if isinstance(cur, ast.Name) and cur.id == var else None
+
+
+def relation_paths(reads: set[str], model: str, facts: RepoFacts) -> set[str]:
+    """Read attribute paths ("a", "a.b") that load rows: single relations, and many relations read whole."""
+    out: set[str] = set()
+    for read in reads:
+        parts = read.split(".")
+        rel = facts.relation(model, parts[0])
+        if rel is None:
+            continue
+        whole = rel.kind == "relationship"  # SQLAlchemy loads a collection when the attribute is read
+        if rel.many and not whole and (len(parts) < 2 or parts[1] not in MANY_READS):
+            continue
+        if rel.eager_by_default:
+            continue
+        out.add(parts[0])
+        if len(parts) > 1 and not rel.many:
+            inner = facts.relation(rel.target, parts[1])
+            if inner is not None and not inner.many and not inner.eager_by_default:
+                out.add(f"{parts[0]}__{parts[1]}")
+    return out
+
+
+def _reads_in(nodes: list[ast.AST], var: str) -> dict[str, int]:
+    """`var.a` / `var.a.b` / `var.a.count()` reads under `nodes`, as "a", "a.b", "a.count", with the first line."""
+    found: dict[str, int] = {}
+    for top in nodes:
+        for node in ast.walk(top):
+            if isinstance(node, ast.Attribute) and (parts := _chain(node, var)):
+                key = ".".join(parts[:2])
+                found[key] = min(found.get(key, node.lineno), node.lineno)
+    return found
+
+
+def _called_reads(nodes: list[ast.AST], var: str, funcs: dict[str, Func]) -> dict[str, tuple[int, str]]:
+    """Reads made by same-module functions called with `var`: path -> (call line, function name)."""
+    found: dict[str, tuple[int, str]] = {}
+    for top in nodes:
+        for node in ast.walk(top):
+            if not isinstance(node, ast.Call):
+                continue
+            name, shift = "", 0
+            if isinstance(node.func, ast.Name):
+                name = node.func.id
+            elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                name, shift = (node.func.attr, 1) if node.func.value.id in ("self", "cls") else ("", 0)
+            fn = funcs.get(name)
+            if fn is None:
+                continue
+            for i, arg in enumerate(node.args):
+                if isinstance(arg, ast.Name) and arg.id == var:
+                    for read in attribute_reads(fn, i + shift):
+                        found.setdefault(read, (node.lineno, name))
+    return found
+
+
+def serializer_needs(name: str, facts: RepoFacts, depth: int = 0) -> set[str]:
+    """Relation paths a serializer reads per object: nested serializers, `source=` paths, method fields."""
+    ser = facts.serializers.get(name)
+    if ser is None or ser.model is None or depth > MAX_DEPTH:
+        return set()
+    needs: set[str] = set()
+    reads = {src for src in ser.sources.values()} | set(ser.method_reads)
+    for field_name, nested in ser.nested.items():
+        head = ser.sources.get(field_name, field_name).split(".")[0]
+        rel = facts.relation(ser.model, head)
+        if rel is None or rel.eager_by_default:
+            continue
+        needs.add(head)
+        needs |= {f"{head}__{p}" for p in serializer_needs(nested, facts, depth + 1) if "__" not in p}
+    return needs | relation_paths(reads, ser.model, facts)
+
+
+class LoopChecker:
+    """Finds relation reads per item of followed querysets in one module."""
+
+    def __init__(self, tree: ast.Module, source: str, facts: RepoFacts, touches: Touches,
+                 check: Callable[[], None] = lambda: None) -> None:
+        self.tree, self.source, self.facts, self.touches, self.check = tree, source, facts, touches, check
+        self.funcs: dict[str, Func] = {
+            n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        self.hits: list[Hit] = []
+        self.loops = 0
+
+    def run(self) -> list[Hit]:
+        self._scope(self.tree.body, {})
+        for node in ast.walk(self.tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._scope(node.body, params_env(node))
+            elif isinstance(node, ast.ClassDef):
+                self._view_class(node)
+                self._feed_class(node)
+        return self.hits
+
+    def _scope(self, body: list[ast.stmt], env: dict[str, QuerySet]) -> None:
+        for stmt in ordered(body):
+            self.check()
+            if self.loops > MAX_LOOPS:
+                return
+            if isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Name):
+                qs = queryset_of(stmt.iter, env, self.facts)
+                if qs is not None:
+                    self._loop(qs, stmt.target.id, list(stmt.body), stmt.lineno)
+            for header in _headers(stmt):
+                for node in ast.walk(header):
+                    self._expression(node, env)
+            track_assignment(stmt, env, self.facts, self.source)
+
+    def _expression(self, node: ast.AST, env: dict[str, QuerySet]) -> None:
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            gen = node.generators[0]
+            qs = queryset_of(gen.iter, env, self.facts)
+            if qs is not None and isinstance(gen.target, ast.Name):
+                parts: list[ast.AST] = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+                self._loop(qs, gen.target.id, parts, node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
+            many = any(k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True
+                       for k in node.keywords)
+            qs = queryset_of(node.args[0], env, self.facts) if many else None
+            if qs is not None and node.func.id in self.facts.serializers:
+                self._serialized(qs, node.func.id, node.lineno, node.end_lineno or node.lineno)
+
+    def _loop(self, qs: QuerySet, var: str, body: list[ast.AST], line: int) -> None:
+        self.loops += 1
+        if qs.chained & {"values", "values_list"}:
+            return
+        model, confidence = guess_model(qs, var, self.facts)
+        if model is None:
+            return
+        direct = _reads_in(body, var)
+        missing = {p: direct.get(p.replace("__", "."), direct.get(p.split("__")[0], line))
+                   for p in relation_paths(set(direct), model, self.facts) if not qs.covers(p)}
+        via = _called_reads(body, var, self.funcs)
+        for p in relation_paths(set(via), model, self.facts):
+            if not qs.covers(p) and p not in missing:
+                missing[p] = via.get(p.replace("__", "."), via.get(p.split("__")[0], (line, "")))[0]
+                confidence = min(confidence, 0.85)
+        if missing:
+            self._report(qs, model, var, missing, line, confidence, "py-relation-read-per-item")
+
+    def _serialized(self, qs: QuerySet, serializer: str, line: int, end: int) -> None:
+        ser = self.facts.serializers[serializer]
+        model = qs.model or ser.model
+        if model is None or model not in self.facts.models:
+            return
+        missing = {p: line for p in serializer_needs(serializer, self.facts) if not qs.covers(p)}
+        if missing:
+            confidence = 0.9 if qs.model else 0.8
+            self._report(qs, model, serializer, missing, line, confidence, "py-serializer-relation-per-item")
+
+    def _view_class(self, cls: ast.ClassDef) -> None:
+        attrs = {t.id: s for s in cls.body if isinstance(s, ast.Assign) for t in s.targets if isinstance(t, ast.Name)}
+        if "queryset" not in attrs or "serializer_class" not in attrs:
+            return
+        ser = attrs["serializer_class"].value
+        qs = queryset_of(attrs["queryset"].value, {}, self.facts)
+        if qs is None or not isinstance(ser, ast.Name) or ser.id not in self.facts.serializers:
+            return
+        stmt = attrs["queryset"]
+        qs.start_line, qs.end_line = stmt.lineno, stmt.end_lineno or stmt.lineno
+        qs.text = ast.get_source_segment(self.source, stmt) or ""
+        self._serialized(qs, ser.id, stmt.lineno, qs.end_line)
+
+    def _feed_class(self, cls: ast.ClassDef) -> None:
+        """A presenter such as a syndication Feed: `items()` returns the rows, `item_<x>(self, item)` runs per row."""
+        methods = {f.name: f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        per_item = [f for name, f in methods.items() if name.startswith("item_")]
+        if "items" not in methods or not per_item:
+            return
+        reads: dict[str, tuple[int, str]] = {}
+        for fn in per_item:
+            for read in attribute_reads(fn, 1):
+                reads.setdefault(read, (fn.lineno, fn.name))
+        env: dict[str, QuerySet] = params_env(methods["items"])
+        for stmt in ordered(methods["items"].body):
+            if isinstance(stmt, ast.Return) and stmt.value is not None:
+                qs = queryset_of(stmt.value, env, self.facts)
+                model, confidence = guess_model(qs, "", self.facts) if qs else (None, 0.0)
+                if qs is None or model is None:
+                    continue
+                missing = {p: stmt.lineno for p in relation_paths(set(reads), model, self.facts) if not qs.covers(p)}
+                via = ", ".join(sorted({reads[k][1] for k in reads if k.split(".")[0] in
+                                        {p.split("__")[0] for p in missing}}))
+                if missing:
+                    self._report(qs, model, f"{cls.name}.{via}", missing, stmt.lineno, confidence,
+                                 "py-serializer-relation-per-item")
+            track_assignment(stmt, env, self.facts, self.source)
+
+    def _report(self, qs: QuerySet, model: str, via: str, missing: dict[str, int], line: int,
+                confidence: float, rule: str) -> None:
+        paths = sorted(missing)
+        if rule == "py-relation-read-per-item":
+            reads = ", ".join(f"`{via}.{p.replace('__', '.')}`" for p in paths[:6])
+            evidence = f"{reads} is read for each {model} row of the loop, and the queryset does not load it in advance"
+        else:
+            reads = ", ".join(f"`{p.replace('__', '.')}`" for p in paths[:6])
+            evidence = f"`{via}` reads {reads} for each {model} row, and the queryset does not load them in advance"
+        places = [(qs.start_line, qs.end_line), (line, line)] + [(n, n) for n in sorted(set(missing.values()))]
+        start, end = next(((a, b) for a, b in places if a and self.touches(a, b)), places[-1])
+        suggestion = None
+        lines = self.source.splitlines()
+        if (start, end) == (qs.start_line, qs.end_line) and start == end and lines[start - 1].strip() == qs.text:
+            suggestion = _with_eager(lines[start - 1], paths, model, self.facts)
+        self.hits.append(Hit(rule, start, end, evidence, confidence, suggestion))
+
+
+def _with_eager(text: str, paths: list[str], model: str, facts: RepoFacts) -> str | None:
+    """`x = Model.objects.filter(...)` + `.select_related("a")` (single) / `.prefetch_related("b")` (many)."""
+    stripped = text.rstrip()
+    if not stripped.endswith(")") or "#" in stripped or facts.models[model].orm != "django":
+        return None
+    many = [p for p in paths if (rel := facts.relation(model, p.split("__")[0])) is not None and rel.many]
+    single = [p for p in paths if p not in many]
+    tail = ""
+    if single:
+        tail += ".select_related(" + ", ".join(f'"{p}"' for p in single) + ")"
+    if many:
+        tail += ".prefetch_related(" + ", ".join(f'"{p}"' for p in many) + ")"
+    return stripped + tail
+
+
+def n_plus_one_hits(
+    tree: ast.Module, source: str, facts: RepoFacts, touches: Touches, check: Callable[[], None] = lambda: None
+) -> list[Hit]:
+    return LoopChecker(tree, source, facts, touches, check).run()

@@ -1,0 +1,170 @@
+"""ActiveRecord rules on the model graph: associations read per record of a relation iterated without
+`includes`/`preload`/`eager_load`, and whole tables loaded with `.all.each` instead of `find_each`.
+
+Line-based and bounded: each regex sees one line of at most MAX_LINE characters, a block at most
+MAX_BLOCK lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.analyzers.relation_hits import Hit
+from bot.facts.graph import Model, RepoFacts
+from bot.facts.other_orms import eager_names
+
+MAX_LINE = 400
+MAX_BLOCK = 200
+_ASSIGN = re.compile(r"^\s*(@?\w+)\s*=\s*((?:\w+::)*([A-Z]\w*)\b(?:\.\w+[!?]?(?:\([^()]{0,300}\))?)*)\s*$")
+_LOOP = re.compile(
+    r"^(\s*+)(?:[@\w.:]++\s*+=\s*+)?(.{1,300}?)\.(each|map|flat_map|each_with_index|collect|each_with_object|find_each)"
+    r"(?:\([^()]{0,40}\))?\s*(?:do\s*\|(\w+)|\{\s*\|(\w+))"
+)
+_DEF = re.compile(r"^\s*def\s+(\w+)")
+_CONTROLLER = re.compile(r"^(.*?)app/controllers/(.+)_controller\.rb$")
+_ALL_EACH = re.compile(r"\b((?:\w+::)*([A-Z]\w*))\.all\.(each|map)\b")
+ALWAYS_QUERY = {"count", "sum", "pluck", "where", "exists?", "average", "maximum", "minimum", "find_by"}
+LOADS = {"each", "size", "map", "length", "first", "last", "to_a", "any?", "empty?", "select", "sort_by", "group_by"}
+
+
+@dataclass
+class Chain:
+    model: Model
+    text: str
+    line: int
+
+
+_COMMENT = re.compile(r"\s#(?![{]).*$|^\s*#.*$")
+
+
+def _lines(text: str) -> list[str]:
+    """Lines cut to MAX_LINE, trailing comments dropped (a `#` inside a string may cut it short: harmless)."""
+    return [_COMMENT.sub("", line[:MAX_LINE]) for line in text.splitlines()]
+
+
+def _chain_of(expr: str, env: dict[str, Chain], facts: RepoFacts, line: int) -> Chain | None:
+    head = re.match(r"\s*(@?\w+(?:::\w+)*)", expr)
+    if head is None:
+        return None
+    name = head.group(1)
+    if name in env:
+        prior = env[name]
+        return Chain(prior.model, prior.text + expr[len(head.group(0)):], prior.line)
+    model = facts.models.get(name.rsplit("::", 1)[-1])
+    if model is None or model.orm != "rails":
+        return None
+    return Chain(model, expr, line)
+
+
+def _eager(chain: Chain) -> set[str]:
+    found = eager_names(chain.text) | chain.model.default_eager
+    for scope in re.findall(r"\.(\w+)", chain.text):
+        found |= chain.model.scopes.get(scope, set())
+    return found
+
+
+def _block(lines: list[str], start: int, indent: int, inline: str) -> list[tuple[int, str]]:
+    """A `do |x|` block: the rest of its first line, then the lines indented deeper than it."""
+    body = [(start + 1, inline)]
+    for n in range(start + 1, min(len(lines), start + 1 + MAX_BLOCK)):
+        text = lines[n]
+        if text.strip() and len(text) - len(text.lstrip()) <= indent:
+            break
+        body.append((n + 1, text))
+    return body
+
+
+def _needed(var: str, body: list[tuple[int, str]], model: Model) -> dict[str, int]:
+    reads = re.compile(rf"\b{re.escape(var)}\.(\w+)(?:\.(\w+[?!]?))?")
+    needed: dict[str, int] = {}
+    for n, text in body:
+        for assoc, then in reads.findall(text):
+            rel = model.relations.get(assoc)
+            if rel is None:
+                continue
+            if rel.many and then not in LOADS and then not in ALWAYS_QUERY:
+                continue
+            needed.setdefault(assoc if then not in ALWAYS_QUERY else f"{assoc}.{then}", n)
+    return needed
+
+
+def n_plus_one_hits(
+    text: str, path: str, facts: RepoFacts, touches: Callable[[int, int], bool],
+    check: Callable[[], None] = lambda: None,
+) -> list[Hit]:
+    lines = _lines(text)
+    env: dict[str, Chain] = {}
+    hits: list[Hit] = []
+    controller = _CONTROLLER.search(path)
+    folder = f"{controller.group(1)}app/views/{controller.group(2)}" if controller else ""
+    action = ""
+    for i, line in enumerate(lines):
+        check()
+        if m := _LOOP.match(line):
+            indent, expr, _verb, var_do, var_brace = m.groups()
+            chain = _chain_of(expr, env, facts, i + 1)
+            var = var_do or var_brace
+            if chain is not None and var:
+                inline = line[m.end():]
+                body = _block(lines, i, len(indent), inline) if var_do else [(i + 1, inline)]
+                needed = _needed(var, body, chain.model)
+                eager = _eager(chain)
+                missing = {a: n for a, n in needed.items() if "." in a or a not in eager}
+                if missing:
+                    hits.append(_hit(chain, var, missing, i + 1, touches))
+        if m := _DEF.match(line):
+            action = m.group(1)
+        if m := _ASSIGN.match(line):
+            chain = _chain_of(m.group(2), env, facts, i + 1)
+            if chain is not None:
+                env[m.group(1)] = chain
+                if folder and m.group(1).startswith("@"):
+                    hits.extend(_rendered(chain, m.group(1)[1:], folder, action, facts))
+            else:
+                env.pop(m.group(1), None)
+    return hits
+
+
+def _rendered(chain: Chain, ivar: str, folder: str, action: str, facts: RepoFacts) -> list[Hit]:
+    """The action's template (or a partial of the controller) loops over `@ivar` reading associations."""
+    hits: list[Hit] = []
+    for loop in facts.view_loops.get(folder, []):
+        name = loop.path.rsplit("/", 1)[-1]
+        if loop.ivar != ivar or not (name.startswith(f"{action}.") or name.startswith("_")):
+            continue
+        body = [(n, f"{loop.var}.{read}") for read, n in loop.reads.items()]
+        needed = _needed(loop.var, body, chain.model)
+        eager = _eager(chain)
+        missing = sorted(a for a in needed if "." in a or a not in eager)
+        if missing:
+            reads = ", ".join(f"`{loop.var}.{a}`" for a in missing[:6])
+            evidence = (f"{loop.path} reads {reads} for each {chain.model.name} of `@{ivar}` "
+                        f"(`{chain.text.strip()[:120]}`), which does not `includes` it")
+            hits.append(Hit("rb-association-per-record", chain.line, chain.line, evidence, 0.85))
+    return hits
+
+
+def _hit(chain: Chain, var: str, missing: dict[str, int], line: int, touches: Callable[[int, int], bool]) -> Hit:
+    names = sorted(missing)
+    reads = ", ".join(f"`{var}.{a}`" for a in names[:6])
+    always = [a for a in names if "." in a]
+    why = "runs a query for every record even when loaded" if always else "is not in `includes`/`preload`"
+    evidence = f"{reads} read per {chain.model.name} record of `{chain.text.strip()[:120]}`: the association {why}"
+    places = [chain.line, line, *sorted(set(missing.values()))]
+    at = next((n for n in places if touches(n, n)), line)
+    return Hit("rb-association-per-record", at, at, evidence, 0.9)
+
+
+def whole_table_hits(text: str, facts: RepoFacts) -> list[Hit]:
+    hits: list[Hit] = []
+    for n, line in enumerate(_lines(text), 1):
+        for m in _ALL_EACH.finditer(line):
+            model = facts.models.get(m.group(2))
+            if model is None or model.orm != "rails":
+                continue
+            suggestion = line.replace(m.group(0), f"{m.group(1)}.find_each", 1) if m.group(3) == "each" else None
+            hits.append(Hit("rb-all-each", n, n, f"`{m.group(0)}` loads every {model.name} row at once",
+                            0.9, suggestion))
+    return hits
