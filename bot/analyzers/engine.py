@@ -13,12 +13,15 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.analyzers.base import Analyzer, FileInput
 from bot.analyzers.calibrate import calibrate
+from bot.analyzers.generated import generated_reason, parse_gitattributes
 from bot.analyzers.matching import split_introduced, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
 from bot.analyzers.skips import declined_reason, file_coverage, hides_code, over_line_cap
+from bot.analyzers.sql_migrations import is_code_migration, is_sql_migration
 from bot.analyzers.test_paths import reason_if_test
 from bot.analyzers.time_budget import AnalysisBudget, run_bounded
 from bot.core.deadline import NEVER, Deadline
@@ -38,6 +41,7 @@ class AnalysisResult:
     pre_existing: list[Finding] = field(default_factory=list)  # already there at base, in lines the change touched
     coverage: list[FileCoverage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the summary must say (files left out as generated, ...)
     seconds: float = 0.0
 
 
@@ -224,6 +228,7 @@ def _read_inputs(
 ) -> list[_Input]:
     """Files to analyze with their head (and base) text; every other file gets its coverage reason now."""
     files = list(changes.files)
+    attributes = base_attributes(base_repo)
     wanted = [f for f in files[:MAX_FILES] if _skip_reason(f, config) is None]
     _prefetch(repo, [f.path for f in wanted], result, "head")
     if base_repo is not None:
@@ -234,15 +239,45 @@ def _read_inputs(
         read_error = None
         if reason is None:
             try:
-                inputs.append(_Input(f, repo.read_text(f.path), _read_base(f, base_repo)))
-                continue
+                item = _Input(f, repo.read_text(f.path), _read_base(f, base_repo))
             except RepoAccessError as exc:
                 reason = read_error = str(exc)
+            else:
+                reason = _generated(item, config, attributes)
+                if reason is None:
+                    inputs.append(item)
+                    continue
+                if f.status == FileStatus.added:  # a new file must not hide itself: the summary names it
+                    result.notes.append(GENERATED_NEW_NOTE.format(path=f.path, reason=reason))
         hidden = hides_code(f, repo, analyzers, read_error=read_error, over_file_cap=index >= MAX_FILES,
                             line_cap=MAX_CHANGED_LINES_PER_FILE)
         result.coverage.append(FileCoverage(path=f.path, status=CoverageStatus.skipped, reason=reason,
                                             incomplete=hidden))
     return inputs
+
+
+GENERATED_NEW_NOTE = "New file left out as generated: {path} ({reason}); set paths.generated: review to review it"
+
+
+def base_attributes(base_repo: RepoView | None) -> list[Any]:
+    """The base branch's `.gitattributes` lines we honour (none without a base: a change cannot mark itself)."""
+    if base_repo is None:
+        return []
+    try:
+        return parse_gitattributes(base_repo.read_text(".gitattributes"))
+    except RepoAccessError:
+        return []
+
+
+def _generated(item: _Input, config: RepoConfig, attributes: list[Any]) -> str | None:
+    """Why a file is left out as generated or vendored (coverage names the reason), or None."""
+    if config.paths.generated == "review":
+        return None
+    f = item.change
+    return generated_reason(
+        f.path, head_text=item.text, base_text=item.base_text, is_new=f.status == FileStatus.added,
+        attributes=attributes, is_migration=is_sql_migration(f.path) or is_code_migration(f.path),
+    )
 
 
 def _read_base(f: FileChange, base_repo: RepoView | None) -> str | None:

@@ -37,6 +37,13 @@ class PathFilters(_Strict):
         description="Globs of test code, not reviewed (besides files named like tests: test_*.py, *_test.go, "
         "*_spec.rb, *.test.ts, ...). A folder name alone (fixtures/, spec/, e2e/) does not make code a test.",
     )
+    generated: Literal["skip", "review"] = Field(
+        default="skip",
+        description="Generated and vendored files (base .gitattributes linguist-generated/-vendored/-diff, "
+        "'Code generated ... DO NOT EDIT.' or @generated markers the base already had, protobuf stubs, "
+        "lockfiles, minified bundles) are left out and named; 'review' reviews them too. Migrations are "
+        "always reviewed.",
+    )
 
 
 class RuleOverride(_Strict):

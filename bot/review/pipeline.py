@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from bot.analyzers import default_analyzers
 from bot.analyzers.base import Analyzer
 from bot.analyzers.engine import AnalysisResult, analyze_change, dedupe
+from bot.analyzers.repo_rules import RepoRulesAnalyzer, changed_rule_files, load_repo_rules
 from bot.analyzers.skips import incomplete_reason
 from bot.analyzers.time_budget import AnalysisBudget
 from bot.core.diff import ChangeSet
@@ -22,6 +23,7 @@ from bot.core.repo import RepoView
 from bot.core.repo_config import RepoConfig
 
 _ANALYZERS: list[Analyzer] | None = None
+CHANGED_RULE_FILE = "Repository rule file changed by this pull request: {path} (takes effect once merged)"
 
 
 class SpecialistOutcome(Protocol):
@@ -55,8 +57,18 @@ def run_static(
     `base_repo` is the repository at the change's base: with it, problems already there are told apart
     (`AnalysisResult.pre_existing`); without it every finding counts as introduced. `budget` bounds
     analyzer time per file and per review (defaults when None)."""
-    chosen = builtin_analyzers() if analyzers is None else analyzers
-    return analyze_change(changes, repo, config, chosen, workers=workers, base_repo=base_repo, budget=budget)
+    chosen = list(builtin_analyzers() if analyzers is None else analyzers)
+    notes = [CHANGED_RULE_FILE.format(path=p) for p in changed_rule_files(changes.paths)]
+    own: RepoRulesAnalyzer | None = None
+    if base_repo is not None and analyzers is None:  # the repository's own rules, from the base only
+        loaded = load_repo_rules(base_repo, [rid for a in chosen for rid in a.rule_ids()])
+        notes += [f"Repository rule not loaded: {e}" for e in loaded.errors]
+        if loaded.rules:
+            own = RepoRulesAnalyzer(loaded.rules)
+            chosen.append(own)
+    result = analyze_change(changes, repo, config, chosen, workers=workers, base_repo=base_repo, budget=budget)
+    result.notes[:0] = notes + (own.stopped_notes() if own else [])
+    return result
 
 
 def _specialist_extras(specialist: Any) -> dict[str, Any]:
@@ -89,6 +101,7 @@ def assemble_review(
     pre_existing = list(analysis.pre_existing)
     notes = [f"Configuration error (defaults used): {e}" for e in config_errors]
     notes += [f"Analyzer error: {e}" for e in analysis.errors]
+    notes += list(analysis.notes)
     extras: dict[str, Any] = {}
     if specialist is not None:
         findings = dedupe(findings + list(specialist.findings))
