@@ -201,7 +201,9 @@ def test_pr_comments_that_are_not_new_commands_or_come_from_bots_are_ignored_wit
 
 
 def ours(payload: dict[str, Any], **run: Any) -> dict[str, Any]:
+    """A published check_run example made into one of ours: our name, and GitHub's `app` object naming us."""
     payload["check_run"]["name"] = CHECK_NAME
+    payload["check_run"]["app"] = {**(payload["check_run"].get("app") or {}), "id": APP_ID}
     payload["check_run"].update(run)
     return with_installation(payload)
 
@@ -245,3 +247,12 @@ def test_check_suite_examples_linked_to_a_pr_enqueue_a_review(receiver: Any, act
         _, job = post(receiver, "check_suite", payload)
         assert job is not None and (job.kind, job.head_sha) == ("review", suite["head_sha"])
         assert job.only_if_new is only_if_new  # a push's `requested` only fills a gap left by synchronize
+
+
+def test_a_published_check_run_of_another_app_is_not_ours(receiver: Any) -> None:
+    """The examples' runs belong to another App: a button or a re-run on them never starts our work."""
+    for payload in [p for p in examples("check_run") if p["action"] in ("rerequested", "requested_action")]:
+        payload = json.loads(json.dumps(payload))
+        payload["check_run"]["name"] = CHECK_NAME  # our name is not enough
+        answer, job = post(receiver, "check_run", with_installation(payload))
+        assert job is None and "created by another App" in answer.json()["reason"]
