@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
 
+from bot.analyzers.indent_scopes import enclosing_lines
+
 MAX_LINES = 20_000
 MAX_LINE_CHARS = 400
 STRONG = 2  # a framework fact
@@ -157,17 +159,7 @@ def _file_scores(path: str, text: str) -> dict[PathKind, int]:
 
 def _python_function_kind(lines: list[str], line: int) -> tuple[PathKind, str] | None:
     """The kind the enclosing function's own decorators, class or signature prove, if any."""
-    if not 1 <= line <= len(lines):
-        return None
-    indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
-    for i in range(line - 1, -1, -1):
-        text = lines[i]
-        if not text.strip():
-            continue
-        here = len(text) - len(text.lstrip())
-        if i != line - 1 and here >= indent:
-            continue
-        indent = here
+    for i, text, here in enclosing_lines(lines, line):
         match = _DEF.match(text)
         if match:
             found = _def_kind(lines, i, match.group(2), match.group(3))

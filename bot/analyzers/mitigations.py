@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.analyzers.indent_scopes import enclosing_lines
 from bot.core.model import Category, Finding
 
 MAX_LINE_CHARS = 400
@@ -66,17 +67,7 @@ def _small(number: str) -> bool:
 
 def _bounded_python_loop(lines: list[str], line: int) -> str | None:
     """The literal bound of the Python loop enclosing `line`, if it has one."""
-    if not 1 <= line <= len(lines):
-        return None
-    indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
-    for i in range(line - 1, max(-1, line - 1 - MAX_LOOKBACK), -1):
-        text = lines[i]
-        if not text.strip():
-            continue
-        here = len(text) - len(text.lstrip())
-        if i != line - 1 and here >= indent:
-            continue
-        indent = here
+    for _, text, here in enclosing_lines(lines, line, MAX_LOOKBACK):
         match = _PY_FOR.match(text)
         if match:
             return _python_bound(match.group(2).strip()) or _module_literal(lines, match.group(2).strip())
