@@ -139,11 +139,20 @@ def generated_reason(
     is_migration: bool,
 ) -> str | None:
     """Why a changed file is left out as generated or vendored, or None when it is reviewed."""
+    return path_reason(path, attributes, is_migration) or marker_reason(
+        head_text=head_text, base_text=base_text, is_new=is_new, is_migration=is_migration
+    )
+
+
+def path_reason(path: str, attributes: list[_Line], is_migration: bool) -> str | None:
+    """What the path alone says (attributes, well-known names): known before any text is read."""
     if is_migration:
         return None
-    reason = attribute_reason(path, attributes) or name_reason(path)
-    if reason:
-        return reason
-    if has_marker(head_text) and (is_new or has_marker(base_text)):
+    return attribute_reason(path, attributes) or name_reason(path)
+
+
+def marker_reason(*, head_text: str | None, base_text: str | None, is_new: bool, is_migration: bool) -> str | None:
+    """A generated-file marker, honoured only when the base had it too (or the file is new)."""
+    if not is_migration and has_marker(head_text) and (is_new or has_marker(base_text)):
         return "generated (marker in the file's first lines)"
     return None

@@ -29,6 +29,7 @@ from ast_grep_py import Config, SgRoot
 
 from bot.analyzers.astgrep import AstGrepAnalyzer
 from bot.analyzers.base import FileInput
+from bot.analyzers.matching import whole_file_change
 from bot.analyzers.rule_pack import (
     AST_GREP_KEYS,
     REQUIRED_TEXT,
@@ -38,7 +39,6 @@ from bot.analyzers.rule_pack import (
     load_yaml_documents,
     parse_rule,
 )
-from bot.core.diff import FileChange, FileStatus
 from bot.core.model import Category, Finding, Severity
 from bot.core.repo import RepoAccessError, RepoView
 
@@ -227,13 +227,7 @@ class RepoRulesAnalyzer(AstGrepAnalyzer):
         return [f"repository rule {rid} stopped: over its {self.seconds_per_rule:g} s budget" for rid in self.stopped]
 
 
-def _snippet_input(rule: AstGrepRule, snippet: str) -> FileInput:
-    ext = {"python": "py", "javascript": "js", "typescript": "ts", "tsx": "tsx", "go": "go", "ruby": "rb"}
-    path = f"snippet.{ext.get(rule.languages[0], 'txt')}"
-    lines = frozenset(range(1, snippet.count("\n") + 2))
-    change = FileChange(path=path, old_path=None, status=FileStatus.added, added_lines=lines,
-                        visible_lines=lines, additions=len(lines))
-    return FileInput(change=change, text=snippet)
+_SNIPPET_SUFFIX = {"python": "py", "javascript": "js", "typescript": "ts", "tsx": "tsx", "go": "go", "ruby": "rb"}
 
 
 def run_rule_tests(rule: RepoRule) -> list[str]:
@@ -242,7 +236,9 @@ def run_rule_tests(rule: RepoRule) -> list[str]:
     failures = []
     for kind, snippets in (("fires", rule.tests.fires), ("quiet", rule.tests.quiet)):
         for n, snippet in enumerate(snippets, 1):
-            found = [f for f in analyzer.analyze(_snippet_input(rule.rule, snippet)) if f.source == rule.rule.id]
+            path = f"snippet.{_SNIPPET_SUFFIX.get(rule.rule.languages[0], 'txt')}"
+            snippet_file = FileInput(change=whole_file_change(path, snippet), text=snippet)
+            found = [f for f in analyzer.analyze(snippet_file) if f.source == rule.rule.id]
             if kind == "fires" and not found:
                 failures.append(f"{rule.rule.id}: tests.fires[{n}] gave no finding")
             if kind == "quiet" and found:
