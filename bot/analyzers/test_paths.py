@@ -6,6 +6,11 @@ test framework's convention (pytest `test_*.py`/`*_test.py`/`conftest.py`, Go `*
 `*_spec.rb`, Minitest `*_test.rb`, Jest/Vitest/Mocha `*.test.ts`/`*.spec.js`), when it sits where a
 framework itself looks for tests by default (Jest's `__tests__/`, Go's ignored `testdata/` for Go
 files), or when the repository's configuration (`paths.tests`, read from the base branch) says so.
+
+One folder convention is enough on its own: the application a test suite builds for itself. Rails engines
+and gems test against a generated `test/dummy/` or `spec/dummy/` app (`rails plugin new` makes one), and
+Django libraries keep a test project under a top-level `tests/` folder; the migrations of those apps
+never run against a production table, so a locking-migration finding there is noise.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ TEST_FILE = re.compile(
     r"(spec|rails|test)_helper\.rb|[^/]*\.(test|spec)\.[cm]?[jt]sx?)$"
 )
 _JS_TS = re.compile(r"\.[cm]?[jt]sx?$")
+_TEST_ROOTS = frozenset({"test", "tests", "spec"})
+_MIGRATION_FOLDERS = ("migrations", "migrate")
 TEST_REASON = "test code ({why})"
 
 
@@ -35,6 +42,10 @@ def reason_if_test(path: str, config_globs: Sequence[str] = ()) -> str | None:
         return TEST_REASON.format(why="Jest __tests__ folder")
     if "testdata" in folders and name.endswith(".go"):
         return TEST_REASON.format(why="Go testdata folder")
+    if len(folders) >= 2 and folders[0] in _TEST_ROOTS and folders[1] == "dummy":
+        return TEST_REASON.format(why="the test suite's dummy application")
+    if folders and folders[0] in _TEST_ROOTS and any(f in _MIGRATION_FOLDERS for f in folders[1:]):
+        return TEST_REASON.format(why="a migration of the test suite's own application")
     for glob in config_globs:
         if glob_match(path, glob):
             return TEST_REASON.format(why=f"paths.tests '{glob}'")

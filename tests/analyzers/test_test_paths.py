@@ -22,3 +22,16 @@ def test_a_folder_name_alone_is_not_a_test(path: str) -> None:
 
 def test_the_repository_config_names_more() -> None:
     assert reason_if_test("qa/suite/a.py", ["qa/**"]) == "test code (paths.tests 'qa/**')"
+
+
+@pytest.mark.parametrize("path", ["tests/_site/apps/partner/migrations/0008_code.py",
+                                  "spec/dummy/db/migrate/20240101_add_index.rb",
+                                  "test/dummy/app/models/order.rb", "tests/testapp/migrations/0001_initial.py"])
+def test_the_test_suites_own_application_is_test_code(path: str) -> None:
+    assert is_test_path(path)
+
+
+@pytest.mark.parametrize("path", ["src/app/migrations/0008_code.py", "db/migrate/20240101_add_index.rb",
+                                  "app/tests/migrations/0001.py", "spec/models/dummy.rb", "tests/migrate_data.py"])
+def test_production_migrations_stay_reviewed(path: str) -> None:
+    assert not is_test_path(path)
