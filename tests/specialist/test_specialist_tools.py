@@ -142,7 +142,7 @@ def test_tool_schemas_are_self_contained_and_match_the_contract() -> None:
     assert set(defs["finish_review"]["input_schema"]["properties"]) == {
         "summary", "assumptions", "questions", "handoffs", "rollback_plan", "monitoring_plan"}
     judge = defs["judge_finding"]["input_schema"]
-    assert set(judge["properties"]) == {"id", "verdict", "reason"} and set(judge["required"]) == {"id", "verdict", "reason"}
+    assert set(judge["properties"]) == set(judge["required"]) == {"id", "verdict", "reason"}
     assert judge["properties"]["verdict"]["enum"] == ["confirm", "dismiss"]
     assert judge["properties"]["reason"]["maxLength"] == 500 and judge["additionalProperties"] is False
 
