@@ -262,7 +262,7 @@ def _specialist(ctx: Context, check_id: int, diff_text: str, changes: ChangeSet,
     request = SpecialistRequest(
         diff=increment.diff if increment.since else diff_text, pr_title=ctx.pr.title, pr_body=ctx.pr.body,
         candidates=_in_diff(candidates, follow_up) if follow_up is not None else candidates,
-        since=increment.since, previous_findings=increment.previous,
+        since=increment.since, previous_findings=increment.previous, previous_verdicts=increment.previous_verdicts,
         focus=list(dict.fromkeys([*ctx.options.focus, *ctx.config.focus])), instructions=dict(ctx.config.instructions),
         model=model, max_turns=llm.max_turns, facts=analysis.facts, min_confidence=ctx.config.gate.min_confidence,
     )

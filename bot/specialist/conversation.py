@@ -21,7 +21,7 @@ from bot.core.credentials import mask_credentials
 from bot.core.diff import ChangeSet, FileChange, git_sections, parse_diff
 from bot.core.model import Finding
 from bot.core.repo import is_secret_path
-from bot.core.verdicts import judgeable
+from bot.core.verdicts import Verdict, judgeable
 from bot.specialist.budget import Usage
 from bot.specialist.prompts import load_prompt
 from bot.specialist.tools import tool_definitions
@@ -63,6 +63,7 @@ class SpecialistRequest(BaseModel):
     model: str = DEFAULT_MODEL
     max_turns: int = 12  # only shown to the model; the Budget enforces the limit
     previous_findings: list[Finding] = Field(default_factory=list)
+    previous_verdicts: list[Verdict] = Field(default_factory=list)  # from the last reviewed head (incremental)
     since: str | None = None  # last reviewed head sha, for an incremental review
     system_prompt: str = "system"
     task_prompt: str = "task"
@@ -202,6 +203,7 @@ def start_state(request: SpecialistRequest) -> dict[str, Any]:
         "messages": [{"role": "user", "content": [{"type": "text", "text": task}]}],
         "shown": {f.path: shown_ranges(f) for f in changes.files if f.reviewable},
         "previous_findings": [f.model_dump(mode="json") for f in request.previous_findings],
+        "previous_verdicts": [v.model_dump(mode="json") for v in request.previous_verdicts],
         "since": request.since,
         "usage": Usage().model_dump(),
         "plan": [],

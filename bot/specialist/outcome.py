@@ -120,8 +120,10 @@ def carry_forward(previous: list[Finding], changes: ChangeSet) -> list[Finding]:
     return kept
 
 
-def checked_verdicts(state: dict[str, Any]) -> list[Verdict]:
-    """The recorded verdicts, checked again by code: judgeable ids only, the first per id, valid shape."""
+def checked_verdicts(state: dict[str, Any], candidates: list[Finding] | None = None) -> list[Verdict]:
+    """The recorded verdicts, checked again by code: judgeable ids only, the first per id, valid shape. Then
+    the verdicts remembered from the last reviewed head (incremental review, reuse) on findings that are still
+    among `candidates` and were not judged again now (the gate re-checks their confidence)."""
     open_ids = set(state.get("judgeable", []))
     out: list[Verdict] = []
     seen: set[str] = set()
@@ -131,6 +133,15 @@ def checked_verdicts(state: dict[str, Any]) -> list[Verdict]:
         except ValidationError:
             continue
         if v.finding_id in open_ids and v.finding_id not in seen:
+            seen.add(v.finding_id)
+            out.append(v)
+    still = {c.id for c in candidates or []}
+    for raw in state.get("previous_verdicts", []):
+        try:
+            v = Verdict.model_validate(raw)
+        except ValidationError:
+            continue
+        if v.finding_id in still and v.finding_id not in seen:
             seen.add(v.finding_id)
             out.append(v)
     return out
@@ -189,5 +200,5 @@ def finish(
         plan=list(state["plan"]),
         since=state.get("since"),
         carried=len(kept.findings),
-        verdicts=[] if degraded else checked_verdicts(state),
+        verdicts=[] if degraded else checked_verdicts(state, candidates),
     )

@@ -88,3 +88,22 @@ def test_an_injection_in_the_pr_description_leaves_confident_findings_gating(fak
     assert out["run"]["conclusion"] == "failure" and set(confident) <= out["inline"]
     refused = [r for r in tool_results(model.requests[1]) if r.get("is_error")]
     assert len(refused) == len(confident) and all("cannot be judged" in r["content"] for r in refused)
+
+
+def test_a_rerun_that_reuses_the_finished_review_keeps_the_verdicts(fake_github, sqlite_backend):
+    gh = fake_github
+    model = FakeModel(judge(lambda task: {i: "confirm" for i in ids_to_judge(task)}))
+    pr = gh.add_pull(wh.REPO, NUMBER, {"shop/views.py": ("", HEADER + PING)},
+                     base_files={".github/scale-review.yml": "fail_on: medium\n", "shop/models.py": MODELS})
+    settings = app_settings(gh, sqlite_backend.url)
+    with running_app(settings, model_client=model.client()) as enq, receiver(settings, enq) as client:
+        deliver(client, "pull_request", wh.pull_request("opened", number=NUMBER, head=pr.head_sha), delivery="v-open")
+        first = wait_result("v-open")
+        cid = gh.add_issue_comment(wh.REPO, NUMBER, "/scale-review", user="maintainer")
+        deliver(client, "issue_comment", wh.issue_comment("/scale-review", number=NUMBER, comment_id=cid),
+                delivery="v-rerun")
+        again = wait_result("v-rerun")
+    assert model.calls == 2  # one review: judging turn + finishing turn; the re-run made no model call
+    assert first["outcome"] == again["outcome"] == "failure" and again["blocking"] == first["blocking"] != []
+    summaries = [r["output"]["summary"] for r in gh.check_runs(wh.REPO) if r["head_sha"] == pr.head_sha]
+    assert len(summaries) == 2 and all("confirmed by the specialist" in s for s in summaries)
