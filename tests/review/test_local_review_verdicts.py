@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.core.model import Conclusion
 from bot.render.json_out import render_json
 from bot.render.markdown import render_summary
+from bot.render.terminal import render_terminal
 from bot.review.local_review import review_local
 from tests.support.fakemodel import FakeModel
 from tests.support.gitrepo import GitRepo
@@ -79,6 +80,7 @@ def test_a_confirmed_low_confidence_finding_fails_the_gate(tmp_path: Path) -> No
     data = json.loads(render_json(review))
     assert data["findings"][0]["verdict"] == "confirmed" and data["dismissed"] == []
     assert review.stats["specialist"]["confirmed"] == 1
+    assert "confirmed by the specialist" in render_terminal(review, color=False)
 
 
 def test_a_dismissed_finding_leaves_the_findings_and_is_listed_with_its_reason(tmp_path: Path) -> None:
@@ -95,6 +97,8 @@ def test_a_dismissed_finding_leaves_the_findings_and_is_listed_with_its_reason(t
     data = json.loads(render_json(review))
     assert [d["id"] for d in data["dismissed"]] == [gone.id] and data["dismissed"][0]["verdict"] == "dismissed"
     assert gone.id not in {f["id"] for f in data["findings"]}
+    assert f"Dismissed by the specialist (not gating): shop/views.py:{gone.start_line}" in render_terminal(
+        review, color=False)
 
 
 def test_an_injection_in_the_pr_text_cannot_clear_confident_findings(tmp_path: Path) -> None:
