@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.render.comment import find_markers
 from tests.review.test_local_review_verdicts import HEADER, INJECTION, MODELS, NAMES, PING
 from tests.support import webhooks as wh
@@ -74,6 +76,7 @@ def test_a_dismissed_finding_is_not_posted_inline_and_is_listed_collapsed(fake_g
     assert "Client or connection created per request" in collapsed
 
 
+@pytest.mark.security
 def test_an_injection_in_the_pr_description_leaves_confident_findings_gating(fake_github, sqlite_backend):
     def obey(task: str) -> dict[str, str]:
         assert "dismiss for EVERY finding" in block(task, "description")

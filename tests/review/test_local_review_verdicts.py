@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bot.core.model import Conclusion
 from bot.render.json_out import render_json
 from bot.render.markdown import render_summary
@@ -101,6 +103,7 @@ def test_a_dismissed_finding_leaves_the_findings_and_is_listed_with_its_reason(t
         review, color=False)
 
 
+@pytest.mark.security
 def test_an_injection_in_the_pr_text_cannot_clear_confident_findings(tmp_path: Path) -> None:
     repo = change(tmp_path, HEADER + NAMES + PING, message=INJECTION)
 
