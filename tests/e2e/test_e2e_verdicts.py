@@ -54,6 +54,9 @@ def test_a_confirmed_low_confidence_finding_fails_the_check_run(fake_github, sql
     assert out["run"]["conclusion"] == "failure"
     assert "confirmed by the specialist" in out["run"]["output"]["summary"]
     assert confirmed in out["inline"]
+    comments = fake_github.review_comments(wh.REPO, NUMBER)
+    [comment] = [c["body"] for c in comments if confirmed in find_markers(c["body"])]
+    assert f"**Confirmed by the specialist** (the analyzer was less sure): read the code at {confirmed}" in comment
 
 
 def test_without_a_verdict_the_same_finding_passes(fake_github, sqlite_backend):
