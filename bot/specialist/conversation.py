@@ -171,6 +171,7 @@ def render_task(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, di
         f"- `{glob[:200]}`: {text[:1000]}" for glob, text in list(request.instructions.items())[:MAX_INSTRUCTIONS]
     )
     prompt = load_prompt(request.task_prompt)
+    judged = set(judged_ids(request))  # listed once: in the block to judge, not among the confident ones
     text = prompt.render(
         fence=token,
         title=_fence(request.pr_title, MAX_TITLE_CHARS, token),
@@ -178,7 +179,7 @@ def render_task(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, di
         scope=scope,
         focus=", ".join(f[:60] for f in request.focus[:20]) or NO_FOCUS,
         instructions=instructions or NO_INSTRUCTIONS,
-        candidates=_candidate_lines([c for c in request.candidates if c.id not in set(judged_ids(request))], token),
+        candidates=_candidate_lines([c for c in request.candidates if c.id not in judged], token),
         judge=_judge_lines(request, token),
         min_confidence=f"{request.min_confidence:.2f}",
         facts=_fence(request.facts, MAX_FACTS_CHARS, token) if request.facts.strip() else NO_FACTS,
