@@ -128,8 +128,10 @@ def _row(c: Finding) -> str:
             f"{c.title} ({c.source}) — {c.evidence[:200]}")
 
 
-def _candidate_lines(candidates: list[Finding], token: str) -> str:
-    rows = [_row(c) for c in candidates[:MAX_CANDIDATES]]
+def _candidate_lines(candidates: list[Finding], token: str, min_confidence: float = 0.0) -> str:
+    unsure = " (confidence {:.2f}: shown, never blocks)"
+    rows = [_row(c) + (unsure.format(c.confidence) if c.confidence < min_confidence else "")
+            for c in candidates[:MAX_CANDIDATES]]
     if len(candidates) > MAX_CANDIDATES:
         rows.append(f"- ... and {len(candidates) - MAX_CANDIDATES} more")
     return _fence("\n".join(rows), 40_000, token) if rows else NO_CANDIDATES
@@ -179,7 +181,8 @@ def render_task(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, di
         scope=scope,
         focus=", ".join(f[:60] for f in request.focus[:20]) or NO_FOCUS,
         instructions=instructions or NO_INSTRUCTIONS,
-        candidates=_candidate_lines([c for c in request.candidates if c.id not in judged], token),
+        candidates=_candidate_lines([c for c in request.candidates if c.id not in judged], token,
+                                    request.min_confidence),
         judge=_judge_lines(request, token),
         min_confidence=f"{request.min_confidence:.2f}",
         facts=_fence(request.facts, MAX_FACTS_CHARS, token) if request.facts.strip() else NO_FACTS,

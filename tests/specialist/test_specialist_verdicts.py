@@ -85,4 +85,6 @@ def test_the_list_to_judge_is_bounded(change: Change) -> None:
     task = state["messages"][0]["content"][0]["text"]
     assert len(state["judgeable"]) == MAX_JUDGE == len(ids_to_judge(task))
     assert "and 10 more, shown without a verdict" in task
-    assert len(re.findall(r"\[SR-0\d\d\]", block(task, "candidates"))) == 10  # the rest still shown, as context
+    rest = block(task, "candidates")
+    assert len(re.findall(r"\[SR-0\d\d\]", rest)) == 10  # the rest still shown, as context, and said to be unsure
+    assert rest.count("(confidence 0.50: shown, never blocks)") == 10
