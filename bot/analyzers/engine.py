@@ -43,6 +43,7 @@ class AnalysisResult:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the summary must say (files left out as generated, ...)
     seconds: float = 0.0
+    facts: str = ""  # for the specialist's first message (bot.review.specialist_facts), when a model will read it
 
 
 def _skip_reason(f: FileChange, config: RepoConfig) -> str | None:

@@ -163,7 +163,7 @@ def _review_and_publish(ctx: Context, check_id: int, use_model: bool) -> Outcome
 def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     job, head, tally, config = ctx.job, ctx.pr.head_sha, ctx.tally, ctx.config
     diff = tally.take(steps.fetch_diff(job))
-    analysis = tally.take(steps.analyze(job, head, diff.text, config, ctx.pr.base_sha))
+    analysis = tally.take(steps.analyze(job, head, diff.text, config, ctx.pr.base_sha, facts=use_model))
     if (stop := _superseded(ctx, check_id)) is not None:
         return stop
     changes = parse_diff(diff.text)
@@ -262,9 +262,9 @@ def _specialist(ctx: Context, check_id: int, diff_text: str, changes: ChangeSet,
     request = SpecialistRequest(
         diff=increment.diff if increment.since else diff_text, pr_title=ctx.pr.title, pr_body=ctx.pr.body,
         candidates=_in_diff(candidates, follow_up) if follow_up is not None else candidates,
-        since=increment.since, previous_findings=increment.previous,
+        since=increment.since, previous_findings=increment.previous, previous_verdicts=increment.previous_verdicts,
         focus=list(dict.fromkeys([*ctx.options.focus, *ctx.config.focus])), instructions=dict(ctx.config.instructions),
-        model=model, max_turns=llm.max_turns,
+        model=model, max_turns=llm.max_turns, facts=analysis.facts, min_confidence=ctx.config.gate.min_confidence,
     )
     budget = Budget.from_config(llm)
     state = steps.specialist_start(request)

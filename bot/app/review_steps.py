@@ -33,6 +33,7 @@ from bot.github.retry import GitHubError
 from bot.github.values import DiffResult, PullInfo
 from bot.review.acceptances import Claimed, acceptance_comment, merge, permits, read_acceptances
 from bot.review.pipeline import run_static
+from bot.review.specialist_facts import specialist_facts
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest, finish, run_turn, start_state
 from bot.specialist.outcome import SpecialistResult
@@ -125,16 +126,20 @@ def fetch_diff(job: Job) -> Counted[DiffResult]:
 @honour_retry_after
 @tracing.stage("analyze")
 def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig, base_sha: str | None = None,
-            ) -> Counted[AnalysisResult]:
+            facts: bool = False) -> Counted[AnalysisResult]:
     """The static analyzers on the head version of the changed files and, given `base_sha`, on their base
     version too (problems already there are kept apart); the base side costs one batched read per 100
-    files, counted with the rest."""
+    files, counted with the rest. With `facts` (a model will review), `AnalysisResult.facts` carries the
+    specialist's facts, read through the same head view (its file cache, the per-commit graph cache)."""
     gw = _gw(job)
     s = current_runtime().settings
     budget = AnalysisBudget(file_seconds=s.analyzer_file_seconds, review_seconds=s.analyzer_review_seconds)
     base = GitHubRepo(gw, job.repo, base_sha) if base_sha else None
     head = GitHubRepo(gw, job.repo, head_sha)
-    result = run_static(parse_diff(diff_text), head, config, base_repo=base, budget=budget)
+    changes = parse_diff(diff_text)
+    result = run_static(changes, head, config, base_repo=base, budget=budget)
+    if facts:
+        result.facts = specialist_facts(head, changes, diff_text)
     return Counted(result, gw.calls)
 
 

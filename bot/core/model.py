@@ -98,6 +98,8 @@ class Finding(BaseModel):
     source: str  # analyzer rule id, or "specialist"
     handoff: str | None = None
     path_kind: str | None = None  # the code path it sits on (bot.analyzers.context.PathKind), when known
+    verdict: str | None = None  # "confirmed" or "dismissed" by the specialist (bot.core.verdicts), when judged
+    verdict_reason: str | None = None  # the specialist's reason for that verdict (model text: neutralise to show)
 
     def json_dict(self) -> dict[str, Any]:
         """The public JSON shape (design.md Interfaces)."""
@@ -119,6 +121,8 @@ class Finding(BaseModel):
             "source": self.source,
             "handoff": self.handoff,
             "path_kind": self.path_kind,
+            "verdict": self.verdict,
+            "verdict_reason": self.verdict_reason,
         }
 
 
@@ -155,6 +159,7 @@ class Review(BaseModel):
 
     findings: list[Finding] = Field(default_factory=list)  # introduced by the change: posted, may gate
     pre_existing: list[Finding] = Field(default_factory=list)  # there at base already: summary only, never gate
+    dismissed: list[Finding] = Field(default_factory=list)  # low-confidence, dismissed by the specialist: summary only
     conclusion: Conclusion = Conclusion.success
     verdict: str = ""  # one line: why the conclusion is what it is
     coverage: list[FileCoverage] = Field(default_factory=list)

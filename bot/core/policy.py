@@ -3,7 +3,9 @@
 Computed by code only, never from model prose. The rules, in order:
 
 Only the findings the change introduced are given here (pre-existing ones never gate), and only those
-with a confidence of at least `gate.min_confidence` can block; lower ones are shown.
+with a confidence of at least `gate.min_confidence` can block; lower ones are shown. The specialist's
+verdicts are applied before (bot.core.verdicts): a low-confidence finding it confirmed arrives here raised
+to `gate.min_confidence`; one it dismissed does not arrive; confident findings cannot be judged.
 
 1. `failure` when an unaccepted, confident finding at or above `fail_on` stands. This holds even when the
    review was degraded: a problem that was found is real whether or not the rest could be checked.

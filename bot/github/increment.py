@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from bot.core.diff import git_sections
 from bot.core.model import Finding
+from bot.core.verdicts import Verdict
 from bot.github.checks import our_check_runs
 from bot.github.client import GitHubGateway
 from bot.github.retry import GitHubError
@@ -29,6 +30,7 @@ class Increment(BaseModel):
     since: str | None = None
     diff: str = ""
     previous: list[Finding] = Field(default_factory=list)
+    previous_verdicts: list[Verdict] = Field(default_factory=list)  # on low-confidence analyzer findings
     why_full: str = ""
 
 
@@ -53,7 +55,7 @@ def find_increment(gw: GitHubGateway, repo: str, before_sha: str, head_sha: str,
     if problem:
         return Increment(why_full=problem)
     if before_sha == head_sha:  # this very head was reviewed: nothing new for the specialist
-        return Increment(since=before_sha, previous=memory.findings)
+        return Increment(since=before_sha, previous=memory.findings, previous_verdicts=memory.verdicts)
     try:
         comparison = gw.compare_commits(repo, before_sha, head_sha)
     except GitHubError as err:
@@ -68,4 +70,5 @@ def find_increment(gw: GitHubGateway, repo: str, before_sha: str, head_sha: str,
         detail = (f"{len(comparison.missing)} file(s) without a patch" if comparison.missing
                   else f"{comparison.files} files listed, the most it lists")
         return Increment(why_full=WHY_INCOMPLETE.format(before=before_sha[:12], detail=detail))
-    return Increment(since=before_sha, diff=only_files(comparison.diff, pr_paths), previous=memory.findings)
+    return Increment(since=before_sha, diff=only_files(comparison.diff, pr_paths), previous=memory.findings,
+                     previous_verdicts=memory.verdicts)

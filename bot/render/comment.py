@@ -32,6 +32,7 @@ LABEL_ADVICE = "**What to do.**"
 LABEL_ROLLBACK = "**Rollback.**"
 LABEL_MONITOR = "**Monitor.**"
 LABEL_HANDOFF = "**Hand-off.**"
+LABEL_CONFIRMED = "**Confirmed by the specialist** (the analyzer was less sure):"
 FOOTER = "<sub>scale-review · `{source}` · {category} · confidence {confidence:.0%} · `{id}`</sub>"
 SUGGESTION_OMITTED = "_A suggested change exists but is too long to show here; see the check run._"
 SUGGESTION_UNSAFE = "_A suggested change exists but cannot be offered as a one-click suggestion; see the check run._"
@@ -94,6 +95,7 @@ def render_inline_comment(finding: Finding) -> str:
         _section(LABEL_ROLLBACK, finding.rollback),
         _section(LABEL_MONITOR, finding.monitoring),
         _section(LABEL_HANDOFF, finding.handoff),
+        _section(LABEL_CONFIRMED, finding.verdict_reason if finding.verdict == "confirmed" else None),
         FOOTER.format(
             source=one_line(finding.source, 80).replace("`", "'"),
             category=finding.category.value,

@@ -1,7 +1,8 @@
 """The check run's Markdown: `render_summary` is exactly what `output.summary` carries.
 
 Order: verdict, notes, findings table (most severe first), each finding in full, accepted risks, findings
-that were there at base already (collapsed), the specialist's assumptions and plans, coverage, stats.
+that were there at base already (collapsed), low-confidence findings the specialist dismissed (collapsed,
+with its reason), the specialist's assumptions and plans, coverage, stats.
 GitHub refuses a summary over 65,535 characters, so each section gets a budget and says how much it left
 out; the verdict always fits.
 """
@@ -40,6 +41,13 @@ PRE_EXISTING_OPEN = (
 )
 PRE_EXISTING_HEADER = "| Severity | Finding | Location | Rule | ID |\n|---|---|---|---|---|"
 BUDGET_PRE_EXISTING = 6_000
+CONFIRMED_MARK = " (low confidence, confirmed by the specialist)"
+DISMISSED_OPEN = (
+    "<details><summary>{n} of low confidence dismissed by the specialist "
+    "(not posted inline, never blocks the merge)</summary>"
+)
+DISMISSED_HEADER = "| Severity | Finding | Location | Rule | ID | Why dismissed |\n|---|---|---|---|---|---|"
+BUDGET_DISMISSED = 6_000
 GONE = "(no longer found)"
 COVERAGE_HEADING = "### Coverage"
 COVERAGE_LINE = "{reviewed} reviewed, {skipped} skipped."
@@ -111,6 +119,8 @@ def _notes(review: Review) -> str:
 def _mark(review: Review, f: Finding, accepted_ids: set[str]) -> str:
     if f.id in accepted_ids:
         return ACCEPTED_MARK
+    if f.verdict == "confirmed":
+        return CONFIRMED_MARK
     return LOW_CONFIDENCE_MARK if f.confidence < review.min_confidence else ""
 
 
@@ -159,6 +169,7 @@ def _detail(review: Review, i: int, f: Finding, accepted_ids: set[str]) -> str:
         _field("Rollback", f.rollback),
         _field("Monitor", f.monitoring),
         _field("Hand-off", f.handoff),
+        _field("Confirmed by the specialist", f.verdict_reason if f.verdict == "confirmed" else None),
     ]
     return "\n\n".join(p for p in parts if p)
 
@@ -212,6 +223,20 @@ def _pre_existing(review: Review) -> str:
     return f"{opening}\n\n{PRE_EXISTING_HEADER}\n" + "\n".join(fitted) + "\n\n</details>"
 
 
+def _dismissed(review: Review) -> str:
+    """Low-confidence findings the specialist dismissed, with its reason: collapsed, informational."""
+    if not review.dismissed:
+        return ""
+    rows = [
+        f"| {SEVERITY_BADGE[f.severity]} | {one_line(f.title, 160)} | {_location(f)} | "
+        f"`{one_line(f.source, 80).replace('`', '')}` | `{f.id}` | {one_line(f.verdict_reason or '', 400)} |"
+        for f in sorted(review.dismissed, key=_severity_order)
+    ]
+    fitted = _fit(rows, BUDGET_DISMISSED - len(DISMISSED_HEADER) - 200, lambda n: MORE_ROWS.format(n=n))
+    opening = DISMISSED_OPEN.format(n=_count(len(review.dismissed)))
+    return f"{opening}\n\n{DISMISSED_HEADER}\n" + "\n".join(fitted) + "\n\n</details>"
+
+
 def _count(n: int) -> str:
     return f"{n} finding" if n == 1 else f"{n} findings"
 
@@ -245,7 +270,8 @@ def render_summary(review: Review) -> str:
     # most severe first, so a cut drops the least severe
     review = review.model_copy(update={"findings": sorted(review.findings, key=_severity_order)})
     head = [_header(review), _notes(review)]
-    tail = [_accepted(review), _pre_existing(review), _extras(review), _coverage(review), _stats(review)]
+    tail = [_accepted(review), _pre_existing(review), _dismissed(review), _extras(review), _coverage(review),
+            _stats(review)]
     left = TARGET_CHARS - sum(len(s) + 2 for s in head + tail)
     table = _table(review, accepted_ids, max(2_000, int(left * TABLE_SHARE)))
     details = _details(review, accepted_ids, left - len(table) - 2)

@@ -46,7 +46,9 @@ LABELS = {
     "carried": "Findings carried forward",
     "dropped": "Findings dropped by validation",
 }
-FULL_KEY_LABELS = {"specialist.findings": "Specialist findings", "specialist.degraded": "Specialist degraded"}
+FULL_KEY_LABELS = {"specialist.findings": "Specialist findings", "specialist.degraded": "Specialist degraded",
+                   "specialist.confirmed": "Low-confidence findings confirmed by the specialist",
+                   "specialist.dismissed": "Low-confidence findings dismissed by the specialist"}
 
 
 def _label(key: str) -> str:

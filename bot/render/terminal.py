@@ -30,6 +30,7 @@ CONCLUSION_COLOR = {
 }
 CONCLUSION_WORD = {Conclusion.success: "PASSED", Conclusion.failure: "FAILED", Conclusion.neutral: "INCOMPLETE"}
 NO_FINDINGS = "No scalability findings in the reviewed files."
+CONFIRMED_TAG = " (low confidence, confirmed by the specialist)"
 ACCEPTED_TAG = " [accepted]"
 WIDTH = 100
 INDENT = "      "
@@ -63,7 +64,7 @@ def _wrap(label: str, text: str) -> list[str]:
 def _finding(f: Finding, accepted: set[str], color: bool) -> list[str]:
     lines_ref = f"{f.start_line}" if f.start_line == f.end_line else f"{f.start_line}-{f.end_line}"
     sev = _paint(f"{f.severity.value.upper():<8}", SEVERITY_COLOR[f.severity], color)
-    tag = ACCEPTED_TAG if f.id in accepted else ""
+    tag = ACCEPTED_TAG if f.id in accepted else CONFIRMED_TAG if f.verdict == "confirmed" else ""
     out = [f"  {lines_ref:>9}  {sev} {_paint(_clean(f.title, 200), BOLD, color)}{tag}  {_paint(f.id, DIM, color)}"]
     for attr, label in FIELDS[:2]:
         out += _wrap(label, getattr(f, attr))
@@ -113,6 +114,10 @@ def _coverage_and_notes(review: Review) -> list[str]:
     for f in sorted(review.pre_existing, key=lambda x: (x.path, x.start_line))[:50]:
         where = f"{_clean(f.path, 300)}:{f.start_line}"
         out.append(f"Already at base (not gating): {where} {f.severity.value} {_clean(f.title, 160)} [{f.source}]")
+    for f in sorted(review.dismissed, key=lambda x: (x.path, x.start_line))[:50]:
+        where = f"{_clean(f.path, 300)}:{f.start_line}"
+        out.append(f"Dismissed by the specialist (not gating): {where} {f.severity.value} {_clean(f.title, 160)} "
+                   f"[{f.source}]: {_clean(f.verdict_reason or '', 400)}")
     for a in review.accepted:
         out.append(f"Accepted: {_clean(a.finding_id, 130)} by @{_clean(a.by, 60).lstrip('@')}: {_clean(a.reason, 400)}")
     out += [f"Note: {_clean(n, 600)}" for n in review.notes]

@@ -159,8 +159,7 @@ def _run_specialist(
     if not config.llm.enabled:
         return None
     # imported here: the Anthropic SDK costs seconds to import and static reviews never need it
-    from bot.facts import facts_for
-    from bot.facts.slice import facts_slice
+    from bot.review.specialist_facts import specialist_facts
     from bot.specialist.budget import Budget
     from bot.specialist.client import client_from_env
     from bot.specialist.loop import SpecialistRequest, run_specialist
@@ -178,7 +177,8 @@ def _run_specialist(
         instructions=dict(config.instructions),
         model=env.get("SCALE_REVIEW_MODEL") or config.llm.model or DEFAULT_MODEL,
         max_turns=config.llm.max_turns,
-        facts=facts_slice(facts_for(repo), changes.paths, raw_diff.decode("utf-8", errors="replace")),
+        facts=specialist_facts(repo, changes, raw_diff.decode("utf-8", errors="replace")),
+        min_confidence=config.gate.min_confidence,
     )
     return run_specialist(
         request, client=client, repo=repo, changes=changes, budget=Budget.from_config(config.llm)

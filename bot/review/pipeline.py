@@ -21,6 +21,7 @@ from bot.core.model import Acceptance, Finding, Review, Severity
 from bot.core.policy import decide
 from bot.core.repo import RepoView
 from bot.core.repo_config import RepoConfig
+from bot.core.verdicts import Verdict, apply_verdicts
 
 _ANALYZERS: list[Analyzer] | None = None
 CHANGED_RULE_FILE = "Repository rule file changed by this pull request: {path} (takes effect once merged)"
@@ -32,6 +33,7 @@ class SpecialistOutcome(Protocol):
     findings: list[Finding]
     notes: list[str]
     degraded: str | None
+    verdicts: list[Verdict]  # on low-confidence analyzer findings; applied by code before the gate
 
 
 def builtin_analyzers() -> list[Analyzer]:
@@ -103,7 +105,11 @@ def assemble_review(
     notes += [f"Analyzer error: {e}" for e in analysis.errors]
     notes += list(analysis.notes)
     extras: dict[str, Any] = {}
+    dismissed: list[Finding] = []
     if specialist is not None:
+        judged = apply_verdicts(findings, getattr(specialist, "verdicts", None) or [], config.gate.min_confidence)
+        findings, dismissed = judged.findings, judged.dismissed
+        notes += judged.notes
         findings = dedupe(findings + list(specialist.findings))
         notes += list(specialist.notes)
         degraded = degraded or specialist.degraded
@@ -126,6 +132,7 @@ def assemble_review(
     return Review(
         findings=findings,
         pre_existing=pre_existing,
+        dismissed=dismissed,
         min_confidence=config.gate.min_confidence,
         conclusion=conclusion,
         verdict=verdict,

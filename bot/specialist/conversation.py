@@ -21,6 +21,7 @@ from bot.core.credentials import mask_credentials
 from bot.core.diff import ChangeSet, FileChange, git_sections, parse_diff
 from bot.core.model import Finding
 from bot.core.repo import is_secret_path
+from bot.core.verdicts import Verdict, judgeable
 from bot.specialist.budget import Usage
 from bot.specialist.prompts import load_prompt
 from bot.specialist.tools import tool_definitions
@@ -38,6 +39,9 @@ CACHE = {"type": "ephemeral"}
 NO_FOCUS = "(none configured: cover the whole change)"
 NO_INSTRUCTIONS = "(none)"
 NO_CANDIDATES = "(none: the analyzers found nothing on this change)"
+NO_JUDGE = "(none: every analyzer finding on this change is confident enough to stand on its own)"
+MAX_JUDGE = 25
+MAX_JUDGE_CHARS = 12_000
 NO_FACTS = "(none: no data model was read for this change)"
 MAX_FACTS_CHARS = 8000
 NO_PREVIOUS = "(none)"
@@ -59,10 +63,12 @@ class SpecialistRequest(BaseModel):
     model: str = DEFAULT_MODEL
     max_turns: int = 12  # only shown to the model; the Budget enforces the limit
     previous_findings: list[Finding] = Field(default_factory=list)
+    previous_verdicts: list[Verdict] = Field(default_factory=list)  # from the last reviewed head (incremental)
     since: str | None = None  # last reviewed head sha, for an incremental review
     system_prompt: str = "system"
     task_prompt: str = "task"
-    facts: str = ""  # the slice of the repository model graph the change touches (bot/facts/slice.py)
+    facts: str = ""  # the slice of the repository model graph the change touches (bot.review.specialist_facts)
+    min_confidence: float = Field(default=0.8, ge=0.0, le=1.0)  # gate.min_confidence: below it, open to a verdict
 
 
 def shown_ranges(fc: FileChange) -> list[list[int]]:
@@ -116,15 +122,32 @@ def _cut_diff(diff: str, limit: int) -> str:
     return head + DIFF_CUT.format(limit=limit, rest=rest)
 
 
-def _candidate_lines(candidates: list[Finding], token: str) -> str:
-    rows = [
-        f"- [{c.id}] {c.severity.value} {c.category.value} at {c.path}:{c.start_line}-{c.end_line}: "
-        f"{c.title} ({c.source}) — {c.evidence[:200]}"
-        for c in candidates[:MAX_CANDIDATES]
-    ]
+def _row(c: Finding) -> str:
+    kind = f", {c.path_kind}" if c.path_kind else ""
+    return (f"- [{c.id}] {c.severity.value} {c.category.value} at {c.path}:{c.start_line}-{c.end_line}{kind}: "
+            f"{c.title} ({c.source}) — {c.evidence[:200]}")
+
+
+def _candidate_lines(candidates: list[Finding], token: str, min_confidence: float = 0.0) -> str:
+    unsure = " (confidence {:.2f}: shown, never blocks)"
+    rows = [_row(c) + (unsure.format(c.confidence) if c.confidence < min_confidence else "")
+            for c in candidates[:MAX_CANDIDATES]]
     if len(candidates) > MAX_CANDIDATES:
         rows.append(f"- ... and {len(candidates) - MAX_CANDIDATES} more")
     return _fence("\n".join(rows), 40_000, token) if rows else NO_CANDIDATES
+
+
+def judged_ids(request: SpecialistRequest) -> list[str]:
+    """The ids the model may confirm or dismiss (`judge_finding`): low-confidence analyzer findings, bounded."""
+    return [f.id for f in judgeable(request.candidates, request.min_confidence)][:MAX_JUDGE]
+
+
+def _judge_lines(request: SpecialistRequest, token: str) -> str:
+    low = judgeable(request.candidates, request.min_confidence)
+    rows = [_row(c) + f" (confidence {c.confidence:.2f})" for c in low[:MAX_JUDGE]]
+    if len(low) > MAX_JUDGE:
+        rows.append(f"- ... and {len(low) - MAX_JUDGE} more, shown without a verdict")
+    return _fence("\n".join(rows), MAX_JUDGE_CHARS, token) if rows else NO_JUDGE
 
 
 def _scope(request: SpecialistRequest, changes: ChangeSet, token: str) -> tuple[str, str]:
@@ -150,6 +173,7 @@ def render_task(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, di
         f"- `{glob[:200]}`: {text[:1000]}" for glob, text in list(request.instructions.items())[:MAX_INSTRUCTIONS]
     )
     prompt = load_prompt(request.task_prompt)
+    judged = set(judged_ids(request))  # listed once: in the block to judge, not among the confident ones
     text = prompt.render(
         fence=token,
         title=_fence(request.pr_title, MAX_TITLE_CHARS, token),
@@ -157,7 +181,10 @@ def render_task(request: SpecialistRequest, changes: ChangeSet) -> tuple[str, di
         scope=scope,
         focus=", ".join(f[:60] for f in request.focus[:20]) or NO_FOCUS,
         instructions=instructions or NO_INSTRUCTIONS,
-        candidates=_candidate_lines(request.candidates, token),
+        candidates=_candidate_lines([c for c in request.candidates if c.id not in judged], token,
+                                    request.min_confidence),
+        judge=_judge_lines(request, token),
+        min_confidence=f"{request.min_confidence:.2f}",
         facts=_fence(request.facts, MAX_FACTS_CHARS, token) if request.facts.strip() else NO_FACTS,
         diff=_fence(_cut_diff(redact_secrets(request.diff), MAX_DIFF_CHARS), MAX_DIFF_CHARS + 500, token),
         max_turns=request.max_turns,
@@ -180,10 +207,13 @@ def start_state(request: SpecialistRequest) -> dict[str, Any]:
         "messages": [{"role": "user", "content": [{"type": "text", "text": task}]}],
         "shown": {f.path: shown_ranges(f) for f in changes.files if f.reviewable},
         "previous_findings": [f.model_dump(mode="json") for f in request.previous_findings],
+        "previous_verdicts": [v.model_dump(mode="json") for v in request.previous_verdicts],
         "since": request.since,
         "usage": Usage().model_dump(),
         "plan": [],
         "reported": [],
+        "judgeable": judged_ids(request),
+        "verdicts": [],
         "reads": {},
         "finished": None,
         "turns": 0,

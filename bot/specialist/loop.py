@@ -31,7 +31,7 @@ __all__ = [
     "run_specialist", "run_turn", "start_state",
 ]
 
-RECORDING_TOOLS = {"update_plan", "report_finding", "finish_review"}
+RECORDING_TOOLS = {"update_plan", "report_finding", "judge_finding", "finish_review"}
 MAX_PARALLEL_READS = 4
 NOTE_DEGRADED_BUDGET = "budget spent before the first model turn ({note})"
 NOTE_MODEL_STOPPED = "stopped: the model ended its turn without calling finish_review"
@@ -98,7 +98,8 @@ def _record_usage(state: dict[str, Any], message: Any) -> None:
 def _run_tools(state: dict[str, Any], calls: list[Any], repo: RepoView) -> list[dict[str, Any]]:
     """Run one turn's tool calls: reads in parallel, recording tools in order; results in call order."""
     ctx = ToolContext(repo=repo, shown=state["shown"], reads=state["reads"], plan=state["plan"],
-                      reported=state["reported"], finished=state["finished"])
+                      reported=state["reported"], finished=state["finished"],
+                      judgeable=list(state.get("judgeable", [])), verdicts=state.setdefault("verdicts", []))
     outcomes: dict[int, ToolOutcome] = {}
     reads = [(i, c) for i, c in enumerate(calls) if c.name not in RECORDING_TOOLS]
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_READS) as pool:

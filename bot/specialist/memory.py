@@ -17,6 +17,7 @@ import zlib
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.core.model import Finding
+from bot.core.verdicts import Verdict
 from bot.specialist.outcome import SpecialistResult
 from bot.specialist.prompts import load_prompt
 
@@ -45,6 +46,7 @@ class ReviewMemory(BaseModel):
     model: str
     prompts: dict[str, str] = Field(default_factory=dict)
     findings: list[Finding] = Field(default_factory=list)
+    verdicts: list[Verdict] = Field(default_factory=list)  # on low-confidence analyzer findings (absent: none)
 
 
 def remember(result: SpecialistResult | None, head_sha: str) -> ReviewMemory | None:
@@ -52,7 +54,7 @@ def remember(result: SpecialistResult | None, head_sha: str) -> ReviewMemory | N
     if result is None or not result.complete or result.degraded:
         return None
     return ReviewMemory(head_sha=head_sha, model=result.model, prompts=dict(result.prompts),
-                        findings=list(result.findings))
+                        findings=list(result.findings), verdicts=list(result.verdicts))
 
 
 def encode(memory: ReviewMemory, limit: int = MAX_CHARS) -> str | None:
@@ -81,7 +83,7 @@ def decode(text: str | None) -> ReviewMemory | None:
         memory = ReviewMemory.model_validate_json(raw)
     except (binascii.Error, zlib.error, ValidationError, ValueError):
         return None
-    if not _SHA.fullmatch(memory.head_sha) or len(memory.findings) > MAX_FINDINGS:
+    if not _SHA.fullmatch(memory.head_sha) or max(len(memory.findings), len(memory.verdicts)) > MAX_FINDINGS:
         return None
     return memory
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from bot.core.diff import ChangeSet, FileChange, FileStatus
 from bot.core.model import Finding
 from bot.core.repo import RepoView
+from bot.core.verdicts import Verdict
 from bot.specialist.budget import Usage
 from bot.specialist.validate import SOURCE, recheck_carried, validate_findings
 
@@ -47,6 +48,7 @@ class SpecialistResult(BaseModel):
     plan: list[dict[str, str]] = Field(default_factory=list)
     since: str | None = None  # incremental: the last reviewed head; None: the whole change was reviewed
     carried: int = 0  # earlier findings kept on lines the follow-up push did not change
+    verdicts: list[Verdict] = Field(default_factory=list)  # on low-confidence analyzer findings (judge_finding)
 
     @property
     def prompt_version(self) -> str:
@@ -68,6 +70,8 @@ class SpecialistResult(BaseModel):
                 "degraded": self.degraded,
                 "findings": len(self.findings),
                 "dropped": self.dropped,
+                "confirmed": sum(v.verdict == "confirm" for v in self.verdicts),
+                "dismissed": sum(v.verdict == "dismiss" for v in self.verdicts),
                 "input_tokens": usage.input_tokens,
                 "output_tokens": usage.output_tokens,
                 "cache_read_tokens": usage.cache_read_tokens,
@@ -114,6 +118,33 @@ def carry_forward(previous: list[Finding], changes: ChangeSet) -> list[Finding]:
         kept.append(f if (start, end) == (f.start_line, f.end_line) else
                     f.model_copy(update={"start_line": start, "end_line": end}))
     return kept
+
+
+def checked_verdicts(state: dict[str, Any], candidates: list[Finding] | None = None) -> list[Verdict]:
+    """The recorded verdicts, checked again by code: judgeable ids only, the first per id, valid shape. Then
+    the verdicts remembered from the last reviewed head (incremental review, reuse) on findings that are still
+    among `candidates` and were not judged again now (the gate re-checks their confidence)."""
+    open_ids = set(state.get("judgeable", []))
+    out: list[Verdict] = []
+    seen: set[str] = set()
+    for raw in state.get("verdicts", []):
+        try:
+            v = Verdict.model_validate(raw)
+        except ValidationError:
+            continue
+        if v.finding_id in open_ids and v.finding_id not in seen:
+            seen.add(v.finding_id)
+            out.append(v)
+    still = {c.id for c in candidates or []}
+    for raw in state.get("previous_verdicts", []):
+        try:
+            v = Verdict.model_validate(raw)
+        except ValidationError:
+            continue
+        if v.finding_id in still and v.finding_id not in seen:
+            seen.add(v.finding_id)
+            out.append(v)
+    return out
 
 
 def finish(
@@ -169,4 +200,5 @@ def finish(
         plan=list(state["plan"]),
         since=state.get("since"),
         carried=len(kept.findings),
+        verdicts=[] if degraded else checked_verdicts(state, candidates),
     )

@@ -4,7 +4,8 @@ Each tool is a pydantic input model (its JSON schema is what the model sees, so 
 validation cannot drift) plus a handler. Reads go through `check_path` and the RepoView (no `..`,
 no symlinks out, no secrets files, binary and huge files refused) and every output is capped.
 A bad call comes back as an `is_error` result; it never ends the review. `update_plan`,
-`report_finding` and `finish_review` only record into the `ToolContext`.
+`report_finding`, `judge_finding` and `finish_review` only record into the `ToolContext`; `judge_finding`
+accepts only the ids code opened to judgement (low-confidence analyzer findings), once each.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.core.deadline import Deadline
 from bot.core.model import Category, Severity
 from bot.core.repo import RepoAccessError, RepoView, check_path
+from bot.core.verdicts import MAX_REASON_CHARS
+from bot.render.sanitize import strip_control
 from bot.specialist.toolschema import tool_schema
 
 MAX_OUTPUT_CHARS = 20_000
@@ -43,6 +46,10 @@ NOT_IN_DIFF = (
 )
 NOT_CHANGED = "{path} is not a file of this change; findings must point at changed files: {files}"
 PLAN_UPDATED = "plan updated ({n} steps)"
+JUDGED = "{verdict} recorded for {id}"
+NOT_JUDGEABLE = ("{id} cannot be judged: only the low-confidence findings listed for judgement can ({ids}); "
+                 "the gate takes every other finding as it is")
+ALREADY_JUDGED = "{id} was judged already ({verdict}); one verdict per finding"
 FINISHED = "review finished"
 UNKNOWN_TOOL = "unknown tool {name!r}; available: {names}"
 BAD_INPUT = "invalid input for {name}: {problems}"
@@ -121,6 +128,17 @@ class ReportFindingInput(_Input):
     handoff: str | None = Field(default=None, description="another specialist who should look, if any")
 
 
+class JudgeFindingInput(_Input):
+    """Confirm or dismiss one low-confidence analyzer finding listed for judgement, by its id. Confirmed:
+    it counts in the gate like a confident finding. Dismissed: it is left out of the inline comments and
+    the gate, and listed in the summary with your reason. Once per finding."""
+
+    id: str = Field(max_length=100, description="the finding's id, as shown in brackets in the list to judge")
+    verdict: Literal["confirm", "dismiss"]
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS,
+                        description="the evidence for the verdict (file:lines read), one or two sentences")
+
+
 class FinishReviewInput(_Input):
     """End the review with a summary and the plans for the change as a whole."""
 
@@ -143,6 +161,8 @@ class ToolContext:
     reported: list[dict[str, Any]] = field(default_factory=list)
     finished: dict[str, Any] | None = None
     tool_seconds: float = TOOL_SECONDS
+    judgeable: list[str] = field(default_factory=list)  # ids open to `judge_finding` (set by code, not the model)
+    verdicts: list[dict[str, Any]] = field(default_factory=list)  # {finding_id, verdict, reason}
 
     def record_read(self, path: str, start: int, end: int) -> None:
         self.reads.setdefault(path, []).append([start, end])
@@ -251,6 +271,26 @@ def report_finding(ctx: ToolContext, args: ReportFindingInput) -> str:
     return RECORDED_FINDING.format(n=len(ctx.reported), title=args.title[:120])
 
 
+def one_line_reason(text: str) -> str:
+    """A verdict's reason as one bounded line without control characters (shown neutralised later)."""
+    return " ".join(strip_control(text).split())[:MAX_REASON_CHARS]
+
+
+def judge_finding(ctx: ToolContext, args: JudgeFindingInput) -> str:
+    finding_id = args.id.strip()
+    if finding_id not in ctx.judgeable:
+        ids = ", ".join(ctx.judgeable[:30]) or "none"
+        raise RepoAccessError(NOT_JUDGEABLE.format(id=one_line_reason(finding_id)[:100], ids=ids))
+    earlier = next((v for v in ctx.verdicts if v["finding_id"] == finding_id), None)
+    if earlier is not None:
+        raise RepoAccessError(ALREADY_JUDGED.format(id=finding_id, verdict=earlier["verdict"]))
+    reason = one_line_reason(args.reason)
+    if not reason:
+        raise RepoAccessError("a verdict needs a reason")
+    ctx.verdicts.append({"finding_id": finding_id, "verdict": args.verdict, "reason": reason})
+    return JUDGED.format(verdict=args.verdict, id=finding_id)
+
+
 def finish_review(ctx: ToolContext, args: FinishReviewInput) -> str:
     ctx.finished = args.model_dump(mode="json")
     return FINISHED
@@ -274,6 +314,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool("read_many_files", ReadManyFilesInput, read_many_files),
     Tool("search_text", SearchTextInput, search_text),
     Tool("report_finding", ReportFindingInput, report_finding),
+    Tool("judge_finding", JudgeFindingInput, judge_finding),
     Tool("finish_review", FinishReviewInput, finish_review),
 )
 _BY_NAME = {t.name: t for t in TOOLS}

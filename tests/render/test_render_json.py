@@ -11,7 +11,8 @@ from bot.render.json_out import render_json
 from bot.render.markdown import render_summary
 
 CONTRACT_KEYS = {"conclusion", "summary", "findings", "stats"}
-EXTRA_KEYS = {"title", "verdict", "fail_on", "min_confidence", "coverage", "notes", "accepted", "pre_existing"}
+EXTRA_KEYS = {"title", "verdict", "fail_on", "min_confidence", "coverage", "notes", "accepted", "pre_existing",
+              "dismissed"}
 FINDING_KEYS = {
     "id", "category", "severity", "path", "start_line", "end_line", "title", "evidence", "risk",
     "suggestion", "rollback", "monitoring", "confidence", "source",

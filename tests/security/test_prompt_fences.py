@@ -59,4 +59,4 @@ def test_the_fence_token_is_random_per_request_and_never_echoed_from_the_data() 
     first, second = _task("x"), _task("x")
     t1, t2 = _OPEN.search(first).group(1), _OPEN.search(second).group(1)  # type: ignore[union-attr]
     assert t1 != t2
-    assert first.count(t1) == 10  # five blocks (title, body, candidates, facts, diff), opened and closed: nowhere else
+    assert first.count(t1) == 12  # six blocks (title, body, candidates, to judge, facts, diff), open and close

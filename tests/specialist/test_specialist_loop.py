@@ -67,7 +67,7 @@ def test_a_tool_round_trip_ends_in_a_validated_finding(change: Change) -> None:
     assert result.plan == [{"step": "read orders", "status": "in_progress"}]
     assert (result.summary, result.assumptions, result.rollback_plan) == ("One loop issue.", ["many users"],
                                                                          "revert the commit")
-    assert result.prompts["system"] == "scalability-architect.system@2"
+    assert result.prompts["system"] == "scalability-architect.system@3"
 
 
 def test_parallel_tool_calls_are_answered_in_one_message_in_call_order(change: Change) -> None:
@@ -343,7 +343,7 @@ def test_a_tool_crashing_inside_the_repo_view_is_an_error_result(change: Change)
 def test_stats_carry_usage_dollars_and_the_prompt_versions(change: Change) -> None:
     fake = FakeModel([Reply([tool("finish_review", summary="x")])])
     stats = review(change, fake).stats()["specialist"]
-    assert stats["prompt_version"] == ("scalability-architect.system@2, scalability-architect.task@3, "
+    assert stats["prompt_version"] == ("scalability-architect.system@3, scalability-architect.task@4, "
                                        "scalability-architect.scope-full@1")
     assert stats["turns"] == 1 and stats["model_requests"] == 1 and stats["cost_usd"] > 0
     assert stats["input_tokens"] + stats["cache_write_tokens"] + stats["cache_read_tokens"] > 1_000

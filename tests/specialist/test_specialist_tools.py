@@ -131,7 +131,7 @@ def test_plan_and_finish_are_recorded(ctx: ToolContext) -> None:
 def test_tool_schemas_are_self_contained_and_match_the_contract() -> None:
     defs = {d["name"]: d for d in tool_definitions()}
     assert set(defs) == {"find_files", "read_folder", "read_file", "read_many_files", "search_text",
-                         "update_plan", "report_finding", "finish_review"}
+                         "update_plan", "report_finding", "judge_finding", "finish_review"}
     assert "$ref" not in json.dumps(defs) and "$defs" not in json.dumps(defs)
     finding = defs["report_finding"]["input_schema"]["properties"]
     for key in ("category", "severity", "path", "start_line", "end_line", "title", "evidence", "risk",
@@ -141,6 +141,10 @@ def test_tool_schemas_are_self_contained_and_match_the_contract() -> None:
     assert "n_plus_one" in finding["category"]["enum"]
     assert set(defs["finish_review"]["input_schema"]["properties"]) == {
         "summary", "assumptions", "questions", "handoffs", "rollback_plan", "monitoring_plan"}
+    judge = defs["judge_finding"]["input_schema"]
+    assert set(judge["properties"]) == set(judge["required"]) == {"id", "verdict", "reason"}
+    assert judge["properties"]["verdict"]["enum"] == ["confirm", "dismiss"]
+    assert judge["properties"]["reason"]["maxLength"] == 500 and judge["additionalProperties"] is False
 
 
 def test_a_minified_line_is_cut_so_reading_always_progresses(tmp_path: Path) -> None:
