@@ -187,3 +187,15 @@ def test_the_engine_deadline_is_honoured_when_the_file_carries_one() -> None:
     object.__setattr__(file, "deadline", Deadline())
     with pytest.raises(Expired):
         analyzer().analyze(file)
+
+
+def test_a_record_typed_by_its_variable_name_is_reported_below_the_gate() -> None:
+    text = "class Report\n  def rows(post)\n    post.comments.flat_map(&:post)\n  end\nend\n"
+    [f] = analyzer().analyze(FileInput(change=change_for(text, "app/models/report.rb"), text=text))
+    assert (f.source, f.start_line) == ("rb-association-per-record", 3)
+    assert f.confidence < 0.8 and "`record.post`" in f.evidence
+    typed = "class Report\n  def rows\n    Comment.where(spam: false).flat_map(&:post)\n  end\nend\n"
+    [g] = analyzer().analyze(FileInput(change=change_for(typed, "app/models/report.rb"), text=typed))
+    assert g.confidence >= 0.8
+    unknown = "class Report\n  def rows(entry)\n    entry.comments.flat_map(&:post)\n  end\nend\n"
+    assert analyzer().analyze(FileInput(change=change_for(unknown, "app/models/report.rb"), text=unknown)) == []
