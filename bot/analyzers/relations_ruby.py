@@ -189,7 +189,8 @@ def _rendered(chain: Chain, ivar: str, folder: str, action: str, facts: RepoFact
             reads = ", ".join(f"`{loop.var}.{a}`" for a in missing[:6])
             evidence = (f"{loop.path} reads {reads} for each {chain.model.name} of `@{ivar}` "
                         f"(`{chain.text.strip()[:120]}`), which does not `includes` it")
-            hits.append(Hit("rb-association-per-record", chain.line, chain.line, evidence, 0.75 if chain.guessed else 0.85))
+            confidence = 0.75 if chain.guessed else 0.85
+            hits.append(Hit("rb-association-per-record", chain.line, chain.line, evidence, confidence))
     return hits
 
 
