@@ -65,8 +65,8 @@ def eager_names(text: str) -> set[str]:
     out: set[str] = set()
     for m in _RB_EAGER.finditer(text[:MAX_LINE]):
         out.update(a or b for a, b in _RB_SYMBOL.findall(m.group(1)))
-    out.update(m.group(1) for m in _RB_WITH_ATTACHED.finditer(text[:MAX_LINE]))
-    out.update(m.group(1) for name in list(out) if (m := _RB_ATTACHMENT_KEY.match(name)))
+    out.update(w.group(1) for w in _RB_WITH_ATTACHED.finditer(text[:MAX_LINE]))
+    out.update(a.group(1) for name in list(out) if (a := _RB_ATTACHMENT_KEY.match(name)))
     return out
 
 
