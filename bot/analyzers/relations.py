@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.analyzers import relations_django as dj
 from bot.analyzers.base import FileInput
 from bot.analyzers.relation_hits import Hit, is_offline_path, is_test_path
+from bot.analyzers.relations_js import CANDIDATE, association_hits
 from bot.analyzers.relations_python import n_plus_one_hits
 from bot.analyzers.relations_ruby import n_plus_one_hits as rb_n_plus_one_hits
 from bot.analyzers.relations_ruby import whole_table_hits
@@ -33,7 +34,9 @@ _PY_HINTS = ("objects", "Serializer", "Admin", "query", "select(", "ViewSet", "A
 _RB_HINTS = (".each", ".map", ".all", "includes", ".where")
 
 FactsProvider = Callable[[], RepoFacts]
-LANGUAGES = {"py": ("python",), "rb": ("ruby",)}
+LANGUAGES = {"py": ("python",), "rb": ("ruby",), "js": ("javascript", "typescript", "tsx")}
+_JS_LANGUAGES = {".js": "javascript", ".jsx": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+                 ".ts": "typescript", ".tsx": "tsx"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class RelationsAnalyzer:
             return False
         if path.endswith(".py"):
             return any(h in text for h in _PY_HINTS)
+        if path.endswith(tuple(_JS_LANGUAGES)):
+            return CANDIDATE.search(text) is not None
         return path.endswith(".rb") and ("app/controllers/" in path or any(h in text for h in _RB_HINTS))
 
     def analyze(self, file: FileInput) -> list[Finding]:
@@ -88,7 +93,13 @@ class RelationsAnalyzer:
         if not facts.models:
             return []
         check = _deadline_check(file)
-        hits = self._python(file, facts, check) if file.path.endswith(".py") else self._ruby(file, facts, check)
+        js = next((lang for ext, lang in _JS_LANGUAGES.items() if file.path.endswith(ext)), None)
+        if js is not None:
+            hits = association_hits(file.text, js, facts, file.change.touches, check)
+        elif file.path.endswith(".py"):
+            hits = self._python(file, facts, check)
+        else:
+            hits = self._ruby(file, facts, check)
         first = {(h.rule, h.start_line, h.end_line): h for h in reversed(hits)}  # one per rule and place
         rule_hits = [self._rule_hit(h, file) for h in first.values()]
         return findings_from_hits(self._by_id, file, rule_hits, MAX_FINDINGS)

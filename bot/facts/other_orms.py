@@ -141,8 +141,10 @@ def read_typeorm(text: str, path: str, facts: RepoFacts) -> None:
         if (p := _TS_PROP.match(line)) and "@" not in line and not inside:
             if pending:
                 kind, target, at, eager = pending
+                lazy = "Promise<" in line  # a lazy relation: each access of the property runs a query
                 model.relations[p.group(1)] = Relation(
-                    p.group(1), target, kind, path, at, many=kind.endswith("Many"), loading="eager" if eager else ""
+                    p.group(1), target, kind, path, at, many=kind.endswith("Many"),
+                    loading="eager" if eager else "lazy" if lazy else "",
                 )
                 pending = None
             model.fields.setdefault(p.group(1), n)

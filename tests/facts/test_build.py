@@ -79,6 +79,7 @@ def test_typeorm_prisma_sequelize_and_gorm() -> None:
     assert rel(facts, "Order", "customer") == ("ManyToOne", "Customer", False)
     assert order.relations["customer"].eager_by_default  # eager: true on the next line
     assert rel(facts, "Order", "lines") == ("OneToMany", "OrderLine", True)
+    assert facts.models["Order"].relations["warehouse"].loading == "lazy"  # Promise<...>: a query per access
     assert "reference" in order.indexed and "status" not in order.indexed
     assert rel(facts, "Post", "author") == ("relation", "User", False)
     assert rel(facts, "User", "posts") == ("relation", "Post", True)
