@@ -63,7 +63,8 @@ def test_quiet_fixtures_report_nothing(fixture: Path) -> None:
 def test_every_rule_has_a_firing_fixture() -> None:
     fired = {rule for p in fixtures("fires") for _, rule in marked_lines(p.read_text(), MARK)}
     # the JS/TS rule reads the node_go project's Sequelize/TypeORM graph: tests/analyzers/test_relations_js.py
-    from tests.analyzers.test_relations_js import FIRES, run as run_js
+    from tests.analyzers.test_relations_js import FIRES
+    from tests.analyzers.test_relations_js import run as run_js
 
     fired |= {f.source for f in run_js(FIRES)}
     assert fired == set(analyzer().rule_ids())
