@@ -8,6 +8,7 @@ knows only the models declared in the file it reads.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -35,6 +36,9 @@ _RB_HINTS = (".each", ".map", ".all", "includes", ".where")
 
 FactsProvider = Callable[[], RepoFacts]
 LANGUAGES = {"py": ("python",), "rb": ("ruby",), "js": ("javascript", "typescript", "tsx")}
+_ERB = re.compile(r"(^|/)app/views/.+\.erb$")
+_ERB_OPEN = re.compile(r"<%[=#-]?")
+_ERB_CLOSE = re.compile(r"-?%>")
 _JS_LANGUAGES = {".js": "javascript", ".jsx": "javascript", ".mjs": "javascript", ".cjs": "javascript",
                  ".ts": "typescript", ".tsx": "tsx"}
 
@@ -82,6 +86,8 @@ class RelationsAnalyzer:
             return False
         if path.endswith(".py"):
             return any(h in text for h in _PY_HINTS)
+        if _ERB.search(path):
+            return ".each" in text or ".map" in text
         if path.endswith(tuple(_JS_LANGUAGES)):
             return CANDIDATE.search(text) is not None
         return path.endswith(".rb") and ("app/controllers/" in path or any(h in text for h in _RB_HINTS))
@@ -131,6 +137,10 @@ class RelationsAnalyzer:
         ]
 
     def _ruby(self, file: FileInput, facts: RepoFacts, check: Callable[[], None]) -> list[Hit]:
+        if _ERB.search(file.path):
+            # a template's own loops, read as Ruby: tags taken out (a loop tag's indentation stays below its body's)
+            ruby = "\n".join(_ERB_CLOSE.sub(" ", _ERB_OPEN.sub("", line)) for line in file.text.splitlines())
+            return rb_n_plus_one_hits(ruby, file.path, facts, file.change.touches, check)
         loops = rb_n_plus_one_hits(file.text, file.path, facts, file.change.touches, check)
         return [*loops, *whole_table_hits(file.text, facts)]
 
