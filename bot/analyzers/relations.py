@@ -8,6 +8,7 @@ knows only the models declared in the file it reads.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from bot.analyzers import relations_django as dj
 from bot.analyzers.base import FileInput
 from bot.analyzers.relation_hits import Hit, is_offline_path, is_test_path
+from bot.analyzers.relations_js import CANDIDATE, association_hits
 from bot.analyzers.relations_python import n_plus_one_hits
 from bot.analyzers.relations_ruby import n_plus_one_hits as rb_n_plus_one_hits
 from bot.analyzers.relations_ruby import whole_table_hits
@@ -33,7 +35,12 @@ _PY_HINTS = ("objects", "Serializer", "Admin", "query", "select(", "ViewSet", "A
 _RB_HINTS = (".each", ".map", ".all", "includes", ".where")
 
 FactsProvider = Callable[[], RepoFacts]
-LANGUAGES = {"py": ("python",), "rb": ("ruby",)}
+LANGUAGES = {"py": ("python",), "rb": ("ruby",), "js": ("javascript", "typescript", "tsx")}
+_ERB = re.compile(r"(^|/)app/views/.+\.erb$")
+_ERB_OPEN = re.compile(r"<%[=#-]?")
+_ERB_CLOSE = re.compile(r"-?%>")
+_JS_LANGUAGES = {".js": "javascript", ".jsx": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+                 ".ts": "typescript", ".tsx": "tsx"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,10 @@ class RelationsAnalyzer:
             return False
         if path.endswith(".py"):
             return any(h in text for h in _PY_HINTS)
+        if _ERB.search(path):
+            return ".each" in text or ".map" in text
+        if path.endswith(tuple(_JS_LANGUAGES)):
+            return CANDIDATE.search(text) is not None
         return path.endswith(".rb") and ("app/controllers/" in path or any(h in text for h in _RB_HINTS))
 
     def analyze(self, file: FileInput) -> list[Finding]:
@@ -88,7 +99,13 @@ class RelationsAnalyzer:
         if not facts.models:
             return []
         check = _deadline_check(file)
-        hits = self._python(file, facts, check) if file.path.endswith(".py") else self._ruby(file, facts, check)
+        js = next((lang for ext, lang in _JS_LANGUAGES.items() if file.path.endswith(ext)), None)
+        if js is not None:
+            hits = association_hits(file.text, js, facts, file.change.touches, check)
+        elif file.path.endswith(".py"):
+            hits = self._python(file, facts, check)
+        else:
+            hits = self._ruby(file, facts, check)
         first = {(h.rule, h.start_line, h.end_line): h for h in reversed(hits)}  # one per rule and place
         rule_hits = [self._rule_hit(h, file) for h in first.values()]
         return findings_from_hits(self._by_id, file, rule_hits, MAX_FINDINGS)
@@ -120,6 +137,10 @@ class RelationsAnalyzer:
         ]
 
     def _ruby(self, file: FileInput, facts: RepoFacts, check: Callable[[], None]) -> list[Hit]:
+        if _ERB.search(file.path):
+            # a template's own loops, read as Ruby: tags taken out (a loop tag's indentation stays below its body's)
+            ruby = "\n".join(_ERB_CLOSE.sub(" ", _ERB_OPEN.sub("", line)) for line in file.text.splitlines())
+            return rb_n_plus_one_hits(ruby, file.path, facts, file.change.touches, check)
         loops = rb_n_plus_one_hits(file.text, file.path, facts, file.change.touches, check)
         return [*loops, *whole_table_hits(file.text, facts)]
 

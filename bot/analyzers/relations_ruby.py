@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.analyzers.relation_hits import Hit
 from bot.facts.graph import Model, RepoFacts
-from bot.facts.other_orms import eager_names
+from bot.facts.other_orms import camelize, eager_names
 
 MAX_LINE = 400
 MAX_BLOCK = 200
@@ -29,11 +29,18 @@ ALWAYS_QUERY = {"count", "sum", "pluck", "where", "exists?", "average", "maximum
 LOADS = {"each", "size", "map", "length", "first", "last", "to_a", "any?", "empty?", "select", "sort_by", "group_by"}
 
 
+_SYMBOL_LOOP = re.compile(r"\.(each|map|flat_map|collect|sum|sort_by|group_by|index_by|filter_map)\(\s*&:(\w+)\s*\)")
+_RECEIVER_END = re.compile(r"(@?\w+(?:::\w+)*(?:\.\w+[!?]?(?:\([^()]{0,200}\))?){0,8})$")
+_SEGMENT = re.compile(r"\.(\w+)(?:\([^()]{0,300}\))?")
+MAX_HOPS = 4
+
+
 @dataclass
 class Chain:
     model: Model
     text: str
     line: int
+    guessed: bool = False  # typed by a variable's name (`enterprise` -> Enterprise), not by a constant or an assignment
 
 
 _COMMENT = re.compile(r"\s#(?![{]).*$|^\s*#.*$")
@@ -44,18 +51,57 @@ def _lines(text: str) -> list[str]:
     return [_COMMENT.sub("", line[:MAX_LINE]) for line in text.splitlines()]
 
 
+def _walk(model: Model, rest: str, facts: RepoFacts) -> tuple[Model, int] | None:
+    """Follow association hops (`.supplied_products`) from `model`; None when a hop's target is unknown."""
+    hops = 0
+    for m in _SEGMENT.finditer(rest):
+        rel = model.relations.get(m.group(1))
+        if rel is None:
+            continue  # a scope, a where, an order: same model
+        target = facts.models.get(rel.target.rsplit("::", 1)[-1])
+        if target is None or target.orm != "rails" or hops >= MAX_HOPS:
+            return None
+        model, hops = target, hops + 1
+    return model, hops
+
+
 def _chain_of(expr: str, env: dict[str, Chain], facts: RepoFacts, line: int) -> Chain | None:
     head = re.match(r"\s*(@?\w+(?:::\w+)*)", expr)
     if head is None:
         return None
     name = head.group(1)
+    rest = expr[len(head.group(0)):]
     if name in env:
         prior = env[name]
-        return Chain(prior.model, prior.text + expr[len(head.group(0)):], prior.line)
-    model = facts.models.get(name.rsplit("::", 1)[-1])
+        walked = _walk(prior.model, rest, facts)
+        if walked is None:
+            return None
+        return Chain(walked[0], prior.text + rest, prior.line, prior.guessed)
+    guessed = name[:1].islower() or name.startswith("@")
+    model = facts.models.get(camelize(name.lstrip("@")) if guessed else name.rsplit("::", 1)[-1])
     if model is None or model.orm != "rails":
         return None
-    return Chain(model, expr, line)
+    walked = _walk(model, rest, facts)
+    if walked is None or (guessed and walked[1] == 0):
+        return None  # a record named like a model is not iterated itself: only its associations are
+    return Chain(walked[0], expr, line, guessed)
+
+
+def _symbol_loops(
+    line: str, n: int, env: dict[str, Chain], facts: RepoFacts, touches: Callable[[int, int], bool]
+) -> list[Hit]:
+    """`records.flat_map(&:properties)`: the association read once per record, through a symbol block."""
+    hits: list[Hit] = []
+    for m in _SYMBOL_LOOP.finditer(line):
+        receiver = _RECEIVER_END.search(line[: m.start()])
+        chain = _chain_of(receiver.group(1), env, facts, n) if receiver else None
+        if chain is None:
+            continue
+        rel = chain.model.relations.get(m.group(2))
+        if rel is None or m.group(2) in _eager(chain):
+            continue
+        hits.append(_hit(chain, "record", {m.group(2): n}, n, touches))
+    return hits
 
 
 def _eager(chain: Chain) -> set[str]:
@@ -114,6 +160,7 @@ def n_plus_one_hits(
                 missing = {a: n for a, n in needed.items() if "." in a or a not in eager}
                 if missing:
                     hits.append(_hit(chain, var, missing, i + 1, touches))
+        hits.extend(_symbol_loops(line, i + 1, env, facts, touches))
         if m := _DEF.match(line):
             action = m.group(1)
         if m := _ASSIGN.match(line):
@@ -142,7 +189,8 @@ def _rendered(chain: Chain, ivar: str, folder: str, action: str, facts: RepoFact
             reads = ", ".join(f"`{loop.var}.{a}`" for a in missing[:6])
             evidence = (f"{loop.path} reads {reads} for each {chain.model.name} of `@{ivar}` "
                         f"(`{chain.text.strip()[:120]}`), which does not `includes` it")
-            hits.append(Hit("rb-association-per-record", chain.line, chain.line, evidence, 0.85))
+            confidence = 0.75 if chain.guessed else 0.85
+            hits.append(Hit("rb-association-per-record", chain.line, chain.line, evidence, confidence))
     return hits
 
 
@@ -154,7 +202,8 @@ def _hit(chain: Chain, var: str, missing: dict[str, int], line: int, touches: Ca
     evidence = f"{reads} read per {chain.model.name} record of `{chain.text.strip()[:120]}`: the association {why}"
     places = [chain.line, line, *sorted(set(missing.values()))]
     at = next((n for n in places if touches(n, n)), line)
-    return Hit("rb-association-per-record", at, at, evidence, 0.9)
+    # a chain typed by a variable's name may have been preloaded where the record was loaded: below the gate
+    return Hit("rb-association-per-record", at, at, evidence, 0.75 if chain.guessed else 0.9)
 
 
 def whole_table_hits(text: str, facts: RepoFacts) -> list[Hit]:

@@ -15,6 +15,7 @@ MAX_LINE = 400
 _RB_CLASS = re.compile(r"^\s*class\s+([\w:]+)\s*<\s*([\w:]+)")
 _RB_AR_BASE = re.compile(r"^(ApplicationRecord|ActiveRecord::Base|\w*Record|(\w+::)*Base)$")
 _RB_ASSOC = re.compile(r"^\s*(belongs_to|has_many|has_one|has_and_belongs_to_many)\s+:(\w+)(.*)$")
+_RB_ATTACHED = re.compile(r"^\s*has_(one|many)_attached\s+:(\w+)")
 _RB_CLASS_NAME = re.compile(r"class_name:\s*['\"]([\w:]+)['\"]")
 _RB_SCOPE = re.compile(r"^\s*scope\s+:(\w+)\s*,(.*)$")
 _RB_DEFAULT_SCOPE = re.compile(r"^\s*default_scope\b(.*)$")
@@ -54,11 +55,18 @@ def _lines(text: str) -> list[str]:
     return [line[:MAX_LINE] for line in text.splitlines()]
 
 
+_RB_WITH_ATTACHED = re.compile(r"\bwith_attached_(\w+)")
+_RB_ATTACHMENT_KEY = re.compile(r"^(\w+?)_(?:attachments?|blobs?)$")
+
+
 def eager_names(text: str) -> set[str]:
-    """Association names inside `includes(...)`/`preload(...)`/`eager_load(...)` on one line."""
+    """Association names inside `includes(...)`/`preload(...)`/`eager_load(...)` on one line, and the
+    Active Storage attachments a `with_attached_x` scope or an `x_attachment: :blob` include loads (as `x`)."""
     out: set[str] = set()
     for m in _RB_EAGER.finditer(text[:MAX_LINE]):
         out.update(a or b for a, b in _RB_SYMBOL.findall(m.group(1)))
+    out.update(w.group(1) for w in _RB_WITH_ATTACHED.finditer(text[:MAX_LINE]))
+    out.update(a.group(1) for name in list(out) if (a := _RB_ATTACHMENT_KEY.match(name)))
     return out
 
 
@@ -87,6 +95,11 @@ def read_rails(text: str, path: str, facts: RepoFacts) -> None:
             model.relations[assoc] = Relation(assoc, target, kind, path, n, many=many)
             if kind == "belongs_to":
                 model.fields.setdefault(f"{assoc}_id", n)
+        elif m := _RB_ATTACHED.match(line):
+            # Active Storage: reading the attachment loads its attachment and blob rows (two queries per record)
+            many, name = m.group(1) == "many", m.group(2)
+            model.relations[name] = Relation(name, "ActiveStorage::Attachment", f"has_{m.group(1)}_attached", path, n,
+                                             many=many)
         elif m := _RB_SCOPE.match(line):
             model.scopes[m.group(1)] = eager_names(m.group(2))
         elif m := _RB_DEFAULT_SCOPE.match(line):
@@ -128,8 +141,10 @@ def read_typeorm(text: str, path: str, facts: RepoFacts) -> None:
         if (p := _TS_PROP.match(line)) and "@" not in line and not inside:
             if pending:
                 kind, target, at, eager = pending
+                lazy = "Promise<" in line  # a lazy relation: each access of the property runs a query
                 model.relations[p.group(1)] = Relation(
-                    p.group(1), target, kind, path, at, many=kind.endswith("Many"), loading="eager" if eager else ""
+                    p.group(1), target, kind, path, at, many=kind.endswith("Many"),
+                    loading="eager" if eager else "lazy" if lazy else "",
                 )
                 pending = None
             model.fields.setdefault(p.group(1), n)

@@ -62,6 +62,11 @@ def test_quiet_fixtures_report_nothing(fixture: Path) -> None:
 
 def test_every_rule_has_a_firing_fixture() -> None:
     fired = {rule for p in fixtures("fires") for _, rule in marked_lines(p.read_text(), MARK)}
+    # the JS/TS rule reads the node_go project's Sequelize/TypeORM graph: tests/analyzers/test_relations_js.py
+    from tests.analyzers.test_relations_js import FIRES
+    from tests.analyzers.test_relations_js import run as run_js
+
+    fired |= {f.source for f in run_js(FIRES)}
     assert fired == set(analyzer().rule_ids())
 
 
@@ -187,3 +192,15 @@ def test_the_engine_deadline_is_honoured_when_the_file_carries_one() -> None:
     object.__setattr__(file, "deadline", Deadline())
     with pytest.raises(Expired):
         analyzer().analyze(file)
+
+
+def test_a_record_typed_by_its_variable_name_is_reported_below_the_gate() -> None:
+    text = "class Report\n  def rows(post)\n    post.comments.flat_map(&:post)\n  end\nend\n"
+    [f] = analyzer().analyze(FileInput(change=change_for(text, "app/models/report.rb"), text=text))
+    assert (f.source, f.start_line) == ("rb-association-per-record", 3)
+    assert f.confidence < 0.8 and "`record.post`" in f.evidence
+    typed = "class Report\n  def rows\n    Comment.where(spam: false).flat_map(&:post)\n  end\nend\n"
+    [g] = analyzer().analyze(FileInput(change=change_for(typed, "app/models/report.rb"), text=typed))
+    assert g.confidence >= 0.8
+    unknown = "class Report\n  def rows(entry)\n    entry.comments.flat_map(&:post)\n  end\nend\n"
+    assert analyzer().analyze(FileInput(change=change_for(unknown, "app/models/report.rb"), text=unknown)) == []

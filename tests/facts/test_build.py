@@ -62,6 +62,7 @@ def test_rails_associations_scopes_default_scope_and_schema_indexes() -> None:
     assert rel(facts, "Post", "author") == ("belongs_to", "User", False)  # class_name
     assert rel(facts, "Post", "comments") == ("has_many", "Comment", True)
     assert rel(facts, "Post", "tags") == ("has_and_belongs_to_many", "Tag", True)
+    assert rel(facts, "Post", "cover") == ("has_one_attached", "ActiveStorage::Attachment", False)
     assert facts.models["Post"].scopes == {"with_author": {"author"}, "published": set()}
     assert facts.models["Comment"].default_eager == {"user"}
     assert "author_id" in facts.models["Post"].indexed and "slug" not in facts.models["Post"].indexed
@@ -78,6 +79,7 @@ def test_typeorm_prisma_sequelize_and_gorm() -> None:
     assert rel(facts, "Order", "customer") == ("ManyToOne", "Customer", False)
     assert order.relations["customer"].eager_by_default  # eager: true on the next line
     assert rel(facts, "Order", "lines") == ("OneToMany", "OrderLine", True)
+    assert facts.models["Order"].relations["warehouse"].loading == "lazy"  # Promise<...>: a query per access
     assert "reference" in order.indexed and "status" not in order.indexed
     assert rel(facts, "Post", "author") == ("relation", "User", False)
     assert rel(facts, "User", "posts") == ("relation", "Post", True)

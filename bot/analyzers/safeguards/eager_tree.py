@@ -5,6 +5,7 @@ and Drizzle. One safeguard per relation named, on the line that names it."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 
 from ast_grep_py import Rule, SgNode
@@ -128,10 +129,24 @@ def _js_holders(root: SgNode) -> Iterator[tuple[SgNode, bool, str]]:
             yield value, name == "select", _js_query(pair)
 
 
+def _ruby_attached(root: SgNode) -> Iterator[tuple[str, int, str]]:
+    """Active Storage's `with_attached_logo` scope preloads the `logo` attachment and its blob."""
+    for call in root.find_all(kind="call", has={"field": "method", "regex": "^with_attached_\\w+$"}):
+        method = call.field("method")
+        if method is not None:
+            receiver = call.field("receiver")
+            query = "".join(receiver.text().split())[:200] if receiver is not None else ""
+            yield method.text()[len("with_attached_") :].lower(), method.range().start.line + 1, query
+
+
 def eager_from_tree(root: SgNode, language: str, scope_at: Callable[[int], str]) -> list[Safeguard]:
     """Every relation named by an eager-loading declaration of a Ruby or JS/TS file."""
+    named: Iterator[tuple[str, int, str]]
     if language == "ruby":
-        named = ((n, line, q) for holder, q in _ruby_holders(root) for n, line in _names(holder, _RUBY_NAMES))
+        named = itertools.chain(
+            ((n, line, q) for holder, q in _ruby_holders(root) for n, line in _names(holder, _RUBY_NAMES)),
+            _ruby_attached(root),
+        )
     else:
         named = ((n, line, q) for holder, sel, q in _js_holders(root) for n, line in _js_relations(holder, sel))
     seen: set[tuple[str, int]] = set()

@@ -11,6 +11,7 @@ from ast_grep_py import SgNode, SgRoot
 
 from bot.analyzers.safeguards.eager_tree import eager_from_tree
 from bot.analyzers.safeguards.line_patterns import PATTERNS, keys_of, unbounded, value_of
+from bot.analyzers.safeguards.loop_calls import loop_calls
 from bot.analyzers.safeguards.model import Kind, Safeguard, Side
 
 MAX_LINE = 400
@@ -86,6 +87,8 @@ def line_side(text: str, language: str) -> Side:
     side = Side()
     if root is not None and language in ("ruby", "javascript", "typescript", "tsx"):
         side.safeguards.extend(eager_from_tree(root, language, lambda n: _scope_at(scopes, n)))
+    if root is not None:
+        side.loops, side.calls = loop_calls(root, language, lambda n: _scope_at(scopes, n))
     side.scopes = {_scope_at(scopes, first) for first, _, _ in scopes}
     side.spans = {_scope_at(scopes, first): (first, last) for first, last, _ in scopes}
     family = "sql" if language == "sql" else "ruby" if language == "ruby" else "go" if language == "go" else "js"
