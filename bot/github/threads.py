@@ -30,6 +30,7 @@ RESOLVED_MARKER = MARKER_PREFIX + "resolved={id} -->"
 _RESOLVED_RE = re.compile(re.escape(MARKER_PREFIX) + r"resolved=([A-Za-z0-9][A-Za-z0-9_.:-]{0,127}) -->")
 RESOLVED_REPLY = ("Fixed in {sha}: this push no longer has this finding, so scale-review resolved the thread. "
                   "If it is not fixed, re-open the thread; scale-review will leave it open.\n\n" + RESOLVED_MARKER)
+NOT_ALLOWED = "GitHub says the App may not resolve these threads (viewerCanResolve is false)"
 REFUSED_NOTE = "GitHub refused to resolve the review threads of fixed findings ({ids}): {reason}"
 
 
@@ -139,7 +140,7 @@ def close_fixed_threads(gw: GitHubGateway, repo: str, number: int, head_sha: str
         else:
             todo.append(t)
     result = ThreadsResult(reopened=sorted(set(reopened)), deferred=[t.finding_id for t in todo[MAX_RESOLVE:]],
-                           refused=refused, reason="the App may not resolve these threads" if refused else "")
+                           refused=refused, reason=NOT_ALLOWED if refused else "")
     todo = todo[:MAX_RESOLVE]
     if not todo:
         return result

@@ -75,6 +75,7 @@ class FakeGitHub:
         self.write_times: dict[int, list[float]] = {}
         self.enforce_contract = True  # check requests against GitHub's OpenAPI description and GraphQL schema
         self.graphql_refuse: dict[str, str] = {}  # mutation name -> message (FORBIDDEN), e.g. no permission
+        self.refusal_shown_on_threads = True  # a refused resolveReviewThread makes viewerCanResolve false
         self.lock = threading.RLock()
         self.store = Store()
         self.calls: list[Call] = []

@@ -12,7 +12,8 @@ resolver walk over plain dicts (a value may be a function of the field's argumen
   `addPullRequestReviewThreadReply` (`{ comment { ... } }`), each alias run in turn; one refused or
   not found leaves `null` under its alias and an error whose `path` names it (GitHub's partial answer).
   `fake.graphql_refuse = {"resolveReviewThread": "Resource not accessible by integration"}` refuses a
-  mutation (type FORBIDDEN), as GitHub does when the App lacks the permission.
+  mutation (type FORBIDDEN), as GitHub does when the App lacks the permission; the threads then say
+  `viewerCanResolve: false` unless `fake.refusal_shown_on_threads = False` (a refusal only the mutation tells).
 Anything else is a GraphQL error (HTTP 200 with `errors`, as GitHub answers).
 """
 
@@ -171,7 +172,8 @@ def _comment(fake: FakeGitHub, c: dict[str, Any]) -> dict[str, Any]:
     # GraphQL names a bot by its slug, without REST's `[bot]` suffix
     author = {"__typename": "Bot" if bot else "User", "login": login.removesuffix("[bot]") if bot else login}
     return {"__typename": "PullRequestReviewComment", "id": f"{COMMENT_PREFIX}{c['id']}", "databaseId": c["id"],
-            "fullDatabaseId": str(c["id"]), "body": c["body"], "createdAt": c.get("created_at") or "2026-01-01T00:00:00Z",
+            "fullDatabaseId": str(c["id"]), "body": c["body"],
+            "createdAt": c.get("created_at") or "2026-01-01T00:00:00Z",
             "path": c["path"], "line": c.get("line"), "viewerDidAuthor": _viewer_wrote(fake, c), "author": author}
 
 
@@ -181,7 +183,7 @@ def thread_comments(fake: FakeGitHub, root_id: int) -> list[dict[str, Any]]:
 
 def _thread(fake: FakeGitHub, root: dict[str, Any], pr_head: str) -> dict[str, Any]:
     resolved, by = bool(root.get("_resolved")), root.get("_resolved_by")
-    can_write = "resolveReviewThread" not in fake.graphql_refuse
+    can_write = "resolveReviewThread" not in fake.graphql_refuse or not fake.refusal_shown_on_threads
     comments = [_comment(fake, c) for c in thread_comments(fake, root["id"])]
     return {"__typename": "PullRequestReviewThread", "id": f"{THREAD_PREFIX}{root['id']}", "isResolved": resolved,
             "isCollapsed": resolved, "isOutdated": root["commit_id"] != pr_head, "path": root["path"],
