@@ -13,6 +13,7 @@ GitHub did resolve. A refusal (e.g. the App lacks permission) is reported, never
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -114,6 +115,10 @@ def list_threads(gw: GitHubGateway, repo: str, number: int) -> list[Thread]:
     return out
 
 
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))  # a finding commented twice has two threads; it is named once
+
+
 def _errors_by_alias(errors: list[dict[str, Any]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for e in errors:
@@ -122,48 +127,56 @@ def _errors_by_alias(errors: list[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def close_fixed_threads(gw: GitHubGateway, repo: str, number: int, head_sha: str, fixed: list[str]) -> ThreadsResult:
-    """Resolve the open threads of `fixed` findings and reply naming `head_sha` (no call when none is fixed)."""
-    if not fixed:
-        return ThreadsResult()
-    wanted = set(fixed)
-    todo: list[Thread] = []
-    reopened: list[str] = []
-    refused: list[str] = []
-    for t in list_threads(gw, repo, number):
-        if t.finding_id not in wanted or t.resolved:
-            continue
-        if t.resolved_by_us_before:
-            reopened.append(t.finding_id)
-        elif not t.can_resolve:
-            refused.append(t.finding_id)
-        else:
-            todo.append(t)
-    result = ThreadsResult(reopened=sorted(set(reopened)), deferred=[t.finding_id for t in todo[MAX_RESOLVE:]],
-                           refused=refused, reason=NOT_ALLOWED if refused else "")
-    todo = todo[:MAX_RESOLVE]
-    if not todo:
-        return result
+def _triage(found: list[Thread], fixed: set[str]) -> tuple[list[Thread], ThreadsResult]:
+    """The open threads of fixed findings to resolve, and those left alone (re-opened, not ours to resolve)."""
+    todo = [t for t in found if t.finding_id in fixed and not t.resolved]
+    reopened = _unique(sorted(t.finding_id for t in todo if t.resolved_by_us_before))
+    refused = _unique(t.finding_id for t in todo if not t.resolved_by_us_before and not t.can_resolve)
+    todo = [t for t in todo if not t.resolved_by_us_before and t.can_resolve]
+    return todo[:MAX_RESOLVE], ThreadsResult(reopened=reopened, refused=refused,
+                                             deferred=[t.finding_id for t in todo[MAX_RESOLVE:]],
+                                             reason=NOT_ALLOWED if refused else "")
+
+
+def _resolve(gw: GitHubGateway, todo: list[Thread]) -> tuple[list[Thread], str]:
+    """The threads GitHub resolved, and why it refused the others (one request, an alias each)."""
     try:
         data, errors = gw.graphql_answer(resolve_mutation(len(todo)), {f"t{i}": t.id for i, t in enumerate(todo)})
     except GitHubError as err:
         if err.retryable:
             raise
-        return result.model_copy(update={"refused": refused + [t.finding_id for t in todo], "reason": str(err)[:300]})
+        return [], str(err)[:300]
     failed = _errors_by_alias(errors)
-    done = [t for i, t in enumerate(todo) if f"r{i}" not in failed and ((data.get(f"r{i}") or {}).get("thread") or {})
-            .get("isResolved")]
+    done = [t for i, t in enumerate(todo)
+            if f"r{i}" not in failed and ((data.get(f"r{i}") or {}).get("thread") or {}).get("isResolved")]
+    return done, next(iter(failed.values()), "")
+
+
+def _reply(gw: GitHubGateway, done: list[Thread], head_sha: str) -> None:
+    """One reply per resolved thread naming the commit (one request). Sent once: a reply GitHub may have
+    taken must not appear twice, and the threads are resolved whether or not it arrives."""
+    variables: dict[str, Any] = {}
+    for i, t in enumerate(done):
+        variables[f"t{i}"] = t.id
+        variables[f"b{i}"] = RESOLVED_REPLY.format(sha=head_sha[:12], id=t.finding_id)
+    try:
+        gw.graphql_answer(reply_mutation(len(done)), variables, once=True)
+    except GitHubError:
+        pass
+
+
+def close_fixed_threads(gw: GitHubGateway, repo: str, number: int, head_sha: str, fixed: list[str]) -> ThreadsResult:
+    """Resolve the open threads of `fixed` findings and reply naming `head_sha` (no call when none is fixed)."""
+    if not fixed:
+        return ThreadsResult()
+    todo, result = _triage(list_threads(gw, repo, number), set(fixed))
+    if not todo:
+        return result
+    done, why = _resolve(gw, todo)
     not_done = [t.finding_id for t in todo if t not in done]
-    reason = next(iter(failed.values()), result.reason)
-    result = result.model_copy(update={"resolved": [t.finding_id for t in done], "refused": refused + not_done,
-                                       "reason": reason if not_done or refused else ""})
+    refused = _unique(result.refused + not_done)
+    result = result.model_copy(update={"resolved": _unique(t.finding_id for t in done), "refused": refused,
+                                       "reason": (why or result.reason) if refused else ""})
     if done:
-        variables: dict[str, Any] = {}
-        for i, t in enumerate(done):
-            variables[f"t{i}"] = t.id
-            variables[f"b{i}"] = RESOLVED_REPLY.format(sha=head_sha[:12], id=t.finding_id)
-        try:  # once: a reply GitHub may have taken must not be sent twice; the threads are resolved anyway
-            gw.graphql_answer(reply_mutation(len(done)), variables, once=True)
-        except GitHubError:
-            pass
+        _reply(gw, done, head_sha)
     return result

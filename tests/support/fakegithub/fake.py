@@ -31,6 +31,12 @@ from .state import HttpError, Pull, Repo, Store, Token
 Files = dict[str, str | bytes | None]
 
 
+def _load_graphql_schema() -> None:
+    from tests.support.contract import graphql_schema
+
+    graphql_schema()
+
+
 def _now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -81,6 +87,7 @@ class FakeGitHub:
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.store.installations[1] = {"id": 1, "account": {"login": "acme", "type": "Organization"}}
+        _load_graphql_schema()  # once per process (~2 s) here, not inside a request a client may time out on
         self._server, self._thread = start_server(self)
         host, port = self._server.server_address[:2]
         self.origin = f"http://{host}:{port}"
