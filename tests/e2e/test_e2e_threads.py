@@ -152,3 +152,18 @@ def test_a_push_that_fixes_nothing_asks_github_nothing_about_threads(fake_github
         _, second = push(client, gh, {"README.md": "hello again\n"}, "th-readme")
     assert second["outdated"] == [] and second["threads"]["resolved"] == []
     assert not any("reviewThreads" in json.dumps(c.json) for c in gh.calls_to("POST", r"/graphql$"))
+
+
+def test_the_threads_query_failing_leaves_the_review_whole_and_says_so(fake_github, sqlite_backend):
+    from tests.support.faults_harness import Hooks
+
+    gh = fake_github
+    broken = {"errors": [{"message": "Something went wrong while executing your query."}]}
+    Hooks(gh).fault_on("POST", r"/graphql$", lambda _h, body: b"reviewThreads" in body, status=200, body=broken)
+    settings = app_settings(gh, sqlite_backend.url)
+    with running_app(settings) as enq, receiver(settings, enq) as client:
+        first, fixed_sha, second = open_and_fix(gh, client)
+    [gone] = second["outdated"]
+    assert (first["outcome"], second["outcome"]) == ("failure", "success")
+    assert gh.thread_state(threads_by_finding(gh)[gone])[0] is False
+    assert "could not be resolved: GitHub answered 400" in summary_of(gh, fixed_sha)
