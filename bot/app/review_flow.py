@@ -24,6 +24,7 @@ from bot.github.checks import ANNOTATIONS_PER_REQUEST, FAILED_TITLE, MAX_ANNOTAT
 from bot.github.increment import Increment
 from bot.github.publish import outdated_findings
 from bot.github.retry import GitHubError
+from bot.github.threads import MAX_RESOLVE, ThreadsResult
 from bot.github.values import PullInfo
 from bot.render.markdown import render_summary, render_title
 from bot.render.progress import render_progress
@@ -55,6 +56,12 @@ REUSED_NOTE = ("The specialist already finished reviewing `{sha}`: its findings 
 FULL_NOTE = "Full review: {why}."
 UNREADABLE_MEMORY = "the previous review could not be read from GitHub (it answered {status})"
 OUTDATED_NOTE = "Fixed by a later push (their earlier comments are outdated): {ids}."
+THREADS_RESOLVED_NOTE = "Resolved the review threads of fixed findings, with a reply naming `{sha}`: {ids}."
+THREADS_REOPENED_NOTE = "Left open, as a person re-opened their threads after scale-review resolved them: {ids}."
+THREADS_DEFERRED_NOTE = "Threads of fixed findings left for the next push (at most {n} are resolved per push): {ids}."
+THREADS_UNREADABLE_NOTE = "The review threads of fixed findings could not be resolved: GitHub answered {status}."
+THREADS_PARTIAL_NOTE = "Review threads of findings not seen again are left open: this review was partial."
+PARTIAL_PREFIX = "Partial review:"  # bot.review.pipeline's note for a review that could not run fully
 
 
 @dataclass
@@ -192,6 +199,8 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     posted = tally.take(steps.post_review(job, head, result, diff.text, config.review_event))
     outdated = outdated_findings(posted.existing_ids, result)
     notes = result.notes + ([OUTDATED_NOTE.format(ids=", ".join(outdated))] if outdated else [])
+    closed, thread_notes = _close_threads(ctx, result, outdated)
+    notes += thread_notes
     calls = tally.calls + _completion_calls(result)
     result = result.model_copy(update={"notes": notes, "stats": {**result.stats, "github_calls": calls}})
     memory = remember(specialist, head)
@@ -199,7 +208,29 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     tally.take(steps.complete_check(job, check_id, result, render_summary(result), render_title(result), text))
     return Outcome(result.conclusion.value, result.verdict, check_run_id=check_id, review_id=posted.review_id,
                    calls=tally.calls, extra={"findings": [f.id for f in result.findings], "outdated": outdated,
-                                             "blocking": _blocking(result)})
+                                             "blocking": _blocking(result), "threads": closed.model_dump()})
+
+
+def _close_threads(ctx: Context, result: Review, outdated: list[str]) -> tuple[ThreadsResult, list[str]]:
+    """Resolve the threads of fixed findings (no call when none is fixed); never fails the review."""
+    if not outdated:
+        return ThreadsResult(), []
+    if any(n.startswith(PARTIAL_PREFIX) for n in result.notes):  # not seen is not fixed
+        return ThreadsResult(), [THREADS_PARTIAL_NOTE]
+    try:
+        closed = ctx.tally.take(steps.close_threads(ctx.job, ctx.pr.head_sha, outdated))
+    except (GitHubError, DBOSMaxStepRetriesExceeded) as err:
+        return ThreadsResult(), [THREADS_UNREADABLE_NOTE.format(status=_status(err))]
+    notes = []
+    if closed.resolved:
+        notes.append(THREADS_RESOLVED_NOTE.format(sha=ctx.pr.head_sha[:12], ids=", ".join(closed.resolved)))
+    if closed.reopened:
+        notes.append(THREADS_REOPENED_NOTE.format(ids=", ".join(closed.reopened)))
+    if closed.deferred:
+        notes.append(THREADS_DEFERRED_NOTE.format(n=MAX_RESOLVE, ids=", ".join(closed.deferred)))
+    if closed.note():
+        notes.append(closed.note())
+    return closed, notes
 
 
 def _blocking(result: Review) -> list[str]:

@@ -25,7 +25,7 @@ from bot.core.diff import parse_diff
 from bot.core.jobs import Job
 from bot.core.model import Acceptance, Finding, Review
 from bot.core.repo_config import RepoConfig
-from bot.github import checks, publish
+from bot.github import checks, publish, threads
 from bot.github.client import GitHubGateway
 from bot.github.increment import Increment, find_increment
 from bot.github.repo_view import GitHubRepo
@@ -229,6 +229,15 @@ def post_review(job: Job, head_sha: str, review: Review, diff_text: str, event: 
     gw = _gw(job)
     result = publish.post_review(gw, job.repo, job.number, head_sha, review, parse_diff(diff_text), event=event)
     return Counted(result, gw.calls)
+
+
+@DBOS.step(should_retry=_transient, **GITHUB_RETRY)
+@honour_retry_after
+@tracing.stage("publish")
+def close_threads(job: Job, head_sha: str, fixed: list[str]) -> Counted[threads.ThreadsResult]:
+    """Resolve the review threads of findings this head no longer has, replying with the commit."""
+    gw = _gw(job)
+    return Counted(threads.close_fixed_threads(gw, job.repo, job.number, head_sha, fixed), gw.calls)
 
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)

@@ -9,5 +9,6 @@ reads.py      GraphQL queries for batched reads; a diff rebuilt from the files A
 repo_view.py  GitHubRepo, the RepoView of one commit
 checks.py     the `Scalability review` check run
 publish.py    one PR review per run with inline comments and markers (re-exports checks)
+threads.py    fixed findings close their review threads (GraphQL resolveReviewThread + a reply)
 values.py     plain values returned to workflow steps
 """

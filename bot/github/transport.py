@@ -164,13 +164,22 @@ class GitHubTransport:
                 return found
         raise AssertionError("unreachable")
 
+    def graphql_answer(self, query: str, variables: dict[str, Any], *,
+                       once: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """`data` and `errors` of a GraphQL answer, for a request whose aliases may fail one by one (a
+        batched mutation: each error's `path` names its alias). `once`: no retry (a write not to repeat)."""
+        _, data = self.request("POST", self._gh.requester.graphql_url, body={"query": query, "variables": variables},
+                               once=once)
+        errors = [e for e in (data or {}).get("errors") or [] if isinstance(e, dict)]
+        return dict((data or {}).get("data") or {}), errors
+
     def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """`data` of a GraphQL answer; NOT_FOUND errors leave nulls, other errors raise."""
-        _, data = self.request("POST", self._gh.requester.graphql_url, body={"query": query, "variables": variables})
-        errors = [e for e in (data or {}).get("errors") or [] if e.get("type") != "NOT_FOUND"]
+        data, all_errors = self.graphql_answer(query, variables)
+        errors = [e for e in all_errors if e.get("type") != "NOT_FOUND"]
         if errors:
             raise GitHubError(400, "GraphQL: " + "; ".join(str(e.get("message")) for e in errors)[:2000])
-        return dict((data or {}).get("data") or {})
+        return data
 
     def app_request(self, verb: str, path: str, **params: Any) -> tuple[dict[str, Any], Any]:
         """A call authenticated as the App (JWT), e.g. hook deliveries."""

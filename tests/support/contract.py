@@ -1,11 +1,12 @@
-"""GitHub's own artefacts from npm: webhook example payloads and the REST OpenAPI description.
+"""GitHub's own artefacts from npm: webhook example payloads, the REST OpenAPI description, the GraphQL schema.
 
-`.ci/run` installs `@octokit/webhooks-examples` and `@octokit/openapi` (pinned) under
+`.ci/run` installs `@octokit/webhooks-examples`, `@octokit/openapi` and `@octokit/graphql-schema` (pinned) under
 `.cache/octokit/node_modules`; `SCALE_REVIEW_OCTOKIT_DIR` points elsewhere. Tests that need them call
 `require_octokit()`: a skip with the reason on a laptop without them, a failure when CI=true.
 
     examples("pull_request")           -> [payload, ...] (GitHub's published examples for that event)
     RestDescription.load().problem(method, path, body) -> None | "why GitHub would refuse it"
+    graphql_problems(query, variables) -> [] | ["why GitHub's GraphQL schema refuses it", ...]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ OCTOKIT_ENV = "SCALE_REVIEW_OCTOKIT_DIR"
 DEFAULT_OCTOKIT_DIR = ROOT / ".cache" / "octokit" / "node_modules"
 EXAMPLES_FILE = Path("@octokit/webhooks-examples/api.github.com/index.json")
 OPENAPI_FILE = Path("@octokit/openapi/generated/api.github.com.json")
+GRAPHQL_FILE = Path("@octokit/graphql-schema/schema.graphql")
 MISSING = ("GitHub's npm artefacts are not installed at {dir} (missing {file}); run the npm step of .ci/run "
            "or set " + OCTOKIT_ENV)
 SPEC_URI = "urn:github-rest"
@@ -163,3 +165,41 @@ def _pointer(template: str, method: str) -> str:
 def rest_description() -> RestDescription:
     """The description loaded once per test process (~0.5 s, ~115 MB)."""
     return RestDescription.load()
+
+
+@cache
+def graphql_schema() -> Any:
+    """GitHub's GraphQL schema (graphql-core), built once per process (~2 s), or None when not installed.
+
+    The published SDL defines two fields of `EnterpriseOwnerInfo` twice, which graphql-core's SDL check
+    refuses; `assume_valid_sdl` skips only that check (the later definition wins, both are identical)."""
+    path = artefact(GRAPHQL_FILE)
+    if path is None:
+        return None
+    from graphql import build_schema
+
+    return build_schema(path.read_text(), assume_valid_sdl=True)
+
+
+def graphql_problems(query: str, variables: dict[str, Any] | None = None, schema: Any = None) -> list[str]:
+    """Why GitHub's schema refuses this document and its variables (empty when it accepts both): syntax,
+    fields, arguments, types, and each variable's value against its declared type."""
+    from graphql import GraphQLError, OperationDefinitionNode, parse, validate
+    from graphql.execution.values import get_variable_values
+
+    schema = schema if schema is not None else graphql_schema()
+    if schema is None:
+        raise FileNotFoundError(MISSING.format(dir=octokit_dir(), file=GRAPHQL_FILE))
+    try:
+        document = parse(query)
+    except GraphQLError as err:
+        return [err.message]
+    errors = [e.message for e in validate(schema, document)]
+    if errors:
+        return errors
+    for op in document.definitions:
+        if isinstance(op, OperationDefinitionNode):
+            coerced = get_variable_values(schema, op.variable_definitions or (), variables or {})
+            if isinstance(coerced, list):
+                errors += [e.message for e in coerced]
+    return errors

@@ -35,6 +35,10 @@ Seeding:
 - `add_installation(id, account)`, `add_delivery(guid, event, action, status_code=)`,
   `add_manifest_code(code)`, `add_issue_comment(full_name, number, body, user=, user_type=) -> id`
 - `expire_tokens()`: every issued installation token now gets 401.
+- Review threads (each inline comment of a review opens one): `add_review_reply(comment_id, body, user=)
+  -> id`, `set_thread_resolved(comment_id, resolved, by=)` (a person resolves or re-opens it),
+  `thread_state(comment_id) -> (resolved, [bodies])`; `graphql_refuse = {"resolveReviewThread": message}`
+  refuses that mutation (FORBIDDEN; `viewerCanResolve` false unless `refusal_shown_on_threads = False`).
 - Other Apps: `app_object(app_id=None, slug=None)` is GitHub's `integration` object (ours by default);
   `add_review(full_name, n, body, by_app=app | user=)`, `add_issue_comment(..., by_app=app)` and
   `add_check_run(full_name, sha, name, by_app=app, status=, conclusion=, output=)` seed work of another
@@ -60,7 +64,9 @@ State queries: `check_runs(full_name)` (each with its `annotations`), `reviews(f
 
 GitHub's contract: every request whose operation is in `openapi_subset.json` (extracted from GitHub's
 OpenAPI description by `build_openapi_subset.py`) is validated against its parameter and body schemas
-first; a violation answers 422 naming the operation. `fake.enforce_contract = False` switches it off.
+first; a violation answers 422 naming the operation. GraphQL documents and their variables are checked
+against `@octokit/graphql-schema` when installed (a violation answers 200 with `errors`, as GitHub does).
+`fake.enforce_contract = False` switches both off.
 
 Rules enforced, as GitHub does: a valid installation token (or the App JWT, RS256-verified against the
 generated key, `iss` = app id or client id, lifetime <= 10 min) on every route but manifest conversion;
@@ -74,8 +80,9 @@ with `Link` headers (`per_page` <= 100).
 Routes: GET /app, GET /app/installations, GET /repos/{o}/{r}/installation,
 POST /app/installations/{id}/access_tokens, GET /app/hook/deliveries (cursor),
 POST /app/hook/deliveries/{id}/attempts, POST /app-manifests/{code}/conversions,
-POST /graphql (`repository(owner:, name:) { alias: object(expression: "ref:path") { ... on Blob { text
-byteSize isBinary isTruncated oid } ... on Tree { entries { name mode type path } } } }`, variables allowed),
+POST /graphql (see graphql.py: `repository { object(expression:) pullRequest(number:) { reviewThreads } }`,
+mutations `resolveReviewThread`, `unresolveReviewThread`, `addPullRequestReviewThreadReply`; every request
+is first checked against GitHub's GraphQL schema when `@octokit/graphql-schema` is installed),
 GET /repos/{o}/{r}, GET .../contents/{path}?ref= (JSON base64, or raw with a `raw` Accept),
 GET .../git/trees/{sha}?recursive=1, GET .../git/blobs/{sha},
 GET .../pulls/{n} (JSON, or the diff with `Accept: application/vnd.github.diff`), GET .../pulls/{n}/files,

@@ -31,6 +31,16 @@ from .state import HttpError, Pull, Repo, Store, Token
 Files = dict[str, str | bytes | None]
 
 
+def _load_graphql_schema() -> None:
+    from tests.support.contract import graphql_schema
+
+    graphql_schema()
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def _b(v: str | bytes) -> bytes:
     return v.encode() if isinstance(v, str) else v
 
@@ -69,12 +79,15 @@ class FakeGitHub:
         self.compare_no_patch: set[str] = set()  # files whose `patch` the compare API omits
         self.writes_per_minute: int | None = None  # e.g. 80: GitHub's content-creation secondary limit
         self.write_times: dict[int, list[float]] = {}
-        self.enforce_contract = True  # check requests against GitHub's OpenAPI description (contract.py)
+        self.enforce_contract = True  # check requests against GitHub's OpenAPI description and GraphQL schema
+        self.graphql_refuse: dict[str, str] = {}  # mutation name -> message (FORBIDDEN), e.g. no permission
+        self.refusal_shown_on_threads = True  # a refused resolveReviewThread makes viewerCanResolve false
         self.lock = threading.RLock()
         self.store = Store()
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.store.installations[1] = {"id": 1, "account": {"login": "acme", "type": "Organization"}}
+        _load_graphql_schema()  # once per process (~2 s) here, not inside a request a client may time out on
         self._server, self._thread = start_server(self)
         host, port = self._server.server_address[:2]
         self.origin = f"http://{host}:{port}"
@@ -315,6 +328,36 @@ class FakeGitHub:
             user, user_type = f"{by_app['slug']}[bot]", "Bot"
         with self.lock:
             return routes_repo.new_issue_comment(self, full_name.lower(), number, body, user, user_type, by_app)
+
+    def new_review_reply(self, root: dict[str, Any], body: str, login: str, user_type: str = "User",
+                         app_id: int | None = None) -> dict[str, Any]:
+        """A reply in the thread `root` opens (call with the lock held)."""
+        cid = self.store.next_id()
+        reply = {**{k: root[k] for k in ("path", "line", "side", "start_line", "start_side", "commit_id",
+                                         "original_commit_id", "_key")},
+                 "id": cid, "pull_request_review_id": None, "body": body, "in_reply_to_id": root["id"],
+                 "user": routes_repo._user(login, user_type), "created_at": _now_iso(), "_app": app_id}
+        self.store.review_comments[cid] = reply
+        return reply
+
+    def add_review_reply(self, comment_id: int, body: str, user: str = "octocat") -> int:
+        """Seed a person's reply in the review thread that comment `comment_id` opens; returns its id."""
+        with self.lock:
+            return int(self.new_review_reply(self.store.review_comments[comment_id], body, user)["id"])
+
+    def set_thread_resolved(self, comment_id: int, resolved: bool, by: str = "octocat") -> None:
+        """A person resolves (or re-opens) the review thread that comment `comment_id` opens."""
+        with self.lock:
+            root = self.store.review_comments[comment_id]
+            root["_resolved"], root["_resolved_by"] = resolved, by if resolved else None
+
+    def thread_state(self, comment_id: int) -> tuple[bool, list[str]]:
+        """(resolved, the bodies of its comments in order) of the thread comment `comment_id` opens."""
+        from .graphql import thread_comments
+
+        with self.lock:
+            root = self.store.review_comments[comment_id]
+            return bool(root.get("_resolved")), [c["body"] for c in thread_comments(self, comment_id)]
 
     # ---- other Apps ------------------------------------------------------------------------------
     def app_object(self, app_id: int | None = None, slug: str | None = None) -> dict[str, Any]:

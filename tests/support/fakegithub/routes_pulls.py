@@ -167,7 +167,7 @@ def create_review(fake: FakeGitHub, req: Req) -> Resp:
             "side": c.get("side", "RIGHT"), "start_line": c.get("start_line"),
             "start_side": c.get("start_side") if c.get("start_line") else None, "body": c["body"],
             "commit_id": commit_id, "original_commit_id": commit_id, "user": _user(fake.bot_login, "Bot"),
-            "in_reply_to_id": None, "_key": key,
+            "in_reply_to_id": None, "created_at": "2026-01-01T00:00:00Z", "_key": key, "_app": fake.app_id,
         }
     return Resp(200, _public(review))
 
