@@ -43,6 +43,8 @@ class AnalysisResult:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the summary must say (files left out as generated, ...)
     seconds: float = 0.0
+    generated: list[str] = field(default_factory=list)  # paths left out as generated or vendored: never sent on
+    extra_rules: list[Any] = field(default_factory=list)  # the team's own rules (repo_rules.RepoRule), for SARIF
 
 
 def _skip_reason(f: FileChange, config: RepoConfig) -> str | None:
@@ -224,11 +226,11 @@ def _base_path(f: FileChange) -> str | None:
 
 def _read_inputs(
     changes: ChangeSet, repo: RepoView, config: RepoConfig, result: AnalysisResult, base_repo: RepoView | None,
-    analyzers: Sequence[Analyzer] = (),
+    analyzers: Sequence[Analyzer] = (), attributes: list[Any] | None = None,
 ) -> list[_Input]:
     """Files to analyze with their head (and base) text; every other file gets its coverage reason now."""
     files = list(changes.files)
-    attributes = base_attributes(base_repo)
+    attributes = base_attributes(base_repo) if attributes is None else attributes
     # decided from the path alone, before any text is read (a lockfile is neither prefetched nor read)
     skips = {f.path: _skip_reason(f, config) for f in files[:MAX_FILES]}
     generated = {f.path: _generated_by_path(f, config, attributes) for f in files[:MAX_FILES] if not skips[f.path]}
@@ -250,6 +252,8 @@ def _read_inputs(
                 if reason is None:
                     inputs.append(item)
                     continue
+        if generated.get(f.path):
+            result.generated.append(f.path)
         if generated.get(f.path) and f.status == FileStatus.added:
             result.notes.append(GENERATED_NEW_NOTE.format(path=f.path, reason=reason))  # a new file can't hide
         hidden = hides_code(f, repo, analyzers, read_error=read_error, over_file_cap=index >= MAX_FILES,
@@ -311,20 +315,22 @@ def analyze_change(
     workers: int = 1,
     base_repo: RepoView | None = None,
     budget: AnalysisBudget | None = None,
+    attributes: list[Any] | None = None,
 ) -> AnalysisResult:
     """Run every analyzer that supports a changed file; record coverage for every file.
 
     With `base_repo` (the repository at the change's base), findings that already existed there go
     to `pre_existing`. `workers > 1` analyzes large changes in forked processes: only for callers that own
     the process (the CLI), never inside a threaded service. `budget` bounds each analyzer run on a file and
-    the whole step; what runs out is reported "not reviewed (time budget)".
+    the whole step; what runs out is reported "not reviewed (time budget)". `attributes`: the base's parsed
+    `.gitattributes` when the caller read it already (else read through `base_repo`).
     """
     started = time.perf_counter()
     budget = budget or AnalysisBudget()
     limits = (budget, Deadline.after(budget.review_seconds))
     result = AnalysisResult()
     analyzers = with_facts(analyzers, repo)
-    inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers)
+    inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers, attributes)
     if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
         outcomes = _run_parallel(inputs, analyzers, workers, limits)
     else:

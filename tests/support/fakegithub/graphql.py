@@ -120,15 +120,18 @@ class _Parser:
         return {"true": True, "false": False, "null": None}.get(tok, tok)
 
 
-def _blob(fake: FakeGitHub, data: bytes, sha: str, fields: list[Field]) -> dict[str, Any]:
+def _blob_values(fake: FakeGitHub, data: bytes, sha: str) -> dict[str, Any]:
     binary = b"\0" in data[:8000]
     truncated = len(data) > fake.graphql_text_limit
-    values = {
+    return {
         "__typename": "Blob", "oid": sha, "byteSize": len(data), "isBinary": binary, "isTruncated": truncated,
         "text": None if binary else data[: fake.graphql_text_limit].decode("utf-8", errors="replace"),
         "abbreviatedOid": sha[:7],
     }
-    return _select(values, fields, "Blob")
+
+
+def _blob(fake: FakeGitHub, data: bytes, sha: str, fields: list[Field]) -> dict[str, Any]:
+    return _select(_blob_values(fake, data, sha), fields, "Blob")
 
 
 def _select(values: dict[str, Any], fields: list[Field], typ: str) -> dict[str, Any]:
@@ -141,6 +144,8 @@ def _select(values: dict[str, Any], fields: list[Field], typ: str) -> dict[str, 
             value = values[f.name]
             if isinstance(value, list) and f.children:
                 value = [_select(v, f.children, "TreeEntry") for v in value]
+            elif isinstance(value, dict) and f.children:  # TreeEntry.object: a Blob or a Tree
+                value = _select(value, f.children, str(value.get("__typename")))
             out[f.alias] = value
         else:
             raise HttpError(200, f"Field '{f.name}' doesn't exist on type '{typ}'")
@@ -162,13 +167,14 @@ def _object(fake: FakeGitHub, repo_key: str, f: Field) -> dict[str, Any] | None:
         data = commit.tree[path]
         return _blob(fake, data, blob_sha(data), f.children)
     if any(p.startswith(path + "/") for p in commit.tree) or not path:
-        return _select({"__typename": "Tree", "oid": commit.sha, "entries": _entries(commit, path)},
+        return _select({"__typename": "Tree", "oid": commit.sha, "entries": _entries(fake, commit, path)},
                        f.children, "Tree")
     return None
 
 
-def _entries(commit: Commit, folder: str) -> list[dict[str, Any]]:
-    """TreeEntry values of one folder; `mode` is an Int as in GitHub's schema (0o120000 = symlink)."""
+def _entries(fake: FakeGitHub, commit: Commit, folder: str) -> list[dict[str, Any]]:
+    """TreeEntry values of one folder; `mode` is an Int as in GitHub's schema (0o120000 = symlink); `object`
+    is the entry's Blob (or a bare Tree)."""
     prefix = folder + "/" if folder else ""
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(commit.tree):
@@ -176,11 +182,13 @@ def _entries(commit: Commit, folder: str) -> list[dict[str, Any]]:
             continue
         name, sep, _ = path[len(prefix):].partition("/")
         if sep:
-            out.setdefault(name, {"name": name, "path": prefix + name, "type": "tree", "mode": 0o40000})
+            out.setdefault(name, {"name": name, "path": prefix + name, "type": "tree", "mode": 0o40000,
+                                  "object": {"__typename": "Tree", "oid": commit.sha}})
         else:
             mode = 0o120000 if path in commit.symlinks else 0o100644
-            out[name] = {"name": name, "path": path, "type": "blob", "mode": mode,
-                         "oid": blob_sha(commit.tree[path])}
+            data = commit.tree[path]
+            out[name] = {"name": name, "path": path, "type": "blob", "mode": mode, "oid": blob_sha(data),
+                         "object": _blob_values(fake, data, blob_sha(data))}
     return list(out.values())
 
 
