@@ -8,7 +8,10 @@ from bot.analyzers.base import FileInput
 from bot.analyzers.repo_rules import (
     MAX_FILE_BYTES,
     RepoRulesAnalyzer,
+    MAX_RULES,
+    RuleFiles,
     changed_rule_files,
+    combine_rule_files,
     load_repo_rules,
     parse_rule_files,
     run_rule_tests,
@@ -138,10 +141,13 @@ class _View:
 
 
 def test_rules_come_from_the_view_they_are_given_and_changed_rule_files_are_named() -> None:
-    view = _View({".github/scale-review/rules/billing.yml": RULE, "app.py": "x = 1\n"})
-    assert [r.rule.id for r in load_repo_rules(view, []).rules] == ["team-billing-client-deadline"]
+    view = _View({".github/scale-review/rules/billing.yml": RULE, "app.py": "x = 1\n",
+                  ".github/scale-review/rules/old/broken.yml": "id: [\n"})  # only the folder's own files, as in the App
+    loaded = load_repo_rules(view, [])
+    assert [r.rule.id for r in loaded.rules] == ["team-billing-client-deadline"] and loaded.errors == []
     assert load_repo_rules(_View({}), []).rules == []
-    changed = [".github/scale-review/rules/new.yml", "app.py", ".github/scale-review.yml"]
+    changed = [".github/scale-review/rules/new.yml", "app.py", ".github/scale-review.yml",
+               ".github/scale-review/rules/old/x.yml"]
     assert changed_rule_files(changed) == [".github/scale-review/rules/new.yml"]
 
 
@@ -165,3 +171,32 @@ def test_the_published_rule_schema_is_current_and_accepts_the_example() -> None:
     assert rule_json_schema()["additionalProperties"] is False
     with __import__("pytest").raises(jsonschema.ValidationError):
         jsonschema.validate({**yaml.safe_load(RULE), "colour": "red"}, schema)
+
+
+def test_org_rules_apply_and_a_repository_rule_of_the_same_id_overrides_one() -> None:
+    org_only = RULE.replace("team-billing-client-deadline", "org-rule")
+    org_same = RULE.replace("severity: high", "severity: low")
+    files = RuleFiles(repo=(("r/billing.yml", RULE),),
+                      org=(("octo/.github:r/org.yml", org_only), ("octo/.github:r/billing.yml", org_same),
+                           ("octo/.github:r/clash.yml", RULE.replace("team-billing-client-deadline", "org-rule"))),
+                      errors=("octo/.github:r/x.yml: could not be read as text",))
+    result = combine_rule_files(files, ["py-requests-no-timeout"])
+    assert [(r.rule.id, r.origin, r.rule.severity.value) for r in result.rules] == [
+        ("team-billing-client-deadline", "repository", "high"), ("org-rule", "organisation", "high")]
+    assert result.notes == ["r/billing.yml: team-billing-client-deadline overrides the organisation's rule of the "
+                            "same id (octo/.github:r/billing.yml)"]
+    assert result.errors == ["octo/.github:r/x.yml: could not be read as text",
+                             "octo/.github:r/org.yml: org-rule: id already used by octo/.github:r/clash.yml"]
+    [finding] = RepoRulesAnalyzer([result.rules[1]]).analyze(new_file("a.py", "billing.charge(o)\n"))
+    assert "organisation's own rules" in (finding.advice or "")
+
+
+def test_the_rule_limit_holds_across_the_repository_and_the_organisation() -> None:
+    many = "\n---\n".join(RULE.replace("team-billing-client-deadline", f"r{i}") for i in range(MAX_RULES))
+    files = RuleFiles(repo=(("r/many.yml", many),), org=(("o:r/one.yml", RULE),))
+    result = combine_rule_files(files, [])
+    assert len(result.rules) == MAX_RULES
+    assert result.errors == [f"o:r/one.yml: team-billing-client-deadline: not loaded, over the {MAX_RULES}-rule limit"]
+    over = parse(("r/many.yml", many + "\n---\n" + RULE))
+    assert len(over.rules) == MAX_RULES
+    assert over.errors == [f"r/many.yml: team-billing-client-deadline: not loaded, over the {MAX_RULES}-rule limit"]
