@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -39,6 +38,7 @@ from bot.analyzers.rule_pack import (
     load_yaml_documents,
     parse_rule,
 )
+from bot.analyzers.rule_sandbox import RuleSandbox
 from bot.core.model import Category, Finding, Severity
 from bot.core.repo import RepoAccessError, RepoView
 from bot.core.repo_config import MAX_RULE_FILE_BYTES, RULES_DIR
@@ -236,7 +236,8 @@ def changed_rule_files(paths: Iterable[str], directory: str = RULES_DIR) -> list
 
 
 class RepoRulesAnalyzer(AstGrepAnalyzer):
-    """The repository's rules, run like the built-in pack, each stopped once it spends its time budget."""
+    """The repository's rules, run like the built-in pack but in a child process (bot.analyzers.rule_sandbox),
+    each stopped once it spends its time budget, even in the middle of a file. `close()` ends the process."""
 
     name = ANALYZER_NAME
 
@@ -247,19 +248,31 @@ class RepoRulesAnalyzer(AstGrepAnalyzer):
         self.seconds_per_rule = seconds_per_rule
         self.spent: dict[str, float] = {}
         self.stopped: list[str] = []
+        self._sandbox: RuleSandbox | None = None
 
-    def _run_rule(
-        self, rule: AstGrepRule, root: Any, file: FileInput, lang: str, suggestions_left: list[int]
-    ) -> list[Finding]:
-        if rule.id in self.stopped:
-            return []
-        started = time.perf_counter()
-        try:
-            return super()._run_rule(rule, root, file, lang, suggestions_left)
-        finally:
-            self.spent[rule.id] = self.spent.get(rule.id, 0.0) + time.perf_counter() - started
-            if self.spent[rule.id] > self.seconds_per_rule:
-                self.stopped.append(rule.id)
+    def analyze(self, file: FileInput) -> list[Finding]:
+        if not [r for r in self.candidates(file) if r.id not in self.stopped]:
+            return []  # no process started for a file none of the rules may match
+        self._sandbox = self._sandbox or RuleSandbox(self.rules)
+        findings, stopped = self._sandbox.run(file, set(self.stopped), self._left, self._spend)
+        self.stopped += [rid for rid in stopped if rid not in self.stopped]
+        return findings
+
+    def _left(self, rule_id: str) -> float:
+        return max(0.0, self.seconds_per_rule - self.spent.get(rule_id, 0.0))
+
+    def _spend(self, rule_id: str, seconds: float) -> None:
+        self.spent[rule_id] = self.spent.get(rule_id, 0.0) + seconds
+        if self.spent[rule_id] >= self.seconds_per_rule and rule_id not in self.stopped:
+            self.stopped.append(rule_id)
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def __getstate__(self) -> dict[str, Any]:  # a forked worker (CLI --workers) starts its own process
+        return {**self.__dict__, "_sandbox": None}
 
     def stopped_notes(self) -> list[str]:
         return [f"repository rule {rid} stopped: over its {self.seconds_per_rule:g} s budget" for rid in self.stopped]

@@ -89,8 +89,12 @@ def run_static(
             own = RepoRulesAnalyzer(loaded.rules)
             chosen.append(own)
     attributes = parse_gitattributes(base_reads.gitattributes or "") if base_reads is not None else None
-    result = analyze_change(changes, repo, config, chosen, workers=workers, base_repo=base_repo, budget=budget,
-                            attributes=attributes)
+    try:
+        result = analyze_change(changes, repo, config, chosen, workers=workers, base_repo=base_repo, budget=budget,
+                                attributes=attributes)
+    finally:
+        if own is not None:
+            own.close()  # the team's rules ran in a child process: end it
     result.notes[:0] = notes + (own.stopped_notes() if own else [])
     result.extra_rules = list(own.team_rules) if own else []
     return result

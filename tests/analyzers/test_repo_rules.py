@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+import time
 
 from bot.analyzers.base import FileInput
 from bot.analyzers.repo_rules import (
     MAX_FILE_BYTES,
-    RepoRulesAnalyzer,
+    MAX_FILES,
     MAX_RULES,
+    RepoRulesAnalyzer,
     RuleFiles,
     changed_rule_files,
     combine_rule_files,
@@ -104,13 +106,53 @@ def test_bounds_on_files_and_sizes() -> None:
     assert result.errors == [f"r/big.yml: not read, over {MAX_FILE_BYTES:,} bytes"]
 
 
-def test_a_rule_past_its_time_is_stopped_and_named() -> None:
+SLOW = RULE.replace("team-billing-client-deadline", "team-slow").replace("add_argument: deadline=5\n", "").replace(
+    """  all:
+    - pattern: billing.$METHOD($$$ARGS)
+    - not: {has: {field: arguments, has: {kind: keyword_argument, has: {field: name, regex: ^deadline$}}}}
+""",
+    # every identifier looks for another one anywhere in the module: quadratic, a minute on 3,000 lines
+    """  kind: identifier
+  inside: {kind: module, stopBy: end, has: {kind: identifier, regex: ^never_there$, stopBy: end}}
+""").replace("tests:", "unused_tests:").split("unused_tests:")[0]
+
+
+def test_a_rule_built_to_be_slow_is_stopped_mid_file_named_and_the_others_still_run() -> None:
+    rules = parse(("r/billing.yml", RULE), ("r/slow.yml", SLOW))
+    assert rules.errors == [] and [r.rule.id for r in rules.rules] == ["team-billing-client-deadline", "team-slow"]
+    big = "import billing\nbilling.charge(o)\n" + "".join(f"x{i} = y{i} + z{i}\n" for i in range(3000))
+    analyzer = RepoRulesAnalyzer(rules.rules, seconds_per_rule=0.5)
+    try:
+        started = time.perf_counter()
+        first = analyzer.analyze(new_file("a.py", big))
+        elapsed = time.perf_counter() - started
+        second = analyzer.analyze(new_file("b.py", "billing.charge(o)\n"))
+    finally:
+        analyzer.close()
+    assert [f.source for f in first] == ["team-billing-client-deadline"]  # the other rule still ran on the file
+    assert [f.source for f in second] == ["team-billing-client-deadline"]  # and on the next one; the slow one not
+    assert elapsed < 15, elapsed  # unbounded, the slow rule alone takes about a minute on this file
+    assert analyzer.stopped == ["team-slow"]
+    assert analyzer.stopped_notes() == ["repository rule team-slow stopped: over its 0.5 s budget"]
+
+
+def test_a_rule_over_its_time_across_files_is_stopped_for_the_rest_of_the_review() -> None:
     rules = parse(("r/billing.yml", RULE)).rules
-    analyzer = RepoRulesAnalyzer(rules, seconds_per_rule=0.0)
-    first = analyzer.analyze(new_file("a.py", "billing.charge(o)\n"))
-    second = analyzer.analyze(new_file("b.py", "billing.charge(o)\n"))
-    assert len(first) == 1 and second == []
-    assert analyzer.stopped_notes() == ["repository rule team-billing-client-deadline stopped: over its 0 s budget"]
+    analyzer = RepoRulesAnalyzer(rules, seconds_per_rule=5.0)
+    try:
+        assert len(analyzer.analyze(new_file("a.py", "billing.charge(o)\n"))) == 1
+        analyzer.spent["team-billing-client-deadline"] = 5.0  # as if earlier files had used its budget
+        analyzer.stopped.append("team-billing-client-deadline")
+        assert analyzer.analyze(new_file("b.py", "billing.charge(o)\n")) == []
+    finally:
+        analyzer.close()
+
+
+def test_the_file_limit_holds() -> None:
+    files = [(f"r/{i:02}.yml", RULE.replace("team-billing-client-deadline", f"r{i}")) for i in range(MAX_FILES + 2)]
+    result = parse(*files)
+    assert len(result.rules) == MAX_FILES
+    assert result.errors == [f"r/{i:02}.yml: not read, over the {MAX_FILES}-file limit" for i in (50, 51)]
 
 
 def test_failing_rule_tests_are_reported() -> None:
