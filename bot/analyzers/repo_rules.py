@@ -1,13 +1,17 @@
 """The repository's own rules: `.github/scale-review/rules/*.yml`, in the built-in pack's format.
 
-Read from the base branch (the caller passes a RepoView of the base), so a pull request can neither
-add a rule that gates itself nor remove one that gates it. Every file, document and rule is checked
+Read from the base branch (the caller passes a RepoView of the base, or the files already read: the
+App reads them with the config), so a pull request can neither add a rule that gates itself nor remove
+one that gates it. The organisation's `.github` repository may hold the same folder: its rules apply
+too, and a repository rule with the same id replaces the organisation's (`combine_rule_files`, which
+says so in a note). Only the files directly in the folder are read. Every file, document and rule is checked
 on its own: a file that does not parse, an unknown key, an id that clashes with a built-in rule or
 another file, an invalid ast-grep rule, or a pattern that does not parse in its language gives one
 line (file, rule id, what is wrong) and every other rule still runs.
 
 Bounds: MAX_FILES files of at most MAX_FILE_BYTES, MAX_RULES rules, and RULE_SECONDS_PER_REVIEW of
-matching per rule per review, after which the rule is stopped for the rest of the review and named.
+matching per rule per review, after which the rule is stopped for the rest of the review and named;
+the rules run in a child process (bot.analyzers.rule_sandbox), so a rule is stopped mid-file too.
 Repository text never reaches Python's backtracking regular-expression engine: `prefilter` and
 `exclude_paths` (Python regexes) are for built-in rules only; ast-grep's own `regex` is linear-time.
 
