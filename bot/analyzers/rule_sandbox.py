@@ -3,18 +3,22 @@
 ast-grep matches in native code that holds the GIL for the whole call: a rule built to be slow (a
 relational rule with `stopBy: end` on every node is quadratic) takes a minute on a 3,000-line file and
 would freeze every thread of the App meanwhile; no deadline inside the process can interrupt it. So
-the team's rules run in one child process per review (spawned, not forked: the App has threads; started
-on first use and reused for every file). The parent waits for each rule at most what is left of its
-budget; past it, it kills the child, names the rule, and runs the file's remaining rules in a fresh one.
+the team's rules run in one child process per review (`python -m bot.analyzers.rule_sandbox FD`: a fresh
+interpreter, not a fork, as the App has threads, and not multiprocessing's spawn, which re-runs the parent's
+main script; started on first use and reused for every file), talking over a socket pair. The parent waits
+for each rule at most what is left of its budget; past it, it kills the child, names the rule, and runs
+the file's remaining rules in a fresh one.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any
 
 from bot.analyzers.astgrep import AstGrepAnalyzer
 from bot.analyzers.base import FileInput
@@ -30,9 +34,13 @@ class RuleProcessError(RuntimeError):
     """The child failed on a file (a bug, or it died): the engine reports the analyzer as failed on it."""
 
 
-def _serve(conn: Connection, rules: Sequence[AstGrepRule]) -> None:
-    """The child: for each (file, rule ids to skip) it is sent, announce each rule, then send its findings."""
-    analyzer = AstGrepAnalyzer(rules)
+def _serve(conn: Connection) -> None:
+    """The child: the rules come first; then for each (file, rule ids to skip) it is sent, announce each rule,
+    then send its findings."""
+    try:
+        analyzer = AstGrepAnalyzer(conn.recv())
+    except (EOFError, OSError):
+        return
     while True:
         try:
             message = conn.recv()
@@ -58,22 +66,25 @@ class RuleSandbox:
 
     def __init__(self, rules: Sequence[AstGrepRule]) -> None:
         self.rules = list(rules)
-        self._process: Any = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
 
     def _start(self) -> Connection:
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child, self.rules), daemon=True, name="scale-review-rules")
-        self._process.start()
-        child.close()
-        self._conn = parent
-        return parent
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # the same `bot` package
+        with theirs:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "bot.analyzers.rule_sandbox", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env,
+            )
+        self._conn = Connection(ours.detach())
+        self._conn.send(self.rules)
+        return self._conn
 
     def _kill(self) -> None:
         if self._process is not None:
             self._process.kill()
-            self._process.join(5)
+            self._process.wait(5)
         if self._conn is not None:
             self._conn.close()
         self._process, self._conn = None, None
@@ -86,7 +97,10 @@ class RuleSandbox:
             except OSError:
                 pass
         if self._process is not None:
-            self._process.join(1)
+            try:
+                self._process.wait(1)
+            except subprocess.TimeoutExpired:
+                pass
         self._kill()
 
     def run(
@@ -144,3 +158,7 @@ class RuleSandbox:
                 raise RuleProcessError(message[1])
             else:
                 return None
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])))
