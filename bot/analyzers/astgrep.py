@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import cast
 
@@ -126,20 +126,32 @@ class AstGrepAnalyzer:
         return None
 
     def analyze(self, file: FileInput) -> list[Finding]:
+        return [finding for _, found in self.rule_runs(file) for finding in found]
+
+    def candidates(self, file: FileInput) -> list[AstGrepRule]:
+        """The rules that may match this file (none for a test file, an unchanged or an over-long one)."""
         lang = language_for(file.path)
         rules = self._by_language.get(lang or "", [])
         if not rules or not file.change.changed or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
             return []
-        candidates = [r for r in rules if r.applies_to(file.path) and r.may_match(file.text)]
+        return [r for r in rules if r.applies_to(file.path) and r.may_match(file.text)]
+
+    def rule_runs(
+        self, file: FileInput, skip: frozenset[str] = frozenset(), before: Callable[[str], None] | None = None
+    ) -> Iterator[tuple[str, list[Finding]]]:
+        """(rule id, its findings) for each candidate rule not in `skip`, in order; `before(rule id)` is told
+        each rule just before it runs (the repository rules' sandbox times each one)."""
+        candidates = [r for r in self.candidates(file) if r.id not in skip]
         if not candidates:
-            return []
-        root = SgRoot(file.text, lang or "").root()
-        findings: list[Finding] = []
+            return
+        lang = language_for(file.path) or ""
+        root = SgRoot(file.text, lang).root()
         suggestions_left = [min(MAX_SUGGESTIONS_PER_FILE, MAX_SUGGESTION_PARSE_CHARS // max(1, len(file.text)))]
         for rule in candidates:
             file.deadline.check()
-            findings.extend(self._run_rule(rule, root, file, lang or "", suggestions_left))
-        return findings
+            if before is not None:
+                before(rule.id)
+            yield rule.id, self._run_rule(rule, root, file, lang, suggestions_left)
 
     def _run_rule(
         self, rule: AstGrepRule, root: SgNode, file: FileInput, lang: str, suggestions_left: list[int]

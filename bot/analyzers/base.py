@@ -27,13 +27,24 @@ class FileInput:
         return self.change.path
 
 
+class NotAnalysed(Exception):  # noqa: N818 - it reads as what happened to the file
+    """An analyzer could not read the whole file (a parse error, a document over its cap). The engine reports the
+    file "not analysed: <why>" and the review incomplete, never reviewed; `findings` are what it found in the
+    part it could read (kept, e.g. the good documents before a malformed one)."""
+
+    def __init__(self, why: str, findings: list[Finding] | None = None) -> None:
+        super().__init__(why)
+        self.findings = list(findings or [])
+
+
 class Analyzer(Protocol):
     """A static analyzer. `analyze` must report only findings that touch changed lines or a line next to a
     deletion (`FileChange.touches`); the engine keeps those GitHub can show and, given the base text,
     decides whether each is introduced or pre-existing by running the analyzer on the base side too
     (with a change that shows every base line). Optional `skip_reason(path) -> str | None`: why a
     supported file will not be looked at by policy, so coverage never calls it reviewed; optional
-    `max_text_chars`: a longer file is reported not reviewed and makes the review incomplete."""
+    `max_text_chars`: a longer file is reported not reviewed and makes the review incomplete. `analyze` raises
+    `NotAnalysed` when it could not read the file, never returns [] as if it had."""
 
     name: str
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from bot.analyzers.base import FileInput
+from bot.analyzers.base import FileInput, NotAnalysed
 from bot.analyzers.kubernetes import NON_PRODUCTION_REASON, non_production_path
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
 from bot.core.deadline import NEVER, Deadline
@@ -194,6 +194,6 @@ class DockerfileAnalyzer:
             return []
         try:
             hits = dockerfile_hits(parse_instructions(file.text, file.deadline))
-        except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
-            return []
+        except Exception as exc:  # hostile input (or a parser bug) must not sink the review, nor pass as read
+            raise NotAnalysed(f"parse error ({type(exc).__name__})") from exc
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)

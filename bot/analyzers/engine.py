@@ -15,12 +15,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.analyzers.base import Analyzer, FileInput
+from bot.analyzers.base import Analyzer, FileInput, NotAnalysed
 from bot.analyzers.calibrate import calibrate
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
 from bot.analyzers.matching import split_introduced, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
-from bot.analyzers.skips import declined_reason, file_coverage, hides_code, over_line_cap
+from bot.analyzers.skips import NOT_ANALYSED, declined_reason, file_coverage, hides_code, over_line_cap
 from bot.analyzers.sql_migrations import is_code_migration, is_sql_migration
 from bot.analyzers.test_paths import reason_if_test
 from bot.analyzers.time_budget import AnalysisBudget, run_bounded
@@ -44,6 +44,8 @@ class AnalysisResult:
     notes: list[str] = field(default_factory=list)  # what the summary must say (files left out as generated, ...)
     seconds: float = 0.0
     facts: str = ""  # for the specialist's first message (bot.review.specialist_facts), when a model will read it
+    generated: list[str] = field(default_factory=list)  # paths left out as generated or vendored: never sent on
+    extra_rules: list[Any] = field(default_factory=list)  # the team's own rules (repo_rules.RepoRule), for SARIF
 
 
 def _skip_reason(f: FileChange, config: RepoConfig) -> str | None:
@@ -97,29 +99,42 @@ _WORKER_LIMITS: tuple[AnalysisBudget, Deadline] = (AnalysisBudget(), NEVER)
 
 def _run_one(
     analyzer: Analyzer, item: _Input, budget: AnalysisBudget, deadline: Deadline
-) -> tuple[list[Finding], list[Finding]] | None:
-    """(introduced, pre-existing) findings of one analyzer on one file, calibrated to their code path;
-    None when the analyzer ran out of its time on the head side. Each run has the per-file budget; a base
-    side that runs out leaves every head finding introduced (never hides one)."""
+) -> tuple[list[Finding], list[Finding], str | None] | None:
+    """(introduced, pre-existing) findings of one analyzer on one file, calibrated to their code path, and why
+    part of the file could not be read (None: all of it was); None when the analyzer ran out of its time on the
+    head side. Each run has the per-file budget; a base side that runs out or cannot be parsed leaves every head
+    finding introduced (never hides one). `NotAnalysed` with nothing found propagates: the file was not read."""
     f = item.change
-    head = run_bounded(analyzer, FileInput(f, item.text, item.base_text, deadline), budget.file_seconds)
+    partial: str | None = None
+    try:
+        head = run_bounded(analyzer, FileInput(f, item.text, item.base_text, deadline), budget.file_seconds)
+    except NotAnalysed as exc:
+        if not exc.findings:
+            raise
+        head, partial = exc.findings, str(exc)
     if head is None:
         return None
     found = [x for x in head if f.touches(x.start_line, x.end_line)]
     new, old = found, list[Finding]()
     if found and item.base_text is not None:
-        base = run_bounded(
-            analyzer, FileInput(whole_file_change(f.path, item.base_text), item.base_text, None, deadline),
-            budget.file_seconds,
+        base = _side(
+            analyzer, FileInput(whole_file_change(f.path, item.base_text), item.base_text, None, deadline), budget
         )
-        whole = run_bounded(
-            analyzer, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline),
-            budget.file_seconds,
+        whole = _side(
+            analyzer, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline), budget
         )
         if base is not None and whole is not None:
             untouched = [x for x in whole if not f.touches(x.start_line, x.end_line)]  # they claim their twins first
             new, old = split_introduced(found + untouched, base, f, item.text, item.base_text)
-    return _calibrated(new, item.text), _calibrated(old, item.text)
+    return _calibrated(new, item.text), _calibrated(old, item.text), partial
+
+
+def _side(analyzer: Analyzer, file: FileInput, budget: AnalysisBudget) -> list[Finding] | None:
+    """A whole-file run for telling introduced from pre-existing; None when it ran out of time or could not parse."""
+    try:
+        return run_bounded(analyzer, file, budget.file_seconds)
+    except NotAnalysed:
+        return None
 
 
 def _calibrated(findings: list[Finding], text: str) -> list[Finding]:
@@ -172,6 +187,9 @@ def _analyze_file(
             continue
         try:
             outcome = _run_one(analyzer, item, budget, review_deadline)
+        except NotAnalysed as exc:
+            declined.append(NOT_ANALYSED.format(why=exc, name=analyzer.name))
+            continue
         except Exception as exc:  # an analyzer bug must not sink the review, nor pass the file as read
             errors.append(f"{analyzer.name} failed on {f.path}: {type(exc).__name__}: {exc}")
             declined.append(f"{analyzer.name} failed")
@@ -182,6 +200,8 @@ def _analyze_file(
         used.append(analyzer.name)
         findings.extend(outcome[0])
         old.extend(outcome[1])
+        if outcome[2]:  # read in part (a malformed document after good ones): its findings stand, the file is not
+            declined.append(NOT_ANALYSED.format(why=outcome[2], name=analyzer.name))
     return _FileOutcome(findings, file_coverage(f.path, used, declined, budget), errors, old)
 
 
@@ -225,11 +245,11 @@ def _base_path(f: FileChange) -> str | None:
 
 def _read_inputs(
     changes: ChangeSet, repo: RepoView, config: RepoConfig, result: AnalysisResult, base_repo: RepoView | None,
-    analyzers: Sequence[Analyzer] = (),
+    analyzers: Sequence[Analyzer] = (), attributes: list[Any] | None = None,
 ) -> list[_Input]:
     """Files to analyze with their head (and base) text; every other file gets its coverage reason now."""
     files = list(changes.files)
-    attributes = base_attributes(base_repo)
+    attributes = base_attributes(base_repo) if attributes is None else attributes
     # decided from the path alone, before any text is read (a lockfile is neither prefetched nor read)
     skips = {f.path: _skip_reason(f, config) for f in files[:MAX_FILES]}
     generated = {f.path: _generated_by_path(f, config, attributes) for f in files[:MAX_FILES] if not skips[f.path]}
@@ -251,6 +271,8 @@ def _read_inputs(
                 if reason is None:
                     inputs.append(item)
                     continue
+        if generated.get(f.path):
+            result.generated.append(f.path)
         if generated.get(f.path) and f.status == FileStatus.added:
             result.notes.append(GENERATED_NEW_NOTE.format(path=f.path, reason=reason))  # a new file can't hide
         hidden = hides_code(f, repo, analyzers, read_error=read_error, over_file_cap=index >= MAX_FILES,
@@ -312,20 +334,22 @@ def analyze_change(
     workers: int = 1,
     base_repo: RepoView | None = None,
     budget: AnalysisBudget | None = None,
+    attributes: list[Any] | None = None,
 ) -> AnalysisResult:
     """Run every analyzer that supports a changed file; record coverage for every file.
 
     With `base_repo` (the repository at the change's base), findings that already existed there go
     to `pre_existing`. `workers > 1` analyzes large changes in forked processes: only for callers that own
     the process (the CLI), never inside a threaded service. `budget` bounds each analyzer run on a file and
-    the whole step; what runs out is reported "not reviewed (time budget)".
+    the whole step; what runs out is reported "not reviewed (time budget)". `attributes`: the base's parsed
+    `.gitattributes` when the caller read it already (else read through `base_repo`).
     """
     started = time.perf_counter()
     budget = budget or AnalysisBudget()
     limits = (budget, Deadline.after(budget.review_seconds))
     result = AnalysisResult()
     analyzers = with_facts(analyzers, repo)
-    inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers)
+    inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers, attributes)
     if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
         outcomes = _run_parallel(inputs, analyzers, workers, limits)
     else:

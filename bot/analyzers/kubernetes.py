@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from yaml.nodes import MappingNode, SequenceNode
 
-from bot.analyzers.base import FileInput
+from bot.analyzers.base import FileInput, NotAnalysed
 from bot.analyzers.k8s_scaling import autoscaler_hits, cronjob_hits
 from bot.analyzers.k8s_yaml import (
     Manifest,
@@ -169,13 +169,13 @@ def container_hits(m: Manifest, mf: ManifestFile, check_resources: bool) -> list
     return hits
 
 
-def manifest_hits(file_path: str, text: str, deadline: Deadline = NEVER) -> list[Hit]:
-    """Every hit in one manifest file (diff-unaware)."""
+def manifest_hits(file_path: str, text: str, deadline: Deadline = NEVER) -> tuple[list[Hit], str | None]:
+    """Every hit in one manifest file (diff-unaware), and why part of it could not be read (or None)."""
     mf = load_manifests(text)
     autoscaled = _autoscaled(mf)
     check_resources = not any(m.kind == "LimitRange" for m in mf.manifests)
     if non_production_path(file_path):
-        return []
+        return [], None
     kustomize_base = bool({p.lower() for p in PurePosixPath(file_path).parts[:-1]} & KUSTOMIZE_BASES)
     hits: list[Hit] = []
     for m in mf.manifests:
@@ -184,7 +184,7 @@ def manifest_hits(file_path: str, text: str, deadline: Deadline = NEVER) -> list
         hits.extend(autoscaler_hits(m))
         hits.extend(cronjob_hits(m))
         hits.extend(container_hits(m, mf, check_resources))
-    return hits
+    return hits, mf.error
 
 
 def looks_like_manifest(path_: str, text: str) -> bool:
@@ -214,7 +214,10 @@ class KubernetesAnalyzer:
         if not file.change.changed:
             return []
         try:
-            hits = manifest_hits(file.path, file.text, file.deadline)
-        except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
-            return []
-        return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)
+            hits, error = manifest_hits(file.path, file.text, file.deadline)
+        except Exception as exc:  # hostile input (or a parser bug) must not sink the review, nor pass as read
+            raise NotAnalysed(f"parse error ({type(exc).__name__})") from exc
+        findings = findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)
+        if error:  # the documents before a malformed one keep their findings; the file is not reviewed whole
+            raise NotAnalysed(f"parse error: {error}" if error.startswith("not valid") else error, findings)
+        return findings

@@ -1,13 +1,17 @@
 """The repository's own rules: `.github/scale-review/rules/*.yml`, in the built-in pack's format.
 
-Read from the base branch (the caller passes a RepoView of the base), so a pull request can neither
-add a rule that gates itself nor remove one that gates it. Every file, document and rule is checked
+Read from the base branch (the caller passes a RepoView of the base, or the files already read: the
+App reads them with the config), so a pull request can neither add a rule that gates itself nor remove
+one that gates it. The organisation's `.github` repository may hold the same folder: its rules apply
+too, and a repository rule with the same id replaces the organisation's (`combine_rule_files`, which
+says so in a note). Only the files directly in the folder are read. Every file, document and rule is checked
 on its own: a file that does not parse, an unknown key, an id that clashes with a built-in rule or
 another file, an invalid ast-grep rule, or a pattern that does not parse in its language gives one
 line (file, rule id, what is wrong) and every other rule still runs.
 
 Bounds: MAX_FILES files of at most MAX_FILE_BYTES, MAX_RULES rules, and RULE_SECONDS_PER_REVIEW of
-matching per rule per review, after which the rule is stopped for the rest of the review and named.
+matching per rule per review, after which the rule is stopped for the rest of the review and named;
+the rules run in a child process (bot.analyzers.rule_sandbox), so a rule is stopped mid-file too.
 Repository text never reaches Python's backtracking regular-expression engine: `prefilter` and
 `exclude_paths` (Python regexes) are for built-in rules only; ast-grep's own `regex` is linear-time.
 
@@ -19,7 +23,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -39,19 +42,23 @@ from bot.analyzers.rule_pack import (
     load_yaml_documents,
     parse_rule,
 )
+from bot.analyzers.rule_sandbox import RuleSandbox
 from bot.core.model import Category, Finding, Severity
 from bot.core.repo import RepoAccessError, RepoView
+from bot.core.repo_config import MAX_RULE_FILE_BYTES, RULES_DIR
 
-RULES_DIR = ".github/scale-review/rules"
 ANALYZER_NAME = "repository-rules"
 MAX_FILES = 50
-MAX_FILE_BYTES = 256_000
+MAX_FILE_BYTES = MAX_RULE_FILE_BYTES
 MAX_RULES = 200
 MAX_TESTS_PER_RULE = 50
 RULE_SECONDS_PER_REVIEW = 2.0
 MAX_ERROR_CHARS = 300
 BUILTIN_ONLY_KEYS = ("prefilter", "exclude_paths")
 OWN_RULE_NOTE = "This is one of the repository's own rules (.github/scale-review/rules/)."
+ORG_RULE_NOTE = "This is one of the organisation's own rules (its .github repository, .github/scale-review/rules/)."
+REPOSITORY, ORGANISATION = "repository", "organisation"
+OVERRIDES = "{path}: {rule_id} overrides the organisation's rule of the same id ({org_path})"
 
 
 @dataclass(frozen=True)
@@ -65,12 +72,25 @@ class RepoRule:
     rule: AstGrepRule
     tests: RuleTests
     source: str  # the file it came from
+    origin: str = REPOSITORY  # or ORGANISATION: the org's `.github` repository
 
 
 @dataclass
 class RepoRuleSet:
     rules: list[RepoRule] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line each: file, rule id, what is wrong
+    notes: list[str] = field(default_factory=list)  # one line each: a repository rule overriding the org's
+
+
+@dataclass(frozen=True)
+class RuleFiles:
+    """Rule files read ahead of the review (the App reads both folders in its one config query): the
+    repository's at the base ref, the organisation's `.github` repository's, and one line per file that
+    could not be read."""
+
+    repo: tuple[tuple[str, str], ...] = ()
+    org: tuple[tuple[str, str], ...] = ()
+    errors: tuple[str, ...] = ()
 
 
 def _one_line(text: str) -> str:
@@ -140,7 +160,9 @@ def _parse_document(doc: Any, source: str) -> RepoRule:
     return RepoRule(rule=rule, tests=tests, source=source)
 
 
-def parse_rule_files(files: Iterable[tuple[str, str]], builtin_ids: Iterable[str]) -> RepoRuleSet:
+def parse_rule_files(
+    files: Iterable[tuple[str, str]], builtin_ids: Iterable[str], origin: str = REPOSITORY
+) -> RepoRuleSet:
     """Rules from (path, text) pairs; every problem becomes one line of `errors`, never an exception."""
     out = RepoRuleSet()
     taken = {rid: "a built-in rule" for rid in builtin_ids}
@@ -170,14 +192,33 @@ def parse_rule_files(files: Iterable[tuple[str, str]], builtin_ids: Iterable[str
                 out.errors.append(f"{path}: {parsed.rule.id}: id already used by {taken[parsed.rule.id]}")
                 continue
             taken[parsed.rule.id] = path
-            out.rules.append(parsed)
+            out.rules.append(replace(parsed, origin=origin))
+    return out
+
+
+def combine_rule_files(files: RuleFiles, builtin_ids: Iterable[str]) -> RepoRuleSet:
+    """The organisation's rules and the repository's: a repository rule with the id of an organisation rule
+    replaces it (and a note says so); a clash with a built-in rule, or inside one folder, is an error."""
+    ids = list(builtin_ids)
+    org = parse_rule_files(files.org, ids, ORGANISATION)
+    own = parse_rule_files(files.repo, ids)
+    out = RepoRuleSet(rules=list(own.rules), errors=[*files.errors, *org.errors, *own.errors])
+    by_id = {r.rule.id: r.source for r in own.rules}
+    for rule in org.rules:
+        if rule.rule.id in by_id:
+            out.notes.append(OVERRIDES.format(path=by_id[rule.rule.id], rule_id=rule.rule.id, org_path=rule.source))
+        elif len(out.rules) >= MAX_RULES:
+            out.errors.append(f"{rule.source}: {rule.rule.id}: not loaded, over the {MAX_RULES}-rule limit")
+        else:
+            out.rules.append(rule)
     return out
 
 
 def load_repo_rules(view: RepoView, builtin_ids: Iterable[str], directory: str = RULES_DIR) -> RepoRuleSet:
-    """The rules under `directory` of a repository view (the base branch's, in a review)."""
+    """The rules directly in `directory` of a repository view (the base branch's, in a review)."""
     try:
-        paths = [p for p in view.list_files(f"{directory}/**") if p.endswith((".yml", ".yaml"))]
+        paths = [p for p in view.list_files(f"{directory}/**")
+                 if p.endswith((".yml", ".yaml")) and posixpath.dirname(p) == directory.rstrip("/")]
     except RepoAccessError as exc:
         return RepoRuleSet(errors=[f"{directory}: could not be listed: {exc}"])
     files: list[tuple[str, str]] = []
@@ -194,37 +235,56 @@ def load_repo_rules(view: RepoView, builtin_ids: Iterable[str], directory: str =
 
 def changed_rule_files(paths: Iterable[str], directory: str = RULES_DIR) -> list[str]:
     """Rule files a change touches: they take effect once merged, and the summary says so."""
-    prefix = directory.rstrip("/") + "/"
-    return sorted(p for p in paths if p.startswith(prefix) and posixpath.splitext(p)[1] in (".yml", ".yaml"))
+    folder = directory.rstrip("/")
+    return sorted(p for p in paths if posixpath.dirname(p) == folder and posixpath.splitext(p)[1] in (".yml", ".yaml"))
 
 
 class RepoRulesAnalyzer(AstGrepAnalyzer):
-    """The repository's rules, run like the built-in pack, each stopped once it spends its time budget."""
+    """The repository's rules, run like the built-in pack but in a child process (bot.analyzers.rule_sandbox),
+    each stopped once it spends its time budget, even in the middle of a file. `close()` ends the process."""
 
     name = ANALYZER_NAME
 
     def __init__(self, rules: Sequence[RepoRule], seconds_per_rule: float = RULE_SECONDS_PER_REVIEW) -> None:
-        marked = [replace(r.rule, advice=f"{r.rule.advice} {OWN_RULE_NOTE}") for r in rules]
+        marked = [replace(r.rule, advice=f"{r.rule.advice} {own_rule_note(r)}") for r in rules]
         super().__init__(marked)
+        self.team_rules = [replace(r, rule=m) for r, m in zip(rules, marked, strict=True)]  # with source, origin
         self.seconds_per_rule = seconds_per_rule
         self.spent: dict[str, float] = {}
         self.stopped: list[str] = []
+        self._sandbox: RuleSandbox | None = None
 
-    def _run_rule(
-        self, rule: AstGrepRule, root: Any, file: FileInput, lang: str, suggestions_left: list[int]
-    ) -> list[Finding]:
-        if rule.id in self.stopped:
-            return []
-        started = time.perf_counter()
-        try:
-            return super()._run_rule(rule, root, file, lang, suggestions_left)
-        finally:
-            self.spent[rule.id] = self.spent.get(rule.id, 0.0) + time.perf_counter() - started
-            if self.spent[rule.id] > self.seconds_per_rule:
-                self.stopped.append(rule.id)
+    def analyze(self, file: FileInput) -> list[Finding]:
+        if not [r for r in self.candidates(file) if r.id not in self.stopped]:
+            return []  # no process started for a file none of the rules may match
+        self._sandbox = self._sandbox or RuleSandbox(self.rules)
+        findings, stopped = self._sandbox.run(file, set(self.stopped), self._left, self._spend)
+        self.stopped += [rid for rid in stopped if rid not in self.stopped]
+        return findings
+
+    def _left(self, rule_id: str) -> float:
+        return max(0.0, self.seconds_per_rule - self.spent.get(rule_id, 0.0))
+
+    def _spend(self, rule_id: str, seconds: float) -> None:
+        self.spent[rule_id] = self.spent.get(rule_id, 0.0) + seconds
+        if self.spent[rule_id] >= self.seconds_per_rule and rule_id not in self.stopped:
+            self.stopped.append(rule_id)
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def __getstate__(self) -> dict[str, Any]:  # a forked worker (CLI --workers) starts its own process
+        return {**self.__dict__, "_sandbox": None}
 
     def stopped_notes(self) -> list[str]:
         return [f"repository rule {rid} stopped: over its {self.seconds_per_rule:g} s budget" for rid in self.stopped]
+
+
+def own_rule_note(rule: RepoRule) -> str:
+    """What marks a finding as the team's own rule's, in its advice."""
+    return ORG_RULE_NOTE if rule.origin == ORGANISATION else OWN_RULE_NOTE
 
 
 _SNIPPET_SUFFIX = {"python": "py", "javascript": "js", "typescript": "ts", "tsx": "tsx", "go": "go", "ruby": "rb"}

@@ -20,6 +20,7 @@ from bot.core.repo import RepoAccessError, RepoView
 
 NO_ANALYZER = "no analyzer for this file type"
 NOT_READ = "not reviewed: {why}"
+NOT_ANALYSED = "not analysed: {why} ({name})"  # an analyzer could not read the file (analyzers.base.NotAnalysed)
 OVER_CHARS = "{name}: {size:,} characters, over its {limit:,}-character cap"
 INCOMPLETE = "{n} file(s) an analyzer would read were not reviewed: {files}"
 MAX_NAMED = 5
@@ -61,6 +62,8 @@ def file_coverage(path: str, used: Sequence[str], declined: Sequence[str], budge
         elif out_of_time:
             names = ", ".join(d.split(" ", 1)[0] for d in out_of_time)
             reason = TIME_BUDGET_REASON.format(names=names, seconds=budget.file_seconds)
+        elif all(d.startswith(NOT_ANALYSED.split("{", 1)[0]) for d in declined):
+            reason = "; ".join(declined)
         else:
             reason = NOT_READ.format(why="; ".join(declined))
         return FileCoverage(path=path, status=CoverageStatus.skipped, reason=reason, analyzers=tuple(used),

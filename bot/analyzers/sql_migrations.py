@@ -14,7 +14,7 @@ import functools
 import re
 from pathlib import PurePosixPath
 
-from bot.analyzers.base import FileInput
+from bot.analyzers.base import FileInput, NotAnalysed
 from bot.analyzers.migration_js import js_migration_hits
 from bot.analyzers.migration_python import python_migration_hits
 from bot.analyzers.migration_ruby import rails_migration_hits
@@ -192,8 +192,8 @@ class SqlMigrationAnalyzer:
             return []
         try:
             hits = self._hits(file.path, file.text, file.deadline)
-        except Exception:  # hostile input (or a parser bug) must not sink the review: report nothing
-            return []
+        except Exception as exc:  # hostile input (or a parser bug) must not sink the review, nor pass as read
+            raise NotAnalysed(f"parse error ({type(exc).__name__})") from exc
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)
 
     def _hits(self, path: str, text: str, deadline: Deadline) -> list[Hit]:

@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 from dbos._error import DBOSMaxStepRetriesExceeded
 
 from bot.analyzers.engine import AnalysisResult
+from bot.analyzers.repo_rules import RuleFiles
 from bot.app import review_steps as steps
 from bot.app.runtime import current_runtime
-from bot.core.diff import ChangeSet, parse_diff
+from bot.core.diff import ChangeSet, parse_diff, without_files
 from bot.core.jobs import Job
 from bot.core.model import Acceptance, Finding, Review
 from bot.core.repo_config import RepoConfig, load_repo_config
@@ -29,7 +30,7 @@ from bot.github.values import PullInfo
 from bot.render.markdown import render_summary, render_title
 from bot.render.progress import render_progress
 from bot.review.acceptances import BUTTON_REASON
-from bot.review.pipeline import assemble_review
+from bot.review.pipeline import BaseReads, assemble_review
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest
 from bot.specialist.memory import current_prompts, encode, remember
@@ -106,13 +107,15 @@ class Context:
     tally: Tally
     superseded_by: SupersededBy
     options: Options
+    base_reads: BaseReads | None = None  # the team's rules and .gitattributes, read with the config
 
 
 def load_context(job: Job, tally: Tally, superseded_by: SupersededBy, options: Options) -> Context:
     pr = tally.take(steps.load_pull(job))
-    repo_text, org_text = tally.take(steps.load_configs(job, pr.base_sha))
-    config, errors = load_repo_config(repo_text, org_text=org_text)
-    return Context(job, pr, config, errors, tally, superseded_by, options)
+    texts = tally.take(steps.load_configs(job, pr.base_sha))
+    config, errors = load_repo_config(texts.repo, org_text=texts.org)
+    rules = RuleFiles(repo=tuple(texts.repo_rules), org=tuple(texts.org_rules), errors=tuple(texts.rule_errors))
+    return Context(job, pr, config, errors, tally, superseded_by, options, BaseReads(rules, texts.gitattributes))
 
 
 def skip_reason(ctx: Context) -> str | None:
@@ -170,7 +173,9 @@ def _review_and_publish(ctx: Context, check_id: int, use_model: bool) -> Outcome
 def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     job, head, tally, config = ctx.job, ctx.pr.head_sha, ctx.tally, ctx.config
     diff = tally.take(steps.fetch_diff(job))
-    analysis = tally.take(steps.analyze(job, head, diff.text, config, ctx.pr.base_sha, facts=use_model))
+    analysis = tally.take(
+        steps.analyze(job, head, diff.text, config, ctx.pr.base_sha, ctx.base_reads, facts=use_model)
+    )
     if (stop := _superseded(ctx, check_id)) is not None:
         return stop
     changes = parse_diff(diff.text)
@@ -290,8 +295,9 @@ def _specialist(ctx: Context, check_id: int, diff_text: str, changes: ChangeSet,
     increment = _increment(ctx, changes, model)
     follow_up = parse_diff(increment.diff) if increment.since else None
     candidates = list(analysis.findings)
-    request = SpecialistRequest(
-        diff=increment.diff if increment.since else diff_text, pr_title=ctx.pr.title, pr_body=ctx.pr.body,
+    request = SpecialistRequest(  # files left out as generated are not sent to the model either
+        diff=without_files(increment.diff if increment.since else diff_text, set(analysis.generated)),
+        pr_title=ctx.pr.title, pr_body=ctx.pr.body,
         candidates=_in_diff(candidates, follow_up) if follow_up is not None else candidates,
         since=increment.since, previous_findings=increment.previous, previous_verdicts=increment.previous_verdicts,
         focus=list(dict.fromkeys([*ctx.options.focus, *ctx.config.focus])), instructions=dict(ctx.config.instructions),

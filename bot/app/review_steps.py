@@ -30,9 +30,9 @@ from bot.github.client import GitHubGateway
 from bot.github.increment import Increment, find_increment
 from bot.github.repo_view import GitHubRepo
 from bot.github.retry import GitHubError
-from bot.github.values import DiffResult, PullInfo
+from bot.github.values import ConfigTexts, DiffResult, PullInfo
 from bot.review.acceptances import Claimed, acceptance_comment, merge, permits, read_acceptances
-from bot.review.pipeline import run_static
+from bot.review.pipeline import BaseReads, run_static
 from bot.review.specialist_facts import specialist_facts
 from bot.specialist.budget import Budget
 from bot.specialist.loop import SpecialistRequest, finish, run_turn, start_state
@@ -89,11 +89,11 @@ def load_pull(job: Job) -> Counted[PullInfo]:
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
 @honour_retry_after
 @tracing.stage("load")
-def load_configs(job: Job, base_sha: str) -> Counted[tuple[str | None, str | None]]:
-    """The repo's and the organisation's config, from the BASE commit (a PR cannot change its gate)."""
+def load_configs(job: Job, base_sha: str) -> Counted[ConfigTexts]:
+    """The repo's and the organisation's config and rules folders, from the BASE commit (a PR cannot change
+    its gate), with the base's `.gitattributes`: one GraphQL call."""
     gw = _gw(job)
-    texts = gw.get_configs(job.repo, base_sha)
-    return Counted((texts.repo, texts.org), gw.calls)
+    return Counted(gw.get_configs(job.repo, base_sha), gw.calls)
 
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)
@@ -126,18 +126,19 @@ def fetch_diff(job: Job) -> Counted[DiffResult]:
 @honour_retry_after
 @tracing.stage("analyze")
 def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig, base_sha: str | None = None,
-            facts: bool = False) -> Counted[AnalysisResult]:
+            base_reads: BaseReads | None = None, facts: bool = False) -> Counted[AnalysisResult]:
     """The static analyzers on the head version of the changed files and, given `base_sha`, on their base
     version too (problems already there are kept apart); the base side costs one batched read per 100
-    files, counted with the rest. With `facts` (a model will review), `AnalysisResult.facts` carries the
-    specialist's facts, read through the same head view (its file cache, the per-commit graph cache)."""
+    files, counted with the rest. `base_reads`: the team's rules and `.gitattributes` from the config query.
+    With `facts` (a model will review), `AnalysisResult.facts` carries the specialist's facts, read through
+    the same head view (its file cache, the per-commit graph cache)."""
     gw = _gw(job)
     s = current_runtime().settings
     budget = AnalysisBudget(file_seconds=s.analyzer_file_seconds, review_seconds=s.analyzer_review_seconds)
     base = GitHubRepo(gw, job.repo, base_sha) if base_sha else None
     head = GitHubRepo(gw, job.repo, head_sha)
     changes = parse_diff(diff_text)
-    result = run_static(changes, head, config, base_repo=base, budget=budget)
+    result = run_static(changes, head, config, base_repo=base, budget=budget, base_reads=base_reads)
     if facts:
         result.facts = specialist_facts(head, changes, diff_text)
     return Counted(result, gw.calls)

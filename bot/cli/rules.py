@@ -43,7 +43,7 @@ def builtin_rule_rows() -> list[tuple[str, str, str, str]]:
 
 def read_dir(directory: Path) -> RepoRuleSet:
     ids = [row[0] for row in builtin_rule_rows()]
-    files = sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+    files = sorted(p for p in directory.glob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
     pairs = [(str(p), p.read_text(encoding="utf-8", errors="replace")) for p in files]
     return parse_rule_files(pairs, ids)
 

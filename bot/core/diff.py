@@ -28,6 +28,13 @@ def git_sections(diff: str) -> list[tuple[tuple[str, str] | None, str]]:
     return out
 
 
+def without_files(diff: str, paths: set[str] | frozenset[str]) -> str:
+    """The diff without the sections of `paths` (files left out as generated are never sent to the model)."""
+    if not paths:
+        return diff
+    return "".join(section for pair, section in git_sections(diff) if not (pair and pair[1] in paths))
+
+
 class DiffError(ValueError):
     """The text is not a unified diff."""
 

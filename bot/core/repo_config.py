@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.core.model import Severity
 
 CONFIG_PATH = ".github/scale-review.yml"
+RULES_DIR = ".github/scale-review/rules"  # the repository's own rules (bot.analyzers.repo_rules)
+MAX_RULE_FILE_BYTES = 256_000
 MAX_CONFIG_BYTES = 64_000
 ORG_SOURCE = f"organisation .github/{CONFIG_PATH.split('/')[-1]}"
 

@@ -13,9 +13,11 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.core.repo import MAX_FILE_BYTES, RepoAccessError, check_path
+from bot.core.repo_config import MAX_RULE_FILE_BYTES
 from bot.github.identity import AppIdentity
 from bot.github.reads import (
     GRAPHQL_BATCH,
+    ORG_CONFIG_REPO,
     SYMLINK,
     SYMLINK_MODE,
     blob_result,
@@ -26,6 +28,7 @@ from bot.github.reads import (
     files_query,
     folder_modes,
     partial_note,
+    rule_files,
 )
 from bot.github.retry import GitHubError
 from bot.github.transport import DIFF_MEDIA, RAW_MEDIA, GitHubTransport, next_link, split_link
@@ -128,11 +131,16 @@ class GitHubGateway(GitHubTransport):
         return str(data.get("data", "")).encode("utf-8")
 
     def get_configs(self, repo: str, ref: str) -> ConfigTexts:
-        """`.github/scale-review.yml` at `ref` (use the BASE sha) and the org `.github` repo's, in one call."""
+        """`.github/scale-review.yml` at `ref` (use the BASE sha) and the org `.github` repo's, in one call, with
+        both rules folders and the repo's `.gitattributes` at `ref`."""
         owner, name = repo.split("/", 1)
         data = self.graphql(config_query(), config_variables(owner, name, ref))
-        return ConfigTexts(repo=blob_text((data.get("repo") or {}).get("c")),
-                           org=blob_text((data.get("org") or {}).get("c")))
+        repo_data, org_data = data.get("repo") or {}, data.get("org") or {}
+        repo_rules, repo_errors = rule_files(repo_data.get("r"), "", MAX_RULE_FILE_BYTES)
+        org_rules, org_errors = rule_files(org_data.get("r"), f"{owner}/{ORG_CONFIG_REPO}:", MAX_RULE_FILE_BYTES)
+        return ConfigTexts(repo=blob_text(repo_data.get("c")), org=blob_text(org_data.get("c")),
+                           repo_rules=repo_rules, org_rules=org_rules, rule_errors=repo_errors + org_errors,
+                           gitattributes=blob_text(repo_data.get("a")))
 
     def get_config(self, repo: str, ref: str) -> str | None:
         """The repo's own config text at `ref`, or None (prefer `get_configs`, same single call)."""

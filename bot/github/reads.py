@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.repo import MAX_FILE_BYTES
-from bot.core.repo_config import CONFIG_PATH
+from bot.core.repo_config import CONFIG_PATH, RULES_DIR
 
 BLOB_FIELDS = "__typename ... on Blob { text byteSize isBinary isTruncated }"
 TREE_FIELDS = "... on Tree { entries { name mode } }"
@@ -40,18 +40,53 @@ def folder_modes(folder: str, obj: Any) -> dict[str, int]:
     return {prefix + str(e.get("name")): int(e.get("mode") or 0) for e in obj.get("entries") or []}
 
 
+GITATTRIBUTES = ".gitattributes"
+RULE_SUFFIXES = (".yml", ".yaml")
+RULES_TREE = f"... on Tree {{ entries {{ name type object {{ {BLOB_FIELDS} }} }} }}"
+
+
 def config_query() -> str:
+    """One query for everything the review reads at the base before the diff: the repo's config, rules folder
+    and `.gitattributes` (at the base ref), and the org `.github` repo's config and rules folder (at HEAD)."""
     return (
-        "query($owner: String!, $name: String!, $orgName: String!, $expr: String!, $orgExpr: String!) { "
-        f"repo: repository(owner: $owner, name: $name) {{ c: object(expression: $expr) {{ {BLOB_FIELDS} }} }} "
-        f"org: repository(owner: $owner, name: $orgName) {{ c: object(expression: $orgExpr) {{ {BLOB_FIELDS} }} }} "
+        "query($owner: String!, $name: String!, $orgName: String!, $expr: String!, $orgExpr: String!, "
+        "$rulesExpr: String!, $orgRulesExpr: String!, $attrExpr: String!) { "
+        f"repo: repository(owner: $owner, name: $name) {{ c: object(expression: $expr) {{ {BLOB_FIELDS} }} "
+        f"r: object(expression: $rulesExpr) {{ {RULES_TREE} }} a: object(expression: $attrExpr) {{ {BLOB_FIELDS} }} }} "
+        f"org: repository(owner: $owner, name: $orgName) {{ c: object(expression: $orgExpr) {{ {BLOB_FIELDS} }} "
+        f"r: object(expression: $orgRulesExpr) {{ {RULES_TREE} }} }} "
         "}"
     )
 
 
 def config_variables(owner: str, name: str, ref: str) -> dict[str, str]:
     return {"owner": owner, "name": name, "orgName": ORG_CONFIG_REPO, "expr": f"{ref}:{CONFIG_PATH}",
-            "orgExpr": f"HEAD:{CONFIG_PATH}"}
+            "orgExpr": f"HEAD:{CONFIG_PATH}", "rulesExpr": f"{ref}:{RULES_DIR}", "orgRulesExpr": f"HEAD:{RULES_DIR}",
+            "attrExpr": f"{ref}:{GITATTRIBUTES}"}
+
+
+def rule_files(obj: Any, label: str, limit: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """The `*.yml`/`*.yaml` files directly in a rules folder (a GraphQL Tree with its blobs): (path, text)
+    pairs and one line per file that could not be read whole. `label` prefixes each path (the org's repo)."""
+    files: list[tuple[str, str]] = []
+    errors: list[str] = []
+    if not isinstance(obj, dict):
+        return files, errors
+    for entry in obj.get("entries") or []:
+        name = str(entry.get("name") or "")
+        if entry.get("type") != "blob" or not name.endswith(RULE_SUFFIXES):
+            continue
+        path = f"{label}{RULES_DIR}/{name}"
+        blob = entry.get("object") or {}
+        size = int(blob.get("byteSize") or 0)
+        text = blob_text(blob)
+        if size > limit:
+            errors.append(f"{path}: not read, over {limit:,} bytes")
+        elif text is None or blob.get("isTruncated"):
+            errors.append(f"{path}: could not be read as text")
+        else:
+            files.append((path, text))
+    return files, errors
 
 
 def blob_result(path: str, ref: str, obj: Any, limit: int = MAX_FILE_BYTES) -> bytes | str | None:

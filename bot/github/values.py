@@ -54,10 +54,16 @@ class Comparison(BaseModel):
 
 
 class ConfigTexts(BaseModel):
-    """`.github/scale-review.yml` of the repo (at the base ref) and of the org's `.github` repo."""
+    """`.github/scale-review.yml` of the repo (at the base ref) and of the org's `.github` repo, and more."""
 
     repo: str | None = None
     org: str | None = None
+    # read in the same query: the rules folders (`*.yml` directly in them, as (path, text)), the files that
+    # could not be read, and the repo's `.gitattributes` at the base ref
+    repo_rules: list[tuple[str, str]] = Field(default_factory=list)
+    org_rules: list[tuple[str, str]] = Field(default_factory=list)
+    rule_errors: list[str] = Field(default_factory=list)
+    gitattributes: str | None = None
 
 
 class DeliveryInfo(BaseModel):

@@ -39,7 +39,9 @@ HELP_SECTIONS = (
     ("monitoring", "Monitor"),
 )
 
-__all__ = ["RuleMeta", "render_sarif", "rules_from_analyzers", "sarif_log"]
+TEAM_RULE_TAG = "team-rule"
+
+__all__ = ["RuleMeta", "render_sarif", "rules_from_analyzers", "sarif_log", "team_rule_metas"]
 
 
 class RuleLike(Protocol):
@@ -74,6 +76,16 @@ def rules_from_analyzers(analyzers: Iterable[object]) -> list[RuleMeta]:
     return list(out.values())
 
 
+def team_rule_metas(team_rules: Iterable[Any]) -> list[RuleMeta]:
+    """RuleMetas of the team's own rules (bot.analyzers.repo_rules.RepoRule: `.rule`, `.origin`, `.source`)."""
+    out = []
+    for team in team_rules:
+        meta = rule_meta(team.rule)
+        out.append(RuleMeta(id=meta.id, title=meta.title, category=meta.category, severity=meta.severity,
+                            help=meta.help, origin=str(team.origin), source=str(team.source)))
+    return out
+
+
 def _uri(path: str) -> str:
     clean = path.replace("\\", "/").lstrip("/")
     while clean.startswith("./"):
@@ -87,6 +99,10 @@ def _rule_name(rule_id: str) -> str:
 
 def _rule(meta: RuleMeta) -> dict[str, Any]:
     help_text = meta.help or meta.title
+    properties: dict[str, Any] = {"tags": ["scalability", meta.category.value], "severity": meta.severity.value}
+    if meta.origin:  # the team's own rule: say whose, and from which file
+        properties["tags"].append(TEAM_RULE_TAG)
+        properties.update(origin=meta.origin, source=meta.source)
     return {
         "id": meta.id,
         "name": _rule_name(meta.id) or meta.id,
@@ -94,7 +110,7 @@ def _rule(meta: RuleMeta) -> dict[str, Any]:
         "fullDescription": {"text": help_text.split("\n\n")[0]},
         "help": {"text": help_text.replace("**", ""), "markdown": help_text},
         "defaultConfiguration": {"level": LEVELS[meta.severity]},
-        "properties": {"tags": ["scalability", meta.category.value], "severity": meta.severity.value},
+        "properties": properties,
     }
 
 

@@ -10,20 +10,24 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.analyzers.engine import AnalysisResult
-from bot.core.diff import ChangeSet, DiffError, parse_diff
+from bot.analyzers.repo_rules import MAX_FILES as MAX_RULE_FILES
+from bot.analyzers.repo_rules import RuleFiles
+from bot.core.diff import ChangeSet, DiffError, parse_diff, without_files
 from bot.core.model import Review, Severity
 from bot.core.repo import LocalGitRepo, RepoAccessError
-from bot.core.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, RepoConfig, load_repo_config
+from bot.core.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, MAX_RULE_FILE_BYTES, RepoConfig, load_repo_config
 from bot.core.settings import DEFAULT_MODEL
-from bot.review.pipeline import assemble_review, run_static
+from bot.review.pipeline import BaseReads, assemble_review, run_static
 
 if TYPE_CHECKING:
     from bot.specialist.loop import SpecialistResult
 
 MAX_DIFF_BYTES = 200_000_000
+GITATTRIBUTES = ".gitattributes"
 NOTE_NO_MODEL = "specialist not run: no model credentials (set ANTHROPIC_API_KEY); static analysis only"
 NOTE_LLM_OFF = "specialist not run: llm.enabled is false in the configuration"
 
@@ -99,21 +103,56 @@ def load_config(root: str, base_sha: str, config_file: str | None) -> RepoConfig
     return config
 
 
-def review_local(
+def read_rule_folder(folder: str) -> RuleFiles:
+    """The `*.yml`/`*.yaml` files directly in a rules folder on disk (`--rules DIR`), bounded like the App's."""
+    if not os.path.isdir(folder):
+        raise LocalReviewError(f"{folder}: no such rules folder")
+    files: list[tuple[str, str]] = []
+    errors: list[str] = []
+    names = sorted(n for n in os.listdir(folder) if n.endswith((".yml", ".yaml")))
+    for name in names[: MAX_RULE_FILES + 1]:
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path):
+            continue
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_RULE_FILE_BYTES + 1)
+        if len(data) > MAX_RULE_FILE_BYTES:
+            errors.append(f"{path}: not read, over {MAX_RULE_FILE_BYTES:,} bytes")
+            continue
+        files.append((path, data.decode("utf-8", errors="replace")))
+    return RuleFiles(repo=tuple(files), errors=tuple(errors))
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """A local review and the team's own rules it ran (SARIF lists them with their metadata)."""
+
+    review: Review
+    team_rules: list[Any] = field(default_factory=list)
+
+
+def review_local(repo_path: str, base: str, head: str = "HEAD", **kwargs: Any) -> Review:
+    """Review base...head (what a pull request from head into base would show); see `run_local`."""
+    return run_local(repo_path, base, head, **kwargs).review
+
+
+def run_local(
     repo_path: str,
     base: str,
     head: str = "HEAD",
     *,
     config_file: str | None = None,
+    rules_dir: str | None = None,
     fail_on: Severity | None = None,
     use_llm: bool = False,
     env: Mapping[str, str] | None = None,
     model_client: Any | None = None,
-) -> Review:
+) -> LocalRun:
     """Review base...head (what a pull request from head into base would show).
 
     With `use_llm`, the specialist runs on `model_client`, else on the client the environment
     describes (ANTHROPIC_API_KEY, ...); without credentials the review stays static and says so.
+    The team's rules come from `.github/scale-review/rules/` at the base revision, or from `rules_dir`.
     """
     started = time.perf_counter()
     root = _check_repo(repo_path)
@@ -129,7 +168,11 @@ def review_local(
         raise LocalReviewError(f"git produced a diff that could not be read: {exc}") from exc
     repo = LocalGitRepo(root, head_sha)
     base_repo = LocalGitRepo(root, _merge_base(root, base_sha, head_sha))  # the side `base...head` diffs against
-    analysis = run_static(changes, repo, config, workers=min(os.cpu_count() or 1, 8), base_repo=base_repo)
+    reads = None
+    if rules_dir is not None:
+        reads = BaseReads(read_rule_folder(rules_dir), _read_or_none(base_repo, GITATTRIBUTES))
+    analysis = run_static(changes, repo, config, workers=min(os.cpu_count() or 1, 8), base_repo=base_repo,
+                          base_reads=reads)
     stats: dict[str, object] = {"base": base_sha, "head": head_sha, "mode": "static"}
     specialist = None
     if use_llm:
@@ -141,7 +184,14 @@ def review_local(
             stats.update(specialist.stats())
     review = assemble_review(changes, config, analysis, specialist=specialist, fail_on=fail_on, stats=stats)
     review.stats["seconds"] = round(time.perf_counter() - started, 3)
-    return review
+    return LocalRun(review, list(analysis.extra_rules))
+
+
+def _read_or_none(view: LocalGitRepo, path: str) -> str | None:
+    try:
+        return view.read_text(path)
+    except RepoAccessError:
+        return None
 
 
 def _run_specialist(
@@ -168,8 +218,9 @@ def _run_specialist(
     if client is None:
         return None
     subject, _, body = _git(root, "log", "-1", "--format=%s%n%b", head_sha).decode(errors="replace").partition("\n")
+    diff = without_files(raw_diff.decode("utf-8", errors="replace"), set(analysis.generated))  # not sent either
     request = SpecialistRequest(
-        diff=raw_diff.decode("utf-8", errors="replace"),
+        diff=diff,
         candidates=list(analysis.findings),
         pr_title=subject.strip(),
         pr_body=body.strip(),
@@ -177,7 +228,7 @@ def _run_specialist(
         instructions=dict(config.instructions),
         model=env.get("SCALE_REVIEW_MODEL") or config.llm.model or DEFAULT_MODEL,
         max_turns=config.llm.max_turns,
-        facts=specialist_facts(repo, changes, raw_diff.decode("utf-8", errors="replace")),
+        facts=specialist_facts(repo, changes, diff),
         min_confidence=config.gate.min_confidence,
     )
     return run_specialist(

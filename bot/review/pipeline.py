@@ -8,12 +8,21 @@ durable steps; the CLI calls `review_change`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.analyzers import default_analyzers
 from bot.analyzers.base import Analyzer
 from bot.analyzers.engine import AnalysisResult, analyze_change, dedupe
-from bot.analyzers.repo_rules import RepoRulesAnalyzer, changed_rule_files, load_repo_rules
+from bot.analyzers.generated import parse_gitattributes
+from bot.analyzers.repo_rules import (
+    RepoRulesAnalyzer,
+    RepoRuleSet,
+    RuleFiles,
+    changed_rule_files,
+    combine_rule_files,
+    load_repo_rules,
+)
 from bot.analyzers.skips import incomplete_reason
 from bot.analyzers.time_budget import AnalysisBudget
 from bot.core.diff import ChangeSet
@@ -25,6 +34,16 @@ from bot.core.verdicts import Verdict, apply_verdicts
 
 _ANALYZERS: list[Analyzer] | None = None
 CHANGED_RULE_FILE = "Repository rule file changed by this pull request: {path} (takes effect once merged)"
+
+
+@dataclass(frozen=True)
+class BaseReads:
+    """What the caller read from the base ahead of the review (the App: in its one config query): the team's
+    rule files and the base's `.gitattributes` text (None: there is none). Without it, `run_static` reads both
+    through `base_repo`."""
+
+    rules: RuleFiles = field(default_factory=RuleFiles)
+    gitattributes: str | None = None
 
 
 class SpecialistOutcome(Protocol):
@@ -53,24 +72,42 @@ def run_static(
     workers: int = 1,
     base_repo: RepoView | None = None,
     budget: AnalysisBudget | None = None,
+    base_reads: BaseReads | None = None,
 ) -> AnalysisResult:
     """The analyzers over the change; `workers > 1` forks processes for large changes (CLI only).
 
     `base_repo` is the repository at the change's base: with it, problems already there are told apart
     (`AnalysisResult.pre_existing`); without it every finding counts as introduced. `budget` bounds
-    analyzer time per file and per review (defaults when None)."""
+    analyzer time per file and per review (defaults when None). The team's rules come from `base_reads`
+    when given, else from `base_repo`'s rules folder; none without either (a change cannot add its own)."""
     chosen = list(builtin_analyzers() if analyzers is None else analyzers)
     notes = [CHANGED_RULE_FILE.format(path=p) for p in changed_rule_files(changes.paths)]
     own: RepoRulesAnalyzer | None = None
-    if base_repo is not None and analyzers is None:  # the repository's own rules, from the base only
-        loaded = load_repo_rules(base_repo, [rid for a in chosen for rid in a.rule_ids()])
+    if analyzers is None and (base_reads is not None or base_repo is not None):
+        loaded = _team_rules(chosen, base_reads, base_repo)
         notes += [f"Repository rule not loaded: {e}" for e in loaded.errors]
+        notes += [f"Repository rule: {n}" for n in loaded.notes]
         if loaded.rules:
             own = RepoRulesAnalyzer(loaded.rules)
             chosen.append(own)
-    result = analyze_change(changes, repo, config, chosen, workers=workers, base_repo=base_repo, budget=budget)
+    attributes = parse_gitattributes(base_reads.gitattributes or "") if base_reads is not None else None
+    try:
+        result = analyze_change(changes, repo, config, chosen, workers=workers, base_repo=base_repo, budget=budget,
+                                attributes=attributes)
+    finally:
+        if own is not None:
+            own.close()  # the team's rules ran in a child process: end it
     result.notes[:0] = notes + (own.stopped_notes() if own else [])
+    result.extra_rules = list(own.team_rules) if own else []
     return result
+
+
+def _team_rules(chosen: Sequence[Analyzer], base_reads: BaseReads | None, base_repo: RepoView | None) -> RepoRuleSet:
+    builtin_ids = [rid for a in chosen for rid in a.rule_ids()]
+    if base_reads is not None:
+        return combine_rule_files(base_reads.rules, builtin_ids)
+    assert base_repo is not None
+    return load_repo_rules(base_repo, builtin_ids)
 
 
 def _specialist_extras(specialist: Any) -> dict[str, Any]:
@@ -110,7 +147,8 @@ def assemble_review(
         judged = apply_verdicts(findings, getattr(specialist, "verdicts", None) or [], config.gate.min_confidence)
         findings, dismissed = judged.findings, judged.dismissed
         notes += judged.notes
-        findings = dedupe(findings + list(specialist.findings))
+        generated = set(analysis.generated)  # left out of the review: a model finding there is dropped too
+        findings = dedupe(findings + [f for f in specialist.findings if f.path not in generated])
         notes += list(specialist.notes)
         degraded = degraded or specialist.degraded
         extras = _specialist_extras(specialist)

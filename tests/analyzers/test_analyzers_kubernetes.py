@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.analyzers import default_analyzers
-from bot.analyzers.base import FileInput
+from bot.analyzers.base import FileInput, NotAnalysed
 from bot.analyzers.k8s_yaml import detemplate, load_manifests
 from bot.analyzers.kubernetes import KubernetesAnalyzer
 from bot.core.model import Category, Finding, Severity
@@ -44,7 +44,11 @@ spec:
 
 
 def run(path: str, text: str, added: set[int] | None = None) -> list[Finding]:
-    return KubernetesAnalyzer().analyze(FileInput(change=change_for(text, path, added), text=text))
+    """The findings, including those of the part read before a parse error (the engine reports the rest)."""
+    try:
+        return KubernetesAnalyzer().analyze(FileInput(change=change_for(text, path, added), text=text))
+    except NotAnalysed as exc:
+        return exc.findings
 
 
 def expected(text: str) -> set[tuple[int, str]]:
@@ -169,6 +173,8 @@ def test_huge_manifest_is_refused_with_a_reason() -> None:
 def test_malformed_document_after_good_ones_keeps_the_good_findings() -> None:
     text = DEPLOYMENT + "---\nkind: [unclosed\n"
     assert "k8s-single-replica" in {f.source for f in run("k8s/api.yaml", text)}
+    with pytest.raises(NotAnalysed, match="^parse error: not valid YAML"):  # and says it could not read it all
+        KubernetesAnalyzer().analyze(FileInput(change=change_for(text, "k8s/api.yaml", None), text=text))
 
 
 def test_default_analyzers_include_the_kubernetes_analyzer() -> None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import textwrap
+import time
 
 from bot.analyzers.base import FileInput
 from bot.analyzers.repo_rules import (
     MAX_FILE_BYTES,
+    MAX_FILES,
+    MAX_RULES,
     RepoRulesAnalyzer,
+    RuleFiles,
     changed_rule_files,
+    combine_rule_files,
     load_repo_rules,
     parse_rule_files,
     run_rule_tests,
@@ -101,13 +106,53 @@ def test_bounds_on_files_and_sizes() -> None:
     assert result.errors == [f"r/big.yml: not read, over {MAX_FILE_BYTES:,} bytes"]
 
 
-def test_a_rule_past_its_time_is_stopped_and_named() -> None:
+SLOW = RULE.replace("team-billing-client-deadline", "team-slow").replace("add_argument: deadline=5\n", "").replace(
+    """  all:
+    - pattern: billing.$METHOD($$$ARGS)
+    - not: {has: {field: arguments, has: {kind: keyword_argument, has: {field: name, regex: ^deadline$}}}}
+""",
+    # every identifier looks for another one anywhere in the module: quadratic, a minute on 3,000 lines
+    """  kind: identifier
+  inside: {kind: module, stopBy: end, has: {kind: identifier, regex: ^never_there$, stopBy: end}}
+""").replace("tests:", "unused_tests:").split("unused_tests:")[0]
+
+
+def test_a_rule_built_to_be_slow_is_stopped_mid_file_named_and_the_others_still_run() -> None:
+    rules = parse(("r/billing.yml", RULE), ("r/slow.yml", SLOW))
+    assert rules.errors == [] and [r.rule.id for r in rules.rules] == ["team-billing-client-deadline", "team-slow"]
+    big = "import billing\nbilling.charge(o)\n" + "".join(f"x{i} = y{i} + z{i}\n" for i in range(3000))
+    analyzer = RepoRulesAnalyzer(rules.rules, seconds_per_rule=0.5)
+    try:
+        started = time.perf_counter()
+        first = analyzer.analyze(new_file("a.py", big))
+        elapsed = time.perf_counter() - started
+        second = analyzer.analyze(new_file("b.py", "billing.charge(o)\n"))
+    finally:
+        analyzer.close()
+    assert [f.source for f in first] == ["team-billing-client-deadline"]  # the other rule still ran on the file
+    assert [f.source for f in second] == ["team-billing-client-deadline"]  # and on the next one; the slow one not
+    assert elapsed < 15, elapsed  # unbounded, the slow rule alone takes about a minute on this file
+    assert analyzer.stopped == ["team-slow"]
+    assert analyzer.stopped_notes() == ["repository rule team-slow stopped: over its 0.5 s budget"]
+
+
+def test_a_rule_over_its_time_across_files_is_stopped_for_the_rest_of_the_review() -> None:
     rules = parse(("r/billing.yml", RULE)).rules
-    analyzer = RepoRulesAnalyzer(rules, seconds_per_rule=0.0)
-    first = analyzer.analyze(new_file("a.py", "billing.charge(o)\n"))
-    second = analyzer.analyze(new_file("b.py", "billing.charge(o)\n"))
-    assert len(first) == 1 and second == []
-    assert analyzer.stopped_notes() == ["repository rule team-billing-client-deadline stopped: over its 0 s budget"]
+    analyzer = RepoRulesAnalyzer(rules, seconds_per_rule=5.0)
+    try:
+        assert len(analyzer.analyze(new_file("a.py", "billing.charge(o)\n"))) == 1
+        analyzer.spent["team-billing-client-deadline"] = 5.0  # as if earlier files had used its budget
+        analyzer.stopped.append("team-billing-client-deadline")
+        assert analyzer.analyze(new_file("b.py", "billing.charge(o)\n")) == []
+    finally:
+        analyzer.close()
+
+
+def test_the_file_limit_holds() -> None:
+    files = [(f"r/{i:02}.yml", RULE.replace("team-billing-client-deadline", f"r{i}")) for i in range(MAX_FILES + 2)]
+    result = parse(*files)
+    assert len(result.rules) == MAX_FILES
+    assert result.errors == [f"r/{i:02}.yml: not read, over the {MAX_FILES}-file limit" for i in (50, 51)]
 
 
 def test_failing_rule_tests_are_reported() -> None:
@@ -138,10 +183,13 @@ class _View:
 
 
 def test_rules_come_from_the_view_they_are_given_and_changed_rule_files_are_named() -> None:
-    view = _View({".github/scale-review/rules/billing.yml": RULE, "app.py": "x = 1\n"})
-    assert [r.rule.id for r in load_repo_rules(view, []).rules] == ["team-billing-client-deadline"]
+    view = _View({".github/scale-review/rules/billing.yml": RULE, "app.py": "x = 1\n",
+                  ".github/scale-review/rules/old/broken.yml": "id: [\n"})  # only the folder's own files, as in the App
+    loaded = load_repo_rules(view, [])
+    assert [r.rule.id for r in loaded.rules] == ["team-billing-client-deadline"] and loaded.errors == []
     assert load_repo_rules(_View({}), []).rules == []
-    changed = [".github/scale-review/rules/new.yml", "app.py", ".github/scale-review.yml"]
+    changed = [".github/scale-review/rules/new.yml", "app.py", ".github/scale-review.yml",
+               ".github/scale-review/rules/old/x.yml"]
     assert changed_rule_files(changed) == [".github/scale-review/rules/new.yml"]
 
 
@@ -165,3 +213,32 @@ def test_the_published_rule_schema_is_current_and_accepts_the_example() -> None:
     assert rule_json_schema()["additionalProperties"] is False
     with __import__("pytest").raises(jsonschema.ValidationError):
         jsonschema.validate({**yaml.safe_load(RULE), "colour": "red"}, schema)
+
+
+def test_org_rules_apply_and_a_repository_rule_of_the_same_id_overrides_one() -> None:
+    org_only = RULE.replace("team-billing-client-deadline", "org-rule")
+    org_same = RULE.replace("severity: high", "severity: low")
+    files = RuleFiles(repo=(("r/billing.yml", RULE),),
+                      org=(("octo/.github:r/org.yml", org_only), ("octo/.github:r/billing.yml", org_same),
+                           ("octo/.github:r/clash.yml", RULE.replace("team-billing-client-deadline", "org-rule"))),
+                      errors=("octo/.github:r/x.yml: could not be read as text",))
+    result = combine_rule_files(files, ["py-requests-no-timeout"])
+    assert [(r.rule.id, r.origin, r.rule.severity.value) for r in result.rules] == [
+        ("team-billing-client-deadline", "repository", "high"), ("org-rule", "organisation", "high")]
+    assert result.notes == ["r/billing.yml: team-billing-client-deadline overrides the organisation's rule of the "
+                            "same id (octo/.github:r/billing.yml)"]
+    assert result.errors == ["octo/.github:r/x.yml: could not be read as text",
+                             "octo/.github:r/org.yml: org-rule: id already used by octo/.github:r/clash.yml"]
+    [finding] = RepoRulesAnalyzer([result.rules[1]]).analyze(new_file("a.py", "billing.charge(o)\n"))
+    assert "organisation's own rules" in (finding.advice or "")
+
+
+def test_the_rule_limit_holds_across_the_repository_and_the_organisation() -> None:
+    many = "\n---\n".join(RULE.replace("team-billing-client-deadline", f"r{i}") for i in range(MAX_RULES))
+    files = RuleFiles(repo=(("r/many.yml", many),), org=(("o:r/one.yml", RULE),))
+    result = combine_rule_files(files, [])
+    assert len(result.rules) == MAX_RULES
+    assert result.errors == [f"o:r/one.yml: team-billing-client-deadline: not loaded, over the {MAX_RULES}-rule limit"]
+    over = parse(("r/many.yml", many + "\n---\n" + RULE))
+    assert len(over.rules) == MAX_RULES
+    assert over.errors == [f"r/many.yml: team-billing-client-deadline: not loaded, over the {MAX_RULES}-rule limit"]

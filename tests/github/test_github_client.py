@@ -145,6 +145,22 @@ def test_config_comes_from_the_base_ref_and_the_org_repo_in_one_call(gh: FakeGit
     assert gh.count("POST", r"/graphql$") == 3
 
 
+def test_both_rules_folders_and_gitattributes_come_with_the_config_in_the_same_call(gh: FakeGitHub) -> None:
+    rules = ".github/scale-review/rules"
+    gh.add_repo(REPO, {".github/scale-review.yml": CONFIG_BASE, ".gitattributes": "gen/** linguist-generated\n",
+                       f"{rules}/a.yml": "id: a\n", f"{rules}/notes.md": "not a rule\n",
+                       f"{rules}/sub/b.yml": "id: b\n", f"{rules}/big.yml": "#" * 300_000,
+                       f"{rules}/bin.yaml": b"\0\1binary"})
+    gh.add_repo("acme/.github", {f"{rules}/org.yaml": "id: org\n"})
+    texts = make_gateway(gh).get_configs(REPO, gh.store.repos[REPO].branches["main"])
+    assert texts.repo_rules == [(f"{rules}/a.yml", "id: a\n")]  # only the folder's own *.yml / *.yaml files
+    assert texts.org_rules == [(f"acme/.github:{rules}/org.yaml", "id: org\n")]
+    assert texts.rule_errors == [f"{rules}/big.yml: not read, over 256,000 bytes",
+                                 f"{rules}/bin.yaml: could not be read as text"]
+    assert texts.gitattributes == "gen/** linguist-generated\n"
+    assert gh.count("POST", r"/graphql$") == 1 and len(gh.calls) == 2  # the token, then the one query
+
+
 def test_permission_levels(gh: FakeGitHub) -> None:
     gh.set_permission(REPO, "alice", "write")
     gh.set_permission(REPO, "reader", "read")

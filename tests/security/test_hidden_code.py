@@ -147,3 +147,60 @@ def test_a_code_file_the_diff_shows_as_binary_makes_the_review_incomplete() -> N
     coverage = {c.path: c for c in analyze_change(parse_diff(diff), repo, RepoConfig(), default_analyzers()).coverage}
     assert coverage["app/export.py"].incomplete
     assert not coverage["img/logo.png"].incomplete  # a real binary hides nothing
+
+
+BROKEN_MANIFEST = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: [api\nspec:\n  replicas: 1\n"
+GOOD_THEN_BROKEN = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 1\n  selector:\n"
+    "    matchLabels: {app: api}\n  template:\n    spec:\n      containers:\n        - name: api\n"
+    "          image: api:1\n---\nkind: [unclosed\n"
+)
+
+
+def test_a_manifest_that_does_not_parse_is_named_not_analysed_and_the_review_is_incomplete(tmp_path: Path) -> None:
+    g = _repo(tmp_path)
+    g.write("deploy/api.yaml", BROKEN_MANIFEST)
+    g.commit("broken manifest")
+    review = review_local(str(g.root), "main", "HEAD")
+    [cov] = review.coverage
+    assert cov.status == CoverageStatus.skipped and cov.incomplete
+    assert cov.reason.startswith("not analysed: parse error: not valid YAML") and cov.reason.endswith("(kubernetes)")
+    assert review.conclusion == Conclusion.neutral and "deploy/api.yaml" in review.verdict
+    assert review.stats["files_reviewed"] == 0
+
+
+def test_gate_incomplete_failure_fails_on_a_manifest_that_does_not_parse(tmp_path: Path) -> None:
+    g = _repo(tmp_path, "gate:\n  incomplete: failure\n")
+    g.write("deploy/api.yaml", BROKEN_MANIFEST)
+    g.commit("broken manifest")
+    assert review_local(str(g.root), "main", "HEAD").conclusion == Conclusion.failure
+
+
+def test_a_malformed_document_after_a_good_one_keeps_its_findings_and_still_says_not_analysed(
+    tmp_path: Path,
+) -> None:
+    g = _repo(tmp_path)
+    g.write("deploy/api.yaml", GOOD_THEN_BROKEN)
+    g.commit("half broken")
+    review = review_local(str(g.root), "main", "HEAD")
+    assert "k8s-single-replica" in {f.source for f in review.findings}
+    [cov] = review.coverage
+    assert cov.incomplete and cov.reason.startswith("not analysed: parse error") and cov.status != "reviewed"
+
+
+@pytest.mark.parametrize(("module", "function", "path", "name"), [
+    ("bot.analyzers.dockerfile", "parse_instructions", "Dockerfile", "dockerfile"),
+    ("bot.analyzers.sql_migrations", "sql_file_hits", "db/migrations/0001_init.sql", "sql-migrations"),
+])
+def test_a_dockerfile_or_sql_parser_failure_is_not_counted_as_reviewed(
+    monkeypatch: pytest.MonkeyPatch, module: str, function: str, path: str, name: str,
+) -> None:
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RecursionError("too deep")
+
+    monkeypatch.setattr(f"{module}.{function}", explode)
+    changes, repo = added_files({path: "FROM python:3.12\nRUN pip install x\nCREATE INDEX i ON t (c);\n"})
+    result = analyze_change(changes, repo, RepoConfig(), default_analyzers())
+    [cov] = result.coverage
+    assert cov.status == CoverageStatus.skipped and cov.incomplete
+    assert cov.reason == f"not analysed: parse error (RecursionError) ({name})"

@@ -81,6 +81,7 @@ Routes: GET /app, GET /app/installations, GET /repos/{o}/{r}/installation,
 POST /app/installations/{id}/access_tokens, GET /app/hook/deliveries (cursor),
 POST /app/hook/deliveries/{id}/attempts, POST /app-manifests/{code}/conversions,
 POST /graphql (see graphql.py: `repository { object(expression:) pullRequest(number:) { reviewThreads } }`,
+a Tree's entries carry `object` (Blob or Tree);
 mutations `resolveReviewThread`, `unresolveReviewThread`, `addPullRequestReviewThreadReply`; every request
 is first checked against GitHub's GraphQL schema when `@octokit/graphql-schema` is installed),
 GET /repos/{o}/{r}, GET .../contents/{path}?ref= (JSON base64, or raw with a `raw` Accept),

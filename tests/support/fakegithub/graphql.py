@@ -121,12 +121,13 @@ def _object(fake: FakeGitHub, repo_key: str, args: dict[str, Any]) -> dict[str, 
     if path in commit.tree:
         return _blob(fake, commit.tree[path])
     if any(p.startswith(path + "/") for p in commit.tree) or not path:
-        return {"__typename": "Tree", "oid": commit.sha, "entries": _entries(commit, path)}
+        return {"__typename": "Tree", "oid": commit.sha, "entries": _entries(fake, commit, path)}
     return None
 
 
-def _entries(commit: Commit, folder: str) -> list[dict[str, Any]]:
-    """TreeEntry values of one folder; `mode` is an Int as in GitHub's schema (0o120000 = symlink)."""
+def _entries(fake: FakeGitHub, commit: Commit, folder: str) -> list[dict[str, Any]]:
+    """TreeEntry values of one folder; `mode` is an Int as in GitHub's schema (0o120000 = symlink); `object`
+    is the entry's Blob (or a bare Tree)."""
     prefix = folder + "/" if folder else ""
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(commit.tree):
@@ -135,11 +136,12 @@ def _entries(commit: Commit, folder: str) -> list[dict[str, Any]]:
         name, sep, _ = path[len(prefix):].partition("/")
         if sep:
             out.setdefault(name, {"__typename": "TreeEntry", "name": name, "path": prefix + name, "type": "tree",
-                                  "mode": 0o40000})
+                                  "mode": 0o40000, "object": {"__typename": "Tree", "oid": commit.sha}})
         else:
             mode = 0o120000 if path in commit.symlinks else 0o100644
+            data = commit.tree[path]
             out[name] = {"__typename": "TreeEntry", "name": name, "path": path, "type": "blob", "mode": mode,
-                         "oid": blob_sha(commit.tree[path])}
+                         "oid": blob_sha(data), "object": _blob(fake, data)}
     return list(out.values())
 
 
