@@ -140,7 +140,7 @@ def analyze(job: Job, head_sha: str, diff_text: str, config: RepoConfig, base_sh
     changes = parse_diff(diff_text)
     result = run_static(changes, head, config, base_repo=base, budget=budget, base_reads=base_reads)
     if facts:
-        result.facts = specialist_facts(head, changes, diff_text)
+        result.facts = specialist_facts(head, changes, diff_text, frozenset(result.generated))
     return Counted(result, gw.calls)
 
 

@@ -228,7 +228,7 @@ def _run_specialist(
         instructions=dict(config.instructions),
         model=env.get("SCALE_REVIEW_MODEL") or config.llm.model or DEFAULT_MODEL,
         max_turns=config.llm.max_turns,
-        facts=specialist_facts(repo, changes, diff),
+        facts=specialist_facts(repo, changes, diff, frozenset(analysis.generated)),
         min_confidence=config.gate.min_confidence,
     )
     return run_specialist(

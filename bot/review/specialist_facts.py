@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from bot.analyzers.context import classify
-from bot.core.diff import ChangeSet, FileChange
+from bot.core.diff import ChangeSet, FileChange, without_files
 from bot.core.repo import RepoAccessError, RepoView
 from bot.facts import facts_for
 from bot.facts.slice import facts_slice
@@ -52,8 +52,12 @@ def path_kinds(repo: RepoView, changes: ChangeSet) -> str:
     return KINDS_HEADING + "\n" + "\n".join(rows) if rows else ""
 
 
-def specialist_facts(repo: RepoView, changes: ChangeSet, diff: str) -> str:
-    """The facts for the specialist's first message (models, relations, indexes, code path kinds)."""
+def specialist_facts(repo: RepoView, changes: ChangeSet, diff: str, leave_out: frozenset[str] = frozenset()) -> str:
+    """The facts for the specialist's first message (models, relations, indexes, code path kinds).
+    `leave_out`: paths the review left out (generated, vendored); the model hears nothing of them."""
+    if leave_out:
+        changes = ChangeSet(tuple(fc for fc in changes.files if fc.path not in leave_out))
+        diff = without_files(diff, leave_out)
     graph = facts_slice(facts_for(repo), changes.paths, diff)
     kinds = path_kinds(repo, changes)
     return f"{graph}\n\n{kinds}" if kinds else graph
