@@ -44,6 +44,7 @@ NOT_IN_DIFF = (
 NOT_CHANGED = "{path} is not a file of this change; findings must point at changed files: {files}"
 PLAN_UPDATED = "plan updated ({n} steps)"
 FINISHED = "review finished"
+ANSWERED = "answer recorded"
 UNKNOWN_TOOL = "unknown tool {name!r}; available: {names}"
 BAD_INPUT = "invalid input for {name}: {problems}"
 NESTED_QUANTIFIER = "a repeated group that is itself repeated, like (a+)+, is refused (it can run forever)"
@@ -130,6 +131,15 @@ class FinishReviewInput(_Input):
     handoffs: list[str] = Field(default_factory=list)
     rollback_plan: str = ""
     monitoring_plan: str = ""
+
+
+class AnswerInThreadInput(_Input):
+    """Answer the reply in its thread and say whether the finding stands (keep) or was wrong (withdraw).
+    Only the finding of this thread can be withdrawn; nothing else can be changed from here."""
+
+    answer: str = Field(min_length=1, max_length=4_000, description="your answer to the person who replied")
+    decision: Literal["keep", "withdraw"]
+    reason: str = Field(min_length=1, max_length=500, description="why the finding stands, or why it was wrong")
 
 
 @dataclass
@@ -256,6 +266,11 @@ def finish_review(ctx: ToolContext, args: FinishReviewInput) -> str:
     return FINISHED
 
 
+def answer_in_thread(ctx: ToolContext, args: AnswerInThreadInput) -> str:
+    ctx.finished = args.model_dump(mode="json")
+    return ANSWERED
+
+
 @dataclass(frozen=True)
 class Tool:
     name: str
@@ -276,22 +291,28 @@ TOOLS: tuple[Tool, ...] = (
     Tool("report_finding", ReportFindingInput, report_finding),
     Tool("finish_review", FinishReviewInput, finish_review),
 )
+READ_TOOLS = ("find_files", "read_folder", "read_file", "read_many_files", "search_text")
+# a reply in a thread: the same read-only tools, and one way to answer (bot.specialist.reply)
+REPLY_TOOLS: tuple[Tool, ...] = (*(t for t in TOOLS if t.name in READ_TOOLS),
+                                 Tool("answer_in_thread", AnswerInThreadInput, answer_in_thread))
+TOOLSETS = {"review": TOOLS, "reply": REPLY_TOOLS}
 _BY_NAME = {t.name: t for t in TOOLS}
 
 
-def tool_definitions() -> list[dict[str, Any]]:
-    return [t.definition() for t in TOOLS]
+def tool_definitions(toolset: str = "review") -> list[dict[str, Any]]:
+    return [t.definition() for t in TOOLSETS[toolset]]
 
 
 def _problems(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()[:8])
 
 
-def run_tool(ctx: ToolContext, name: str, raw_input: object) -> ToolOutcome:
+def run_tool(ctx: ToolContext, name: str, raw_input: object, toolset: str = "review") -> ToolOutcome:
     """Validate and run one tool call; every failure becomes an is_error outcome for the model."""
-    tool = _BY_NAME.get(name)
+    names = {t.name: t for t in TOOLSETS[toolset]} if toolset != "review" else _BY_NAME
+    tool = names.get(name)
     if tool is None:
-        return ToolOutcome(UNKNOWN_TOOL.format(name=name, names=", ".join(_BY_NAME)), is_error=True)
+        return ToolOutcome(UNKNOWN_TOOL.format(name=name, names=", ".join(names)), is_error=True)
     try:
         args = tool.model.model_validate(raw_input)
     except ValidationError as exc:
