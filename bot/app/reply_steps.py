@@ -113,3 +113,10 @@ def load_memory(job: Job, head_sha: str, findings: list[Finding]) -> Counted[Rep
             continue
         fingerprints[f.id] = code_fingerprint(f.source, f.path, text, f.start_line, f.end_line)
     return Counted(RepoMemory(entries=entries, fingerprints=fingerprints), gw.calls)
+
+
+@DBOS.step()
+def list_memory(job: Job) -> list[MemoryEntry]:
+    """The repository's live memory entries (`/scale-review memory`)."""
+    result: list[MemoryEntry] = _store().entries(job.repo)
+    return result
