@@ -243,3 +243,25 @@ def test_reply_latency_with_a_scripted_model(fake_github, sqlite_backend):
             seconds.append(time.monotonic() - started)
     print(f"\nreply to answer: p50 {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s")
     assert statistics.median(seconds) < 10
+
+
+def test_accept_in_a_thread_accepts_that_finding_and_memory_lists_it(fake_github, sqlite_backend):
+    gh = fake_github
+    settings = app_settings(gh, sqlite_backend.url)
+    with running_app(settings) as enq, receiver(settings, enq) as client:
+        [finding_id] = first_review(gh, client)["blocking"]
+        cid, _, _ = reply(gh, client, thread_of(gh, finding_id), "/scale-review accept orders hold 40 rows",
+                          "r-acc")
+        result = wait_result("r-acc")
+        command = gh.add_issue_comment(wh.REPO, 7, "/scale-review memory", user="maintainer")
+        deliver(client, "issue_comment", wh.issue_comment("/scale-review memory", comment_id=command),
+                delivery="r-mem")
+        assert wait_result("r-mem")["outcome"] == "memory"
+    assert result["outcome"] == "success" and result["decision"] == "accept"
+    [answer] = answers_to(gh, cid)
+    assert f"Risk of `{finding_id}` accepted by @maintainer: orders hold 40 rows" in answer["body"]
+    run = latest_run(gh)
+    assert run["conclusion"] == "success" and "orders hold 40 rows" in run["output"]["summary"]
+    assert "accepted by @\u200bmaintainer" in run["output"]["summary"]  # who (mention neutralised)
+    listing = [c["body"] for c in gh.issue_comments(wh.REPO, 7) if c["user"]["login"] == gh.bot_login][-1]
+    assert "risk accepted" in listing and finding_id in listing and "orders hold 40 rows" in listing
