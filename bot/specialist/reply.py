@@ -1,8 +1,9 @@
 """The specialist answering a reply under one of its findings: the conversation's first state and its result.
 
 The same loop, budget, read-only tools, credential masking and untrusted-data fences as a review
-(bot.specialist.loop), with a toolset of its own: the read tools and `answer_in_thread`, whose input names
-no finding, so the model can withdraw the thread's finding and nothing else. What it says is neutralised
+(bot.specialist.loop). It is sent the review's system prompt and tool definitions unchanged, so it reads the
+review's cached prefix; what it may call is the read tools and `answer_in_thread`, whose input names no
+finding, so the model can withdraw the thread's finding and nothing else. What it says is neutralised
 before it is posted (bot.render.sanitize); whether anything is withdrawn is a validated tool call, never prose.
 """
 
@@ -66,7 +67,7 @@ def _excerpt(req: ReplyRequest) -> str:
 def start_reply_state(req: ReplyRequest) -> dict[str, Any]:
     """The conversation before the first turn, in the loop's state shape (plain JSON)."""
     token = fence_token()
-    system, task = load_prompt("reply_system"), load_prompt("reply_task")
+    system, task = load_prompt("system"), load_prompt("reply_task")  # the review's system prompt: its cache
     text = task.render(
         fence=token, finding_id=req.finding_id, rule=fence(req.rule, 80, token), severity=req.severity,
         path=fence(req.path, 300, token), start_line=req.start_line, end_line=req.end_line,
@@ -78,7 +79,7 @@ def start_reply_state(req: ReplyRequest) -> dict[str, Any]:
     masked = mask_credentials(text)
     return {
         "schema": STATE_SCHEMA, "model": req.model, "toolset": "reply", "last_turn_prompt": "reply_last_turn",
-        "system": system.render(), "prompts": {"reply_system": system.ref, "reply_task": task.ref},
+        "system": system.render(), "prompts": {"system": system.ref, "reply_task": task.ref},
         "messages": [{"role": "user", "content": [{"type": "text", "text": masked.text}]}],
         "shown": {}, "previous_findings": [], "since": None, "usage": Usage().model_dump(), "plan": [],
         "reported": [], "reads": {}, "finished": None, "turns": 0, "elapsed": 0.0, "last_turn_noted": False,

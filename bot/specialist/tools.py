@@ -134,8 +134,8 @@ class FinishReviewInput(_Input):
 
 
 class AnswerInThreadInput(_Input):
-    """Answer the reply in its thread and say whether the finding stands (keep) or was wrong (withdraw).
-    Only the finding of this thread can be withdrawn; nothing else can be changed from here."""
+    """Only when answering a reply under one of your findings: answer in its thread and say whether the finding
+    stands (keep) or was wrong (withdraw). Only that finding can be withdrawn; nothing else changes from here."""
 
     answer: str = Field(min_length=1, max_length=4_000, description="your answer to the person who replied")
     decision: Literal["keep", "withdraw"]
@@ -290,17 +290,21 @@ TOOLS: tuple[Tool, ...] = (
     Tool("search_text", SearchTextInput, search_text),
     Tool("report_finding", ReportFindingInput, report_finding),
     Tool("finish_review", FinishReviewInput, finish_review),
+    Tool("answer_in_thread", AnswerInThreadInput, answer_in_thread),
 )
+# Reviews and replies in a thread (bot.specialist.reply) are sent the SAME tool definitions, so a reply reads the
+# review's cached prefix (tools, system prompt) instead of paying for it again; what each may call differs.
 READ_TOOLS = ("find_files", "read_folder", "read_file", "read_many_files", "search_text")
-# a reply in a thread: the same read-only tools, and one way to answer (bot.specialist.reply)
-REPLY_TOOLS: tuple[Tool, ...] = (*(t for t in TOOLS if t.name in READ_TOOLS),
-                                 Tool("answer_in_thread", AnswerInThreadInput, answer_in_thread))
-TOOLSETS = {"review": TOOLS, "reply": REPLY_TOOLS}
+ALLOWED = {"review": frozenset(t.name for t in TOOLS) - {"answer_in_thread"},
+           "reply": frozenset(READ_TOOLS) | {"answer_in_thread"}}
+NOT_HERE = {"review": "{name} is only for answering a reply in a thread; this is a review",
+            "reply": "{name} is not available when answering a reply; read, then call answer_in_thread"}
 _BY_NAME = {t.name: t for t in TOOLS}
 
 
 def tool_definitions(toolset: str = "review") -> list[dict[str, Any]]:
-    return [t.definition() for t in TOOLSETS[toolset]]
+    """Every tool's definition (the same list for each toolset: see ALLOWED)."""
+    return [t.definition() for t in TOOLS]
 
 
 def _problems(exc: ValidationError) -> str:
@@ -309,10 +313,12 @@ def _problems(exc: ValidationError) -> str:
 
 def run_tool(ctx: ToolContext, name: str, raw_input: object, toolset: str = "review") -> ToolOutcome:
     """Validate and run one tool call; every failure becomes an is_error outcome for the model."""
-    names = {t.name: t for t in TOOLSETS[toolset]} if toolset != "review" else _BY_NAME
-    tool = names.get(name)
+    tool = _BY_NAME.get(name)
     if tool is None:
-        return ToolOutcome(UNKNOWN_TOOL.format(name=name, names=", ".join(names)), is_error=True)
+        names = ", ".join(n for n in _BY_NAME if n in ALLOWED[toolset])
+        return ToolOutcome(UNKNOWN_TOOL.format(name=name, names=names), is_error=True)
+    if name not in ALLOWED[toolset]:
+        return ToolOutcome(NOT_HERE[toolset].format(name=name), is_error=True)
     try:
         args = tool.model.model_validate(raw_input)
     except ValidationError as exc:
