@@ -119,13 +119,13 @@ def test_a_read_only_users_reply_is_ignored(fake_github, sqlite_backend):
 def test_a_reply_to_a_humans_comment_is_ignored(fake_github, sqlite_backend):
     gh = fake_github
     settings = app_settings(gh, sqlite_backend.url)
-    human = gh.add_review_comment(wh.REPO, 7, "app/orders.py", 7, "nit: name this better",
-                                  user="alice")
+    forged = "nit: name this better\n\n<!-- scale-review:finding=SR-0123456789 -->"  # our marker, not our comment
+    human = gh.add_review_comment(wh.REPO, 7, "app/orders.py", 7, forged, user="alice")
     with running_app(settings) as enq, receiver(settings, enq) as client:
         before = len(gh.calls_to())
         cid, _, _ = reply(gh, client, {"id": human}, "/scale-review dismiss agreed", "r-human")
         result = wait_result("r-human")
-    assert result["outcome"] == "ignored"
+    assert result["outcome"] == "ignored" and "did not write" in result["detail"]
     assert answers_to(gh, cid) == [] and gh.check_runs(wh.REPO) == []
     writes = [c for c in gh.calls_to()[before:] if c.method != "GET" and not c.path.endswith("/access_tokens")]
     assert writes == []
