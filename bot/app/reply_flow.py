@@ -118,6 +118,7 @@ def _discuss(job: Job, thread: Thread, config: RepoConfig, errors: list[str], ta
             break
         state = tally.take(rsteps.reply_turn(job, job.head_sha, state, budget))
     result = reply_answer(state)
+    current_runtime().metrics.record_review([], {"specialist": result.usage})  # tokens and cost, like a review's
     extra = _usage_extra(result)
     if not result.answered:
         tally.take(rsteps.answer(job, thread.comment_id, NO_ANSWER_REPLY.format(reason=one_line(result.reason, 200))))
