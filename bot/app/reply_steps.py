@@ -17,7 +17,7 @@ from bot.core.model import Finding
 from bot.core.repo import RepoAccessError
 from bot.github.repo_view import GitHubRepo
 from bot.github.thread_replies import Thread, read_thread, reply_in_thread
-from bot.review.suppressions import MemoryEntry, MemoryKind, RepoMemory, code_fingerprint
+from bot.review.suppressions import MemoryEntry, MemoryKind, RepoMemory, code_fingerprint, rule_of
 from bot.specialist.budget import Budget
 from bot.specialist.loop import run_turn
 from bot.specialist.reply import ReplyRequest, start_reply_state
@@ -99,7 +99,7 @@ def load_memory(job: Job, head_sha: str, findings: list[Finding]) -> Counted[Rep
     entries = store.entries(job.repo)
     known = {e.finding_id for e in entries}
     rules = {e.rule for e in entries}
-    wanted = [f for f in findings if f.id in known and f.source in rules]
+    wanted = [f for f in findings if f.id in known and rule_of(f) in rules]
     if not wanted:
         return Counted(RepoMemory(entries=entries), 0)
     gw = _gw(job)
@@ -111,7 +111,7 @@ def load_memory(job: Job, head_sha: str, findings: list[Finding]) -> Counted[Rep
             text = repo.read_text(f.path)
         except RepoAccessError:
             continue
-        fingerprints[f.id] = code_fingerprint(f.source, f.path, text, f.start_line, f.end_line)
+        fingerprints[f.id] = code_fingerprint(rule_of(f), f.path, text, f.start_line, f.end_line)
     return Counted(RepoMemory(entries=entries, fingerprints=fingerprints), gw.calls)
 
 

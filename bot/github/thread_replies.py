@@ -55,9 +55,10 @@ def read_thread(gw: GitHubGateway, repo: str, comment_id: int) -> tuple[Thread |
     title = _TITLE.search(body)
     end = int(data.get("original_line") or data.get("line") or 1)
     start = int(data.get("original_start_line") or data.get("start_line") or end)
-    return Thread(
-        comment_id=int(data["id"]), finding_id=ids[0], rule=footer.group(1) if footer else "unknown",
-        category=footer.group(2) if footer else "other",
+    source, category = (footer.group(1), footer.group(2)) if footer else ("unknown", "other")
+    return Thread(  # the rule as bot.review.suppressions.rule_of names it
+        comment_id=int(data["id"]), finding_id=ids[0],
+        rule=f"{source}:{category}" if source == "specialist" else source, category=category,
         severity=_BADGES.get(title.group(1), "medium") if title else "medium",
         title=title.group(2) if title else "", body=body, path=str(data.get("path") or ""),
         start_line=min(start, end), end_line=max(start, end),

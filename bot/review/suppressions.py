@@ -71,6 +71,12 @@ class Suppressed(BaseModel):
     stats: dict[str, int] = Field(default_factory=dict)
 
 
+def rule_of(f: Finding) -> str:
+    """The rule a decision is kept for: the analyzer rule, or the specialist and its category (a few dismissed
+    specialist findings of one kind must not mute every specialist finding)."""
+    return f"{f.source}:{f.category.value}" if f.source == "specialist" else f.source
+
+
 def enclosing_function(lines: list[str], line: int) -> str:
     """The header line of the function (or class) around `line`, normalised; "" at the top level."""
     for i, text, _ in enclosing_lines(lines, line, FUNCTION_LOOKBACK):
@@ -101,7 +107,7 @@ def reenabled(config: RepoConfig, rule: str) -> bool:
 
 
 def _ignored(f: Finding, config: RepoConfig) -> bool:
-    return any(i.rule in (f.source, "*") and glob_match(f.path, i.path) for i in config.ignore)
+    return any(i.rule in (f.source, rule_of(f), "*") and glob_match(f.path, i.path) for i in config.ignore)
 
 
 def _listing(items: list[str]) -> str:
@@ -138,11 +144,11 @@ def apply_memory(findings: Sequence[Finding], config: RepoConfig, memory: RepoMe
         elif entry is not None:
             remembered.append(_entry_text(f, entry))
             continue
-        if f.source in muted and f.confidence > lowered:
+        if rule_of(f) in muted and f.confidence > lowered:
             f = f.model_copy(update={"confidence": lowered})
         kept.append(f)
     notes = [MUTED_NOTE.format(rule=one_line(r, 80), n=n) for r, n in sorted(muted.items())
-             if any(f.source == r for f in findings)]
+             if any(rule_of(f) == r for f in findings)]
     if remembered:
         notes.append(MEMORY_NOTE.format(n=len(remembered), listing=_listing(remembered)))
     if ignored:

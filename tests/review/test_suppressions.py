@@ -77,3 +77,13 @@ def test_ignore_in_the_config_keeps_matching_findings_out():
     assert [f.path for f in out.findings] == ["lib/x.py"] and out.stats["config_ignored"] == 1
     bad, errors = load_repo_config("ignore:\n  - {path: 'app/**'}\n")
     assert bad.ignore == [] and "ignore" in errors[0]
+
+
+def test_dismissed_specialist_findings_mute_only_their_own_category():
+    config, _ = load_repo_config(None)
+    entries = [entry(fp=f"MF-{i}", n=i, rule="specialist:missing_timeout") for i in range(MUTE_AFTER)]
+    timeout = finding(rule="specialist", confidence=0.95)
+    other = finding("SR-dddddddddd", rule="specialist", confidence=0.95).model_copy(
+        update={"category": Category.n_plus_one})
+    out = apply_memory([timeout, other], config, RepoMemory(entries=entries))
+    assert [f.confidence < 0.8 for f in out.findings] == [True, False]
