@@ -274,3 +274,25 @@ def test_accept_in_a_thread_accepts_that_finding_and_memory_lists_it(fake_github
     assert "accepted by @\u200bmaintainer" in run["output"]["summary"]  # who (mention neutralised)
     listing = [c["body"] for c in gh.issue_comments(wh.REPO, 7) if c["user"]["login"] == gh.bot_login][-1]
     assert "risk accepted" in listing and finding_id in listing and "orders hold 40 rows" in listing
+
+
+def test_a_rule_dismissed_three_times_in_the_repository_no_longer_fails_the_check(fake_github, sqlite_backend):
+    from bot.app.runtime import current_runtime
+    from bot.review.suppressions import MUTE_AFTER
+
+    gh = fake_github
+    settings = app_settings(gh, sqlite_backend.url)
+    with running_app(settings) as enq, receiver(settings, enq) as client:
+        first = first_review(gh, client)
+        parent = thread_of(gh, first["blocking"][0])
+        rule = parent["body"].split("<sub>scale-review · `")[1].split("`")[0]
+        store = current_runtime().memory_store
+        for i in range(MUTE_AFTER):  # three dismissals of the rule elsewhere in the repository (other code)
+            store.record(repo=wh.REPO, rule=rule, fingerprint=f"MF-elsewhere{i}", finding_id=f"SR-00000000{i}",
+                         kind="dismiss", by="maintainer", reason="not hot", pr=100 + i, comment_id=9000 + i)
+        command = gh.add_issue_comment(wh.REPO, 7, "/scale-review", user="maintainer")
+        deliver(client, "issue_comment", wh.issue_comment("/scale-review", comment_id=command), delivery="r-mute")
+        again = wait_result("r-mute")
+    assert again["outcome"] == "success" and first["blocking"][0] in again["findings"]  # shown, not gating
+    summary = latest_run(gh)["output"]["summary"]
+    assert f"Rule `{rule}` was dismissed as a false positive {MUTE_AFTER} times" in summary
