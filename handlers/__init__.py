@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.jobs import Decision, Ignored
-from handlers import check_run, check_suite, installation, issue_comment, ping, pull_request
+from handlers import (
+    check_run,
+    check_suite,
+    installation,
+    issue_comment,
+    ping,
+    pull_request,
+    pull_request_review_comment,
+)
 from handlers.context import Delivery
 from handlers.payloads import Envelope
 
@@ -14,6 +22,7 @@ Handler = Callable[[Delivery, Envelope], Decision]
 HANDLERS: dict[str, Handler] = {
     "pull_request": pull_request.handle,
     "issue_comment": issue_comment.handle,
+    "pull_request_review_comment": pull_request_review_comment.handle,
     "check_run": check_run.handle,
     "check_suite": check_suite.handle,
     "installation": installation.handle,

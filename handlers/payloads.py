@@ -65,6 +65,8 @@ class Comment(_Part):
     body: str | None = ""
     user: Account = Field(default_factory=Account)
     performed_via_github_app: App | None = None
+    in_reply_to_id: int | None = None  # pull_request_review_comment: the comment this one answers
+    path: str | None = None
 
 
 class PullNumber(_Part):

@@ -8,10 +8,12 @@ own text, and no paid work. A picked-up command gets 👀, then 🚀 or 😕.
 from __future__ import annotations
 
 from bot.app import review_steps as steps
+from bot.app.reply_steps import list_memory
 from bot.app.review_flow import Context, Options, Outcome, SupersededBy, Tally, load_context, review, skip_reason
 from bot.core.commands import HELP_TEXT, INVALID_TEXT, UNAUTHORISED_TEXT
 from bot.core.jobs import Job
 from bot.review.acceptances import permits
+from bot.review.memory_text import render_memory_markdown
 
 EYES, ROCKET, CONFUSED = "eyes", "rocket", "confused"
 FINISHED = ("success", "failure", "neutral")
@@ -42,6 +44,11 @@ def run_command(job: Job, superseded_by: SupersededBy) -> Outcome:
         error = cmd.error if cmd else "no command"
         tally.take(steps.reply(job, INVALID_TEXT.format(login=job.actor, error=error)))
         return Outcome("invalid", error, calls=tally.calls)
+    if cmd.kind == "memory":
+        tally.take(steps.react(job, EYES))
+        tally.take(steps.reply(job, render_memory_markdown(job.repo, list_memory(job))))
+        tally.take(steps.react(job, ROCKET))
+        return Outcome("memory", calls=tally.calls)
     if cmd.kind == "help":
         tally.take(steps.react(job, EYES))
         tally.take(steps.reply(job, HELP_TEXT))

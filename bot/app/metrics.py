@@ -36,7 +36,8 @@ EVENTS = frozenset(handlers.HANDLERS)
 DELIVERY_STATUSES = frozenset({"accepted", "duplicate", "replay", "ignored", "logged", "pong", "rejected", "error",
                                "unconfigured"})
 REVIEW_OUTCOMES = frozenset({"success", "failure", "neutral", "superseded", "skipped", "error", "unauthorised",
-                             "help", "invalid"})
+                             "help", "invalid", "memory", "ignored", "answered", "unanswered", "accept", "dismiss",
+                             "withdraw"})  # the last seven: replies under inline comments (bot.app.reply_flow)
 QUEUE_SQL = "SELECT queue_name, COUNT(*), MIN(created_at) FROM {table} WHERE status = 'ENQUEUED' GROUP BY queue_name"
 
 

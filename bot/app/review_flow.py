@@ -15,6 +15,7 @@ from dbos._error import DBOSMaxStepRetriesExceeded
 
 from bot.analyzers.engine import AnalysisResult
 from bot.analyzers.repo_rules import RuleFiles
+from bot.app import reply_steps
 from bot.app import review_steps as steps
 from bot.app.runtime import current_runtime
 from bot.core.diff import ChangeSet, parse_diff, without_files
@@ -190,9 +191,12 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
              "mode": "full" if ctx.options.full else "incremental" if incremental else "standard",
              **(specialist.stats() if specialist is not None else {})}  # model, prompt versions, tokens, dollars
 
+    raised = list(analysis.findings) + (list(specialist.findings) if specialist is not None else [])
+    decisions = tally.take(reply_steps.load_memory(job, head, raised))  # what the repository decided before
+
     def assemble(acc: list[Acceptance]) -> Review:
         result = assemble_review(changes, config, analysis, specialist=specialist, config_errors=ctx.config_errors,
-                                 accepted=acc, degraded=degraded, stats=stats)
+                                 accepted=acc, degraded=degraded, stats=stats, memory=decisions, pr=job.number)
         return result.model_copy(update={"notes": result.notes + notes})
 
     result = assemble(accepted)
@@ -202,7 +206,8 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     if (stop := _superseded(ctx, check_id)) is not None:
         return stop
     posted = tally.take(steps.post_review(job, head, result, diff.text, config.review_event))
-    outdated = outdated_findings(posted.existing_ids, result)
+    decided = {f.id for f in raised} - {f.id for f in result.findings}  # left out by memory or `ignore:`
+    outdated = [i for i in outdated_findings(posted.existing_ids, result) if i not in decided]
     notes = result.notes + ([OUTDATED_NOTE.format(ids=", ".join(outdated))] if outdated else [])
     closed, thread_notes = _close_threads(ctx, result, outdated)
     notes += thread_notes

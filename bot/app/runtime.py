@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.app.memory_store import MemoryStore
 from bot.app.metrics import Metrics
 from bot.core.settings import Settings
 from bot.github.auth import AppCredentials, TokenCache
@@ -33,6 +34,7 @@ class Runtime:
     seconds_between_requests: float = 0.0
     seconds_between_writes: float = 0.25  # stays under GitHub's content-creation limits per review
     model_sleep: Callable[[float], None] = time.sleep  # backoff between model retries (tests: no wait)
+    memory_store: MemoryStore | None = None  # the repository memory table (set by bot.app.workflows.launch)
 
     @property
     def creds(self) -> AppCredentials:

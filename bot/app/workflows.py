@@ -21,14 +21,16 @@ from typing import Any
 
 import sqlalchemy as sa
 import structlog
-from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetEnqueueOptions
+from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetEnqueueOptions, SetWorkflowID
 
 from bot import __version__
 from bot.app import tracing
 from bot.app.command_flow import run_check_action, run_command
 from bot.app.group_commit import GroupCommitter
 from bot.app.logging_setup import review_context, route_dbos_logs
+from bot.app.memory_store import MemoryStore
 from bot.app.replay_guard import ReplayGuard
+from bot.app.reply_flow import run_reply
 from bot.app.review_flow import Outcome, run_review
 from bot.app.review_steps import Counted, load_pull
 from bot.app.runtime import current_runtime
@@ -96,7 +98,10 @@ def delivery_workflow(job_data: dict[str, Any]) -> dict[str, Any]:
     job = Job.from_dict(job_data)
     queue = DBOS.retrieve_queue(INSTALLATION_QUEUE)
     assert queue is not None, "queues are registered at launch"
-    with SetEnqueueOptions(queue_partition_key=job.installation_key):
+    with contextlib.ExitStack() as scope:
+        scope.enter_context(SetEnqueueOptions(queue_partition_key=job.installation_key))
+        if job.kind == "reply":  # a second delivery of the same reply joins the first one's job
+            scope.enter_context(SetWorkflowID(job.reply_key))
         handle = queue.enqueue(job_workflow, job_data)
     result: dict[str, Any] = handle.get_result(polling_interval_sec=current_runtime().settings.queue_polling_seconds)
     return result
@@ -116,6 +121,8 @@ def _run_job(job: Job) -> dict[str, Any]:
         outcome = run_command(job, newer_head)
     elif job.kind == "check_action":
         outcome = run_check_action(job, newer_head)
+    elif job.kind == "reply":
+        outcome = run_reply(job, newer_head)
     else:
         outcome = run_review(job, newer_head)
     current_runtime().metrics.record_job(outcome.outcome, outcome.calls)
@@ -255,6 +262,10 @@ def launch(settings: Settings, *, worker: bool = True, executor: str | None = No
     durable = RECEIVER_SYNCHRONOUS if is_sqlite(settings.database_url) else None
     guard = ReplayGuard(engine, schema or "dbos")
     guard.create()
+    memory = MemoryStore(engine, schema or "dbos")
+    memory.migrate()
+    with contextlib.suppress(RuntimeError):  # a receiver-only process has no worker runtime
+        current_runtime().memory_store = memory
     committer = GroupCommitter(engine, client, delivery_options, durable_sql=durable, guard=guard)
     return DbosEnqueuer(committer, settings.database_url)
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bot.eval.run",
     "bot.cli.redeliver",
     "bot.cli.rules",
+    "bot.cli.memory",
 )
 
 EXIT_USAGE = 2

@@ -16,7 +16,7 @@ MAX_FOCUS_AREAS = 8
 MAX_SCANNED_LINES = 200
 MAX_ECHO_CHARS = 40
 
-CommandKind = Literal["run", "help", "full", "focus", "accept", "invalid"]
+CommandKind = Literal["run", "help", "full", "focus", "accept", "memory", "invalid"]
 
 HELP_TEXT = """\
 **scale-review commands** (write access needed for everything but `help`):
@@ -27,7 +27,11 @@ HELP_TEXT = """\
 | `/scale-review full` | a full review: every changed file, the specialist reading it all again when it is enabled |
 | `/scale-review focus db,cache` | a review that looks at these areas first |
 | `/scale-review accept <finding-id> <reason>` | accept the risk of one finding; it no longer fails the check |
+| `/scale-review memory` | list what this repository decided about findings (dismissed, accepted, withdrawn) |
 | `/scale-review help` | this message |
+
+Under one of the bot's inline comments, reply `/scale-review accept <reason>`, `/scale-review dismiss <reason>`
+(or `false-positive <reason>`), or ask a question (`/scale-review explain`).
 """
 # the one answer to someone without the permission: a fixed sentence (`needed` is a permission name
 # from the repository config), never their own text, whatever they wrote
@@ -104,6 +108,8 @@ def parse_command(body: str) -> Command | None:
         return Command("help", words=words)
     if head == "full":
         return Command("full", words=words)
+    if head == "memory":
+        return Command("memory", words=words)
     if head == "focus":
         return _parse_focus(rest, words)
     if head == "accept":

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from bot.core.commands import Command
 
-JobKind = Literal["review", "command", "check_action"]
-Trigger = Literal["pull_request", "issue_comment", "check_run", "check_suite", "replay"]
+JobKind = Literal["review", "command", "check_action", "reply"]
+Trigger = Literal["pull_request", "issue_comment", "check_run", "check_suite", "replay", "pull_request_review_comment"]
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,19 @@ class Job:
     check_run_id: int = 0
     action: str = ""  # check_run requested_action identifier
     body_key: str = ""  # hash of the delivery's event and body: the receiver refuses its replay (replay_guard)
+    base_sha: str = ""  # reply: the PR's base at the time (the repo config is read there)
+    reply_to: int = 0  # reply: the inline comment it answers (in_reply_to_id)
+    reply_text: str = ""  # reply: the reply's text, bounded (bot.core.reply_words.MAX_REPLY_CHARS)
 
     @property
     def partition_key(self) -> str:
         """One review at a time per pull request."""
         return f"{self.repo}#{self.number}"
+
+    @property
+    def reply_key(self) -> str:
+        """A reply's second idempotency key: its comment (a redelivery under a new id is not answered twice)."""
+        return f"reply:{self.repo}:{self.comment_id}"
 
     @property
     def installation_key(self) -> str:

@@ -82,6 +82,14 @@ class GateConfig(_Strict):
     )
 
 
+class IgnoreEntry(_Strict):
+    """A finding kept out of reviews as code (the reply to a dismissal offers one)."""
+
+    rule: str = Field(min_length=1, max_length=200, description="Rule id (a finding's source), or '*' for every rule.")
+    path: str = Field(default="**", max_length=500, description="Glob of the files it applies to.")
+    reason: str = Field(default="", max_length=500, description="Why: shown to whoever reads the config.")
+
+
 class RepoConfig(_Strict):
     fail_on: Severity = Field(default=Severity.high, description="Fail the check at or above this severity.")
     auto_review: bool = True
@@ -96,6 +104,10 @@ class RepoConfig(_Strict):
         default_factory=dict, description="Extra guidance per path glob, e.g. 'services/payments/**': '...'"
     )
     focus: list[str] = Field(default_factory=list, description="Areas to look at first (db, cache, http, ...).")
+    ignore: list[IgnoreEntry] = Field(
+        default_factory=list, max_length=500,
+        description="Findings never raised: each entry a rule id and a path glob (and why).",
+    )
 
     @field_validator("rules", mode="before")
     @classmethod
@@ -106,6 +118,8 @@ class RepoConfig(_Strict):
             for key, val in v.items():
                 if val is False or val == "off":
                     out[key] = {"enabled": False}
+                elif val is True or val == "on":  # re-enables a rule memory muted (bot.review.suppressions)
+                    out[key] = {"enabled": True}
                 elif isinstance(val, str):
                     out[key] = {"severity": val}
                 else:
@@ -240,10 +254,11 @@ def json_schema() -> dict[str, Any]:
         "anyOf": [
             {"$ref": "#/$defs/RuleOverride"},
             {"enum": [False, "off"], "description": "Disable the rule."},
+            {"enum": [True, "on"], "description": "Enable the rule (also after repeated false-positive dismissals)."},
             {"$ref": "#/$defs/Severity", "description": "Override the rule's severity."},
         ]
     }
-    schema["properties"]["rules"]["description"] = "Per rule id: off, a severity, or {enabled, severity}."
+    schema["properties"]["rules"]["description"] = "Per rule id: off, on, a severity, or {enabled, severity}."
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
     schema["title"] = "scale-review configuration (.github/scale-review.yml)"
     return schema

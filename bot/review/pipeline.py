@@ -31,6 +31,7 @@ from bot.core.policy import decide
 from bot.core.repo import RepoView
 from bot.core.repo_config import RepoConfig
 from bot.core.verdicts import Verdict, apply_verdicts
+from bot.review.suppressions import RepoMemory, apply_memory
 
 _ANALYZERS: list[Analyzer] | None = None
 CHANGED_RULE_FILE = "Repository rule file changed by this pull request: {path} (takes effect once merged)"
@@ -134,8 +135,11 @@ def assemble_review(
     fail_on: Severity | None = None,
     degraded: str | None = None,
     stats: dict[str, Any] | None = None,
+    memory: RepoMemory | None = None,
+    pr: int = 0,
 ) -> Review:
-    """Merge findings, apply the gate, and describe what was and was not seen."""
+    """Merge findings, drop what the repository already decided (memory, `ignore:`), apply the gate, and
+    describe what was and was not seen."""
     findings = list(analysis.findings)
     pre_existing = list(analysis.pre_existing)
     notes = [f"Configuration error (defaults used): {e}" for e in config_errors]
@@ -152,6 +156,10 @@ def assemble_review(
         notes += list(specialist.notes)
         degraded = degraded or specialist.degraded
         extras = _specialist_extras(specialist)
+    kept = apply_memory(findings, config, memory, pr)
+    findings = kept.findings
+    accepted = [*accepted, *(a for a in kept.accepted if a.finding_id not in {x.finding_id for x in accepted})]
+    notes += kept.notes
     hidden = incomplete_reason(analysis.coverage)  # code no analyzer read is never passed as safe
     degraded = "; ".join(x for x in (degraded, hidden) if x) or None
     if degraded:
@@ -166,6 +174,7 @@ def assemble_review(
         "pre_existing": len(pre_existing),
         "analysis_seconds": round(analysis.seconds, 3),
     }
+    all_stats.update({k: v for k, v in kept.stats.items() if v})
     all_stats.update(stats or {})
     return Review(
         findings=findings,

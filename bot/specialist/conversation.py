@@ -245,12 +245,13 @@ def build_request(state: dict[str, Any], max_tokens: int) -> dict[str, Any]:
         "model": state["model"],
         "max_tokens": max_tokens,
         "system": [{"type": "text", "text": state["system"], "cache_control": CACHE}],
-        "tools": tool_definitions(),
+        "tools": tool_definitions(state.get("toolset", "review")),
         "messages": messages,
     }
 
 
 def estimate_tokens(state: dict[str, Any]) -> int:
     """A deliberately rough size of the next request (4 characters a token), for budget checks."""
-    size = len(state["system"]) + len(json.dumps(tool_definitions())) + len(json.dumps(state["messages"]))
+    tools = tool_definitions(state.get("toolset", "review"))
+    size = len(state["system"]) + len(json.dumps(tools)) + len(json.dumps(state["messages"]))
     return size // 4 + 1

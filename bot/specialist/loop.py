@@ -31,7 +31,7 @@ __all__ = [
     "run_specialist", "run_turn", "start_state",
 ]
 
-RECORDING_TOOLS = {"update_plan", "report_finding", "judge_finding", "finish_review"}
+RECORDING_TOOLS = {"update_plan", "report_finding", "judge_finding", "finish_review", "answer_in_thread"}
 MAX_PARALLEL_READS = 4
 NOTE_DEGRADED_BUDGET = "budget spent before the first model turn ({note})"
 NOTE_MODEL_STOPPED = "stopped: the model ended its turn without calling finish_review"
@@ -76,7 +76,8 @@ def _note_last_turn(state: dict[str, Any], budget: Budget) -> None:
     """Tell the model when the coming turn is its last, so it can finish properly."""
     if state["turns"] + 1 < budget.max_turns or state["last_turn_noted"]:
         return
-    text = load_prompt("last_turn").render(reason=f"turn {budget.max_turns} of {budget.max_turns}")
+    prompt = load_prompt(state.get("last_turn_prompt", "last_turn"))  # a reply has its own (bot.specialist.reply)
+    text = prompt.render(reason=f"turn {budget.max_turns} of {budget.max_turns}")
     state["messages"][-1]["content"].append({"type": "text", "text": text})
     state["last_turn_noted"] = True
 
@@ -101,14 +102,15 @@ def _run_tools(state: dict[str, Any], calls: list[Any], repo: RepoView) -> list[
                       reported=state["reported"], finished=state["finished"],
                       judgeable=list(state.get("judgeable", [])), verdicts=state.setdefault("verdicts", []))
     outcomes: dict[int, ToolOutcome] = {}
+    toolset = state.get("toolset", "review")
     reads = [(i, c) for i, c in enumerate(calls) if c.name not in RECORDING_TOOLS]
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_READS) as pool:
-        for (i, _), out in zip(reads, pool.map(lambda ic: run_tool(ctx, ic[1].name, ic[1].input), reads),
+        for (i, _), out in zip(reads, pool.map(lambda ic: run_tool(ctx, ic[1].name, ic[1].input, toolset), reads),
                                strict=True):
             outcomes[i] = out
     for i, c in enumerate(calls):
         if i not in outcomes:
-            outcomes[i] = run_tool(ctx, c.name, c.input)
+            outcomes[i] = run_tool(ctx, c.name, c.input, toolset)
     state["plan"], state["finished"] = ctx.plan, ctx.finished
     results = []
     for i, c in enumerate(calls):

@@ -51,6 +51,7 @@ NOT_JUDGEABLE = ("{id} cannot be judged: only the low-confidence findings listed
                  "the gate takes every other finding as it is")
 ALREADY_JUDGED = "{id} was judged already ({verdict}); one verdict per finding"
 FINISHED = "review finished"
+ANSWERED = "answer recorded"
 UNKNOWN_TOOL = "unknown tool {name!r}; available: {names}"
 BAD_INPUT = "invalid input for {name}: {problems}"
 NESTED_QUANTIFIER = "a repeated group that is itself repeated, like (a+)+, is refused (it can run forever)"
@@ -148,6 +149,15 @@ class FinishReviewInput(_Input):
     handoffs: list[str] = Field(default_factory=list)
     rollback_plan: str = ""
     monitoring_plan: str = ""
+
+
+class AnswerInThreadInput(_Input):
+    """Only when answering a reply under one of your findings: answer in its thread and say whether the finding
+    stands (keep) or was wrong (withdraw). Only that finding can be withdrawn; nothing else changes from here."""
+
+    answer: str = Field(min_length=1, max_length=4_000, description="your answer to the person who replied")
+    decision: Literal["keep", "withdraw"]
+    reason: str = Field(min_length=1, max_length=500, description="why the finding stands, or why it was wrong")
 
 
 @dataclass
@@ -296,6 +306,11 @@ def finish_review(ctx: ToolContext, args: FinishReviewInput) -> str:
     return FINISHED
 
 
+def answer_in_thread(ctx: ToolContext, args: AnswerInThreadInput) -> str:
+    ctx.finished = args.model_dump(mode="json")
+    return ANSWERED
+
+
 @dataclass(frozen=True)
 class Tool:
     name: str
@@ -316,11 +331,20 @@ TOOLS: tuple[Tool, ...] = (
     Tool("report_finding", ReportFindingInput, report_finding),
     Tool("judge_finding", JudgeFindingInput, judge_finding),
     Tool("finish_review", FinishReviewInput, finish_review),
+    Tool("answer_in_thread", AnswerInThreadInput, answer_in_thread),
 )
+# Reviews and replies in a thread (bot.specialist.reply) are sent the SAME tool definitions, so a reply reads the
+# review's cached prefix (tools, system prompt) instead of paying for it again; what each may call differs.
+READ_TOOLS = ("find_files", "read_folder", "read_file", "read_many_files", "search_text")
+ALLOWED = {"review": frozenset(t.name for t in TOOLS) - {"answer_in_thread"},
+           "reply": frozenset(READ_TOOLS) | {"answer_in_thread"}}
+NOT_HERE = {"review": "{name} is only for answering a reply in a thread; this is a review",
+            "reply": "{name} is not available when answering a reply; read, then call answer_in_thread"}
 _BY_NAME = {t.name: t for t in TOOLS}
 
 
-def tool_definitions() -> list[dict[str, Any]]:
+def tool_definitions(toolset: str = "review") -> list[dict[str, Any]]:
+    """Every tool's definition (the same list for each toolset: see ALLOWED)."""
     return [t.definition() for t in TOOLS]
 
 
@@ -328,11 +352,14 @@ def _problems(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()[:8])
 
 
-def run_tool(ctx: ToolContext, name: str, raw_input: object) -> ToolOutcome:
+def run_tool(ctx: ToolContext, name: str, raw_input: object, toolset: str = "review") -> ToolOutcome:
     """Validate and run one tool call; every failure becomes an is_error outcome for the model."""
     tool = _BY_NAME.get(name)
     if tool is None:
-        return ToolOutcome(UNKNOWN_TOOL.format(name=name, names=", ".join(_BY_NAME)), is_error=True)
+        names = ", ".join(n for n in _BY_NAME if n in ALLOWED[toolset])
+        return ToolOutcome(UNKNOWN_TOOL.format(name=name, names=names), is_error=True)
+    if name not in ALLOWED[toolset]:
+        return ToolOutcome(NOT_HERE[toolset].format(name=name), is_error=True)
     try:
         args = tool.model.model_validate(raw_input)
     except ValidationError as exc:

@@ -135,3 +135,20 @@ def test_installed_command_runs(repo: GitRepo) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["conclusion"] == "failure"
+
+
+def test_ignore_at_base_keeps_a_finding_out_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = GitRepo(tmp_path / "ig")
+    r.write("app/views.py", VIEW_BASE)
+    r.write(".github/scale-review.yml", "ignore:\n  - rule: py-requests-no-timeout\n    path: 'app/**'\n"
+                                        "    reason: the hook has its own deadline\n")
+    r.commit("base")
+    r.branch("feature")
+    r.write("app/views.py", VIEW_HEAD)
+    r.write(".github/scale-review.yml", "")  # the PR's own copy does not count: the base's does
+    r.commit("feature")
+    code, out, _ = run_cli(capsys, "--repo", str(r.root), "--base", "main", "--format", "json")
+    data = json.loads(out)
+    assert "py-requests-no-timeout" not in {f["source"] for f in data["findings"]}
+    assert data["findings"] and data["stats"]["config_ignored"] == 1
+    assert any("left out by `ignore:`" in n for n in data["notes"])

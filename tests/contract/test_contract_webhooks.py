@@ -30,7 +30,7 @@ CHECK_NAME = "Scalability review"
 REVIEW_ACTIONS = {"opened", "synchronize", "reopened", "ready_for_review"}
 ALWAYS_SENT = {"installation", "installation_repositories", "ping"}  # sent to every App, no subscription
 MANIFEST = ROOT / "deploy" / "app-manifest.yml"
-# every event the App receives, plus one it does not subscribe to (its examples must be answered too)
+# every event the App receives (pull_request_review_comment: replies under the bot's inline comments)
 EVENTS = ("pull_request", "issue_comment", "check_run", "check_suite", "installation",
           "installation_repositories", "ping", "pull_request_review_comment")
 INSTALLATION = {"id": 777, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc3"}
@@ -87,7 +87,7 @@ def promised(event: str, p: dict[str, Any]) -> tuple[str, str]:
     if event in ("installation", "installation_repositories"):
         return "logged", f"{event} {action}"
     if event == "pull_request_review_comment":
-        return "ignored", "not handled"
+        return _promised_reply(p)
     if event == "pull_request":
         if action not in REVIEW_ACTIONS:
             return "ignored", f"'{action}' is not reviewed"
@@ -106,6 +106,19 @@ def promised(event: str, p: dict[str, Any]) -> tuple[str, str]:
     return ("accepted", "") if p.get("installation") else ("ignored", "no installation")
 
 
+def _promised_reply(p: dict[str, Any]) -> tuple[str, str]:
+    comment = p.get("comment") or {}
+    if p.get("action") != "created":
+        return "ignored", "is not a new reply"
+    if not comment.get("in_reply_to_id"):
+        return "ignored", "starts a thread"
+    if (comment.get("user") or {}).get("type") == "Bot":
+        return "ignored", "from a bot"
+    if (p.get("pull_request") or {}).get("state") != "open":
+        return "ignored", "closed"
+    return ("accepted", "") if p.get("installation") else ("ignored", "no installation")
+
+
 def test_the_examples_of_every_event_the_app_receives_are_installed() -> None:
     require_octokit(EXAMPLES_FILE)
     counts = {event: len(examples(event)) for event in EVENTS}
@@ -117,7 +130,7 @@ def test_the_examples_of_every_event_the_app_receives_are_installed() -> None:
 def test_the_receiver_handles_exactly_the_manifest_events_plus_those_sent_to_every_app() -> None:
     subscribed = set(yaml.safe_load(Path(MANIFEST).read_text())["default_events"])
     assert {e for e in EVENTS if handlers.is_subscribed(e)} == subscribed | ALWAYS_SENT
-    assert "pull_request_review_comment" not in subscribed  # the App never asks for it
+    assert "pull_request_review_comment" in subscribed  # replies under the bot's inline comments
 
 
 @pytest.mark.parametrize(("event", "index"), cases())
@@ -256,3 +269,20 @@ def test_a_published_check_run_of_another_app_is_not_ours(receiver: Any) -> None
         payload["check_run"]["name"] = CHECK_NAME  # our name is not enough
         answer, job = post(receiver, "check_run", with_installation(payload))
         assert job is None and "created by another App" in answer.json()["reason"]
+
+
+def test_review_comment_examples_made_replies_enqueue_a_reply_job_at_the_prs_head(receiver: Any) -> None:
+    created = [p for p in examples("pull_request_review_comment") if p["action"] == "created"]
+    assert created
+    for example in created:
+        payload = json.loads(json.dumps(example))
+        payload["comment"]["in_reply_to_id"] = 4242
+        payload["comment"]["user"]["type"] = "User"
+        payload["pull_request"]["state"] = "open"
+        payload["installation"] = INSTALLATION
+        _, job = post(receiver, "pull_request_review_comment", payload)
+        assert job is not None
+        assert (job.kind, job.trigger, job.reply_to) == ("reply", "pull_request_review_comment", 4242)
+        assert job.head_sha == payload["pull_request"]["head"]["sha"]
+        assert job.base_sha == payload["pull_request"]["base"]["sha"]
+        assert job.comment_id == payload["comment"]["id"] and job.reply_text == payload["comment"]["body"]

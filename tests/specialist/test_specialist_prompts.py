@@ -8,7 +8,8 @@ import pytest
 
 from bot.specialist.prompts import PromptError, load_prompt, parse_prompt
 
-PROMPT_NAMES = ["system", "task", "scope_full", "scope_incremental", "last_turn"]
+PROMPT_NAMES = ["system", "task", "scope_full", "scope_incremental", "last_turn", "reply_task",
+                "reply_last_turn"]
 
 
 @pytest.mark.parametrize("name", PROMPT_NAMES)

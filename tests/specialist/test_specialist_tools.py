@@ -131,7 +131,7 @@ def test_plan_and_finish_are_recorded(ctx: ToolContext) -> None:
 def test_tool_schemas_are_self_contained_and_match_the_contract() -> None:
     defs = {d["name"]: d for d in tool_definitions()}
     assert set(defs) == {"find_files", "read_folder", "read_file", "read_many_files", "search_text",
-                         "update_plan", "report_finding", "judge_finding", "finish_review"}
+                         "update_plan", "report_finding", "judge_finding", "finish_review", "answer_in_thread"}
     assert "$ref" not in json.dumps(defs) and "$defs" not in json.dumps(defs)
     finding = defs["report_finding"]["input_schema"]["properties"]
     for key in ("category", "severity", "path", "start_line", "end_line", "title", "evidence", "risk",

@@ -55,6 +55,22 @@ def issue_comment(body: str, *, number: int = 7, login: str = "maintainer", user
             "installation": {"id": INSTALLATION}, "sender": {"login": login, "type": user_type}}
 
 
+def pull_request_review_comment(body: str, *, comment_id: int, in_reply_to: int | None, number: int = 7,
+                                login: str = "maintainer", user_type: str = "User", action: str = "created",
+                                head: str = "a" * 40, base: str = "b" * 40, path: str = "app/orders.py",
+                                via_app: int | None = None) -> dict[str, Any]:
+    """A comment in a PR's review thread (`in_reply_to`: the comment it answers; None starts a thread)."""
+    comment: dict[str, Any] = {
+        "id": comment_id, "body": body, "user": {"login": login, "type": user_type}, "path": path,
+        "in_reply_to_id": in_reply_to, "author_association": "MEMBER", "diff_hunk": "@@ -1 +1 @@",
+        "performed_via_github_app": {"id": via_app, "slug": "scale-review"} if via_app else None,
+    }
+    pr = {"number": number, "state": "open", "draft": False, "head": {"sha": head, "ref": "feature"},
+          "base": {"sha": base, "ref": "main"}}
+    return {"action": action, "comment": comment, "pull_request": pr, "repository": _repo(),
+            "installation": {"id": INSTALLATION}, "sender": {"login": login, "type": user_type}}
+
+
 def check_run(action: str = "rerequested", *, identifier: str = "", number: int | None = 7,
               head: str = "a" * 40, name: str = "Scalability review", run_id: int = 55,
               external_id: str | None = None, app_id: int = 1) -> dict[str, Any]:

@@ -22,6 +22,7 @@ OPERATIONS = (
     "apps/create-from-manifest", "apps/get-repo-installation", "apps/get-authenticated",
     "checks/create", "checks/update", "checks/get", "checks/list-for-ref", "checks/list-annotations",
     "pulls/get", "pulls/list-files", "pulls/create-review", "pulls/list-reviews", "pulls/list-review-comments",
+    "pulls/get-review-comment", "pulls/create-reply-for-review-comment",
     "issues/create-comment", "issues/list-comments", "issues/update-comment", "issues/get-comment",
     "reactions/create-for-issue-comment", "repos/get-collaborator-permission-level", "repos/get-content",
     "repos/compare-commits-with-basehead", "repos/list-pull-requests-associated-with-commit", "repos/get",

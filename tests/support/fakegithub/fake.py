@@ -312,6 +312,26 @@ class FakeGitHub:
         with self.lock:
             return [c for c in self.store.review_comments.values() if c["_key"] == (full_name.lower(), number)]
 
+    def add_review_reply(self, full_name: str, number: int, parent_id: int, body: str, user: str = "octocat",
+                         user_type: str = "User") -> int:
+        """Seed a reply in an inline comment's thread (a person answering the bot); returns its id."""
+        with self.lock:
+            return routes_pulls.new_review_reply(self, (full_name.lower(), number), parent_id, body, user, user_type)
+
+    def add_review_comment(self, full_name: str, number: int, path: str, line: int, body: str,
+                           user: str = "octocat") -> int:
+        """Seed a person's inline comment starting a thread on `path:line` of the PR's head."""
+        with self.lock:
+            pr = self.store.pull(*full_name.split("/"), number)
+            cid = self.store.next_id()
+            self.store.review_comments[cid] = {
+                "id": cid, "pull_request_review_id": None, "path": path, "line": line, "side": "RIGHT",
+                "start_line": None, "start_side": None, "body": body, "commit_id": pr.head_sha,
+                "original_commit_id": pr.head_sha, "user": routes_repo._user(user), "in_reply_to_id": None,
+                "_key": (full_name.lower(), number),
+            }
+            return cid
+
     def issue_comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
         with self.lock:
             return [c for c in self.store.issue_comments.values() if c["_key"] == (full_name.lower(), number)]

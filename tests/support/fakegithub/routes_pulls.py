@@ -184,3 +184,42 @@ def list_review_comments(fake: FakeGitHub, req: Req) -> Resp:
     repo = repo_of(fake, req)
     key = (repo.full_name.lower(), int(req.params["number"]))
     return paginate(fake, req, [_public(c) for c in fake.store.review_comments.values() if c["_key"] == key])
+
+
+def new_review_reply(fake: FakeGitHub, key: tuple[str, int], parent_id: int, body: str, login: str,
+                     user_type: str = "User") -> int:
+    """A reply in the thread of review comment `parent_id` (GitHub files it under the thread's first comment)."""
+    parent = fake.store.review_comments.get(parent_id)
+    if parent is None or parent["_key"] != key:
+        raise HttpError(404, "Not Found")
+    if not isinstance(body, str) or not body:
+        raise HttpError(422, "Unprocessable Entity", ["body is required"])
+    if len(body) > MAX_COMMENT_BODY:
+        raise HttpError(422, "Unprocessable Entity", ["Body is too long (maximum is 65536 characters)"])
+    top = parent.get("in_reply_to_id") or parent_id
+    cid = fake.store.next_id()
+    fake.store.review_comments[cid] = {
+        **{k: parent[k] for k in ("path", "line", "side", "start_line", "start_side", "commit_id",
+                                  "original_commit_id", "pull_request_review_id")},
+        "id": cid, "body": body, "user": _user(login, user_type), "in_reply_to_id": top, "_key": key,
+        "diff_hunk": parent.get("diff_hunk", ""),
+    }
+    return cid
+
+
+@route("GET", "/repos/{owner}/{repo}/pulls/comments/{comment_id}")
+def get_review_comment(fake: FakeGitHub, req: Req) -> Resp:
+    repo = repo_of(fake, req)
+    c = fake.store.review_comments.get(int(req.params["comment_id"]))
+    if c is None or c["_key"][0] != repo.full_name.lower():
+        raise HttpError(404, "Not Found")
+    return Resp(200, _public(c))
+
+
+@route("POST", "/repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies")
+def create_review_reply(fake: FakeGitHub, req: Req) -> Resp:
+    repo = repo_of(fake, req)
+    key = (repo.full_name.lower(), int(req.params["number"]))
+    cid = new_review_reply(fake, key, int(req.params["comment_id"]), req.body_json().get("body"), fake.bot_login,
+                           "Bot")
+    return Resp(201, _public(fake.store.review_comments[cid]))
