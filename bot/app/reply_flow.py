@@ -42,8 +42,8 @@ MAX_ANSWER_CHARS = 6_000
 
 
 def _config(job: Job, tally: Tally) -> tuple[RepoConfig, list[str]]:
-    repo_text, org_text = tally.take(steps.load_configs(job, job.base_sha or job.head_sha))
-    return load_repo_config(repo_text, org_text=org_text)
+    texts = tally.take(steps.load_configs(job, job.base_sha or job.head_sha))
+    return load_repo_config(texts.repo, org_text=texts.org)
 
 
 def run_reply(job: Job, superseded_by: SupersededBy) -> Outcome:

@@ -107,7 +107,7 @@ def test_a_thread_a_person_reopened_stays_open_and_gets_no_second_reply(fake_git
         [gone] = second["outdated"]
         root = threads_by_finding(gh)[gone]
         gh.set_thread_resolved(root, False, by="octocat")  # "not fixed for me"
-        gh.add_review_reply(root, "Still breaks on the batch path, re-opening.", user="octocat")
+        gh.add_thread_reply(root, "Still breaks on the batch path, re-opening.", user="octocat")
         later_sha, third = push(client, gh, {"README.md": "hello again\n"}, "th-later")
     resolved, bodies = gh.thread_state(root)
     assert not resolved and len(bodies) == 3  # ours, our resolution reply, the person's: nothing new

@@ -77,7 +77,7 @@ def test_a_thread_reopened_after_our_resolution_is_left_alone_but_a_copied_marke
     close_fixed_threads(gw, REPO, 7, "f" * 40, ["SR-0000000001"])
     gh.set_thread_resolved(roots["SR-0000000001"], False)
     # someone pastes our resolution marker into the other thread: it is not our reply, so not our resolution
-    gh.add_review_reply(roots["SR-0000000002"], "nope " + RESOLVED_MARKER.format(id="SR-0000000002"))
+    gh.add_thread_reply(roots["SR-0000000002"], "nope " + RESOLVED_MARKER.format(id="SR-0000000002"))
     result = close_fixed_threads(gw, REPO, 7, "e" * 40, ["SR-0000000001", "SR-0000000002"])
     assert result.reopened == ["SR-0000000001"] and result.resolved == ["SR-0000000002"]
     assert gh.thread_state(roots["SR-0000000001"])[0] is False

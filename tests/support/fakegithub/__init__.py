@@ -35,7 +35,7 @@ Seeding:
 - `add_installation(id, account)`, `add_delivery(guid, event, action, status_code=)`,
   `add_manifest_code(code)`, `add_issue_comment(full_name, number, body, user=, user_type=) -> id`
 - `expire_tokens()`: every issued installation token now gets 401.
-- Review threads (each inline comment of a review opens one): `add_review_reply(comment_id, body, user=)
+- Review threads (each inline comment of a review opens one): `add_thread_reply(comment_id, body, user=)
   -> id`, `set_thread_resolved(comment_id, resolved, by=)` (a person resolves or re-opens it),
   `thread_state(comment_id) -> (resolved, [bodies])`; `graphql_refuse = {"resolveReviewThread": message}`
   refuses that mutation (FORBIDDEN; `viewerCanResolve` false unless `refusal_shown_on_threads = False`).

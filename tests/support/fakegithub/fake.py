@@ -360,7 +360,7 @@ class FakeGitHub:
         self.store.review_comments[cid] = reply
         return reply
 
-    def add_review_reply(self, comment_id: int, body: str, user: str = "octocat") -> int:
+    def add_thread_reply(self, comment_id: int, body: str, user: str = "octocat") -> int:
         """Seed a person's reply in the review thread that comment `comment_id` opens; returns its id."""
         with self.lock:
             return int(self.new_review_reply(self.store.review_comments[comment_id], body, user)["id"])
