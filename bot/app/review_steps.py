@@ -91,7 +91,7 @@ def load_pull(job: Job) -> Counted[PullInfo]:
 def load_configs(job: Job, base_sha: str) -> Counted[tuple[str | None, str | None]]:
     """The repo's and the organisation's config, from the BASE commit (a PR cannot change its gate)."""
     gw = _gw(job)
-    texts = gw.get_configs(job.repo, base_sha)
+    texts = gw.get_configs(job.repo, base_sha, current_runtime().config_path)
     return Counted((texts.repo, texts.org), gw.calls)
 
 

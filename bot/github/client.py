@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.core.repo import MAX_FILE_BYTES, RepoAccessError, check_path
+from bot.core.repo_config import CONFIG_PATH
 from bot.github.identity import AppIdentity
 from bot.github.reads import (
     GRAPHQL_BATCH,
@@ -127,10 +128,11 @@ class GitHubGateway(GitHubTransport):
                                headers={"Accept": RAW_MEDIA})
         return str(data.get("data", "")).encode("utf-8")
 
-    def get_configs(self, repo: str, ref: str) -> ConfigTexts:
-        """`.github/scale-review.yml` at `ref` (use the BASE sha) and the org `.github` repo's, in one call."""
+    def get_configs(self, repo: str, ref: str, path: str = CONFIG_PATH) -> ConfigTexts:
+        """`.github/scale-review.yml` (or `path`) at `ref` (use the BASE sha) and the org `.github` repo's,
+        in one call."""
         owner, name = repo.split("/", 1)
-        data = self.graphql(config_query(), config_variables(owner, name, ref))
+        data = self.graphql(config_query(), config_variables(owner, name, ref, check_path(path)))
         return ConfigTexts(repo=blob_text((data.get("repo") or {}).get("c")),
                            org=blob_text((data.get("org") or {}).get("c")))
 
