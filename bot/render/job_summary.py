@@ -80,7 +80,8 @@ def _table(review: Review) -> str:
     if not review.findings:
         return NO_FINDINGS
     rows = []
-    for f in review.findings[:MAX_ROWS]:
+    ordered = sorted(review.findings, key=lambda f: (-f.severity.rank, f.path, f.start_line, f.id))
+    for f in ordered[:MAX_ROWS]:
         lines = f"{f.start_line}" if f.start_line == f.end_line else f"{f.start_line}-{f.end_line}"
         where = code_span(f"{f.path}:{lines}", 160).replace("|", "\\|")
         rows.append(f"| {SEVERITY_BADGE[f.severity]} | {one_line(f.title, 140)} | {where} | `{f.id}` |")
