@@ -110,7 +110,7 @@ def read_only_reason(wf: WorkflowEnv, inputs: ActionInputs, payload: dict[str, A
     head = ((pr.get("head") or {}).get("repo") or {}).get("full_name")
     base = ((pr.get("base") or {}).get("repo") or {}).get("full_name") or wf.repository
     if not head or str(head).lower() != str(base).lower():
-        return FORK_READ_ONLY.format(head=_safe(head or "a deleted fork"), sarif=_sarif_note(inputs))
+        return FORK_READ_ONLY.format(head=_safe(head) if head else "a deleted fork", sarif=_sarif_note(inputs))
     if wf.actor == "dependabot[bot]":
         return DEPENDABOT_READ_ONLY.format(sarif=_sarif_note(inputs))
     return None
