@@ -14,12 +14,15 @@ could not be decided, 2 usage or configuration error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import re
+import secrets
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +67,31 @@ def cmd_action(args: argparse.Namespace) -> int:
             print(PROBLEM.format(problem=_plain(problem)), file=sys.stderr)
         return EXIT_USAGE
     event = EVENTS.get(wf.event_name)
-    if event is None:
-        report = JobReport(mode="nothing to do", version=__version__,
-                           detail=UNSUPPORTED_EVENT.format(event=_safe(wf.event_name)))
-    elif (why := read_only_reason(wf, inputs, payload)) is not None:
-        report = run_read_only(wf, inputs, payload, why)
-    else:
-        report = run_published(wf, inputs, event, payload)
+    why = read_only_reason(wf, inputs, payload) if event is not None else None
+    if why is not None:
+        print(NOTICE.format(text=_plain(why)), flush=True)
+    with workflow_commands_paused():  # the review logs text from the pull request
+        if event is None:
+            report = JobReport(mode="nothing to do", version=__version__,
+                               detail=UNSUPPORTED_EVENT.format(event=_safe(wf.event_name)))
+        elif why is not None:
+            report = run_read_only(wf, inputs, payload, why)
+        else:
+            report = run_published(wf, inputs, event, payload)
     return finish(wf, inputs, report)
+
+
+@contextlib.contextmanager
+def workflow_commands_paused() -> Iterator[None]:
+    """GitHub's runner acts on log lines such as `::add-mask::` or `::error::`; while the review runs (its
+    logs may quote file names and error messages from the pull request) it is told to ignore them."""
+    token = secrets.token_hex(16)
+    print(f"::stop-commands::{token}", flush=True)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        print(f"::{token}::", flush=True)
 
 
 def _load_event(wf: WorkflowEnv, problems: list[str]) -> dict[str, Any]:
@@ -138,7 +158,6 @@ def run_read_only(wf: WorkflowEnv, inputs: ActionInputs, payload: dict[str, Any]
     from bot.review.pull_static import review_pull_static
     from handlers.pull_request import REVIEW_ACTIONS
 
-    print(NOTICE.format(text=_plain(why)))
     number = (payload.get("pull_request") or {}).get("number") or payload.get("number")
     if wf.event_name == "issue_comment":
         return JobReport(mode="summary only", version=__version__, detail=COMMANDS_NEED_WRITES, not_posted=why)

@@ -121,6 +121,9 @@ def test_a_fork_pull_request_posts_nothing_and_says_why(gh: FakeGitHub, tmp_path
     assert writes(gh) == [] and gh.check_runs(REPO) == [] and gh.reviews(REPO, 7) == []
     assert run.code == 1  # fail-on: high, and the missing timeout is high
     assert "::notice title=scale-review::this pull request comes from a fork (forker/shop)" in run.stdout
+    lines = run.stdout.splitlines()
+    paused = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+    assert f"::{lines[paused].split('::')[2]}::" in lines[paused + 1:]  # commands resume before our own lines
     assert "Not posted to the pull request:** this pull request comes from a fork" in run.summary
     assert "HTTP call without a timeout" in run.summary and "job gate: fail-on high → failed" in run.summary
     sarif = json.loads((tmp_path / "workspace" / "scale-review.sarif").read_text())
