@@ -18,7 +18,14 @@ import requests
 from github import Github, GithubException, GithubIntegration, GithubRetry
 from github.Requester import Requester
 
-from bot.github.auth import AppCredentials, InstallationToken, InstallationTokenAuth, TokenCache, make_app_auth
+from bot.github.auth import (
+    AppCredentials,
+    InstallationToken,
+    InstallationTokenAuth,
+    TokenCache,
+    make_app_auth,
+    signing_key,
+)
 from bot.github.conditional import ResponseCache, cache_key
 from bot.github.identity import IdentityCache
 from bot.github.retry import CallCounter, CountingRetry, GitHubError, default_retry, translate
@@ -51,7 +58,8 @@ class GitHubTransport:
     identity_cache: shared per process, who the App is (`GET /app` once; see identity.py);
     graphql_url: the GraphQL endpoint when it is not where PyGithub derives it from `api_url`
     (a workflow's `GITHUB_GRAPHQL_URL`). The App JWT client is built on first use: a gateway whose
-    token cache already holds the token (the workflow's, see auth.WorkflowTokenCache) needs no App key.
+    token cache already holds the token (the workflow's, see auth.WorkflowTokenCache) needs no App key;
+    a broken App key is still refused at construction.
     """
 
     def __init__(self, api_url: str, creds: AppCredentials, installation_id: int, *, token_cache: TokenCache,
@@ -72,6 +80,8 @@ class GitHubTransport:
         pacing: dict[str, Any] = dict(timeout=seconds, per_page=100, seconds_between_requests=seconds_between_requests,
                                       seconds_between_writes=seconds_between_writes)
         self._pacing = pacing
+        if creds.private_key:
+            signing_key(creds.private_key)  # a broken App key is refused here, before any request
         self._integration_client: GithubIntegration | None = None
         self._auth = InstallationTokenAuth(token_cache, installation_id, self._mint, self.counter)
         self._gh = Github(base_url=self.api_url, auth=self._auth, retry=self.retry, **pacing)
