@@ -61,10 +61,23 @@ def measure_action() -> dict[str, Any]:
     return {"first": first, "follow_up": follow}
 
 
-if __name__ == "__main__":
-    import logging
+def run(quick: bool) -> dict[str, Any]:
+    """For bench/run.py: the Action's GitHub calls for the first review against the App's on the same PR."""
+    del quick
+    app, action = measure_app(), measure_action()
+    ours, baseline = action["first"]["calls"], app["first"]["calls"]
+    notes = (f"Action: {ours} calls first, {action['follow_up']['calls']} after a push; App: {baseline} first "
+             f"(token minting and GET /app included), {app['follow_up']['calls']} after a push. Action run: "
+             f"{action['first']['seconds']} s wall, {action['first']['cpu_seconds']} s CPU")
+    return {"name": "action", "ours": ours, "baseline": baseline, "ratio": round(baseline / ours, 3) if ours else None,
+            "unit": "GitHub calls per first review of a 10-file PR (App / Action)", "notes": notes,
+            "details": {"app": app, "action": action}}
 
-    logging.disable(logging.CRITICAL)  # the App's structured logs would mix with the JSON on stdout
+
+if __name__ == "__main__":
+    from bot.app.logging_setup import configure_logging
+
+    configure_logging("error", "console")  # on stderr: the App's logs would mix with the JSON on stdout
     app = measure_app()
     action = measure_action()
     print(json.dumps({
