@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -47,6 +48,9 @@ SUMMARY_MODE = "`mode: summary` publishes nothing; the static review is here{sar
 SARIF_TOO = " and in the SARIF file"
 COMMANDS_NEED_WRITES = "comment commands publish their result; with `mode: summary` nothing is published"
 NOTICE = "::notice title=scale-review::{text}"
+WARNING = "::warning title=scale-review::{text}"
+PERMISSION_HINT = (" (give the job `permissions: checks: write, pull-requests: write, contents: read`; a fork's "
+                   "`pull_request` gets a read-only token, which this action detects by itself)")
 LOG_LINE = "scale-review: {text}"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._/-]")
 
@@ -205,7 +209,7 @@ def blocking(review: Review, level: Severity) -> list[str]:
 def finish(wf: WorkflowEnv, inputs: ActionInputs, report: JobReport) -> int:
     failed = gate_failed(inputs, report)
     fail_on = inputs.fail_on if inputs.fail_on != "never" else ""
-    report = JobReport(**{**report.__dict__, "fail_on": fail_on, "gate_failed": failed})
+    report = dataclasses.replace(report, fail_on=fail_on, gate_failed=failed)
     summary = render_job_summary(report)
     if wf.step_summary:
         with open(wf.step_summary, "a", encoding="utf-8") as out:
@@ -215,6 +219,9 @@ def finish(wf: WorkflowEnv, inputs: ActionInputs, report: JobReport) -> int:
     review = report.review
     said = review.verdict if review is not None else report.detail
     print(LOG_LINE.format(text=_plain(f"{report.mode}: {said}")))
+    if report.outcome == "error":
+        hint = PERMISSION_HINT if re.search(r"\b40[34]\b", report.detail) else ""
+        print(WARNING.format(text=_plain(f"the review could not finish: {report.detail}{hint}")))
     if failed:
         print(PROBLEM.format(problem=_plain(f"the job gate (fail-on {inputs.fail_on}) failed: {said}")))
     return EXIT_GATE if failed else EXIT_OK

@@ -79,6 +79,8 @@ def run_through_app_flow(wf: WorkflowEnv, inputs: ActionInputs, event: str, payl
 
         result: dict[str, Any] = DBOS.retrieve_workflow(delivery_id).get_result(
             polling_interval_sec=QUEUE_POLLING_SECONDS)
+    except Exception as exc:  # a step GitHub refused for good (e.g. 403: the workflow lacks a permission)
+        result = {"outcome": "error", "detail": " ".join(str(exc).split())[:500] or type(exc).__name__, "calls": 0}
     finally:
         workflows.shutdown()
     return result, (published[-1] if published else None)

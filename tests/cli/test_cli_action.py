@@ -177,3 +177,15 @@ def test_github_enterprise_server_paths_and_the_fail_on_exit_code(tmp_path: Any)
         assert ghes.count("POST", "/graphql") >= 1  # GITHUB_GRAPHQL_URL: /api/graphql on a server
         [check] = ghes.check_runs(REPO)
         assert check["conclusion"] == "failure"
+
+
+def test_a_token_without_the_permissions_gets_a_plain_hint(gh: FakeGitHub, tmp_path: Any) -> None:
+    pull = gh.store.repos[REPO].pulls[7]
+    gh.fail("POST", r"/check-runs$", 403, body={"message": "Resource not accessible by integration"}, times=20)
+    run = run_action(gh, "pull_request", pr_event("opened", pull, REPO), tmp_path, repo=REPO,
+                     inputs={"fail-on": "high"})
+    assert run.code == 1  # the gate was asked for and could not be decided
+    assert "::warning title=scale-review::the review could not finish" in run.stdout
+    assert "checks: write, pull-requests: write" in run.stdout
+    assert "Resource not accessible by integration" in run.summary
+    assert gh.reviews(REPO, 7) == []
