@@ -69,6 +69,8 @@ def cmd_action(args: argparse.Namespace) -> int:
     if problems:
         for problem in problems:
             print(PROBLEM.format(problem=_plain(problem)), file=sys.stderr)
+        if wf.step_summary:
+            write_summary(wf, JobReport(mode="not run", version=__version__, detail="; ".join(problems)))
         return EXIT_USAGE
     event = EVENTS.get(wf.event_name)
     why = read_only_reason(wf, inputs, payload) if event is not None else None
@@ -210,10 +212,8 @@ def finish(wf: WorkflowEnv, inputs: ActionInputs, report: JobReport) -> int:
     failed = gate_failed(inputs, report)
     fail_on = inputs.fail_on if inputs.fail_on != "never" else ""
     report = dataclasses.replace(report, fail_on=fail_on, gate_failed=failed)
-    summary = render_job_summary(report)
     if wf.step_summary:
-        with open(wf.step_summary, "a", encoding="utf-8") as out:
-            out.write(summary)
+        write_summary(wf, report)
     if inputs.sarif_file:
         write_sarif(wf.path_in_workspace(inputs.sarif_file), report.review)
     review = report.review
@@ -225,6 +225,11 @@ def finish(wf: WorkflowEnv, inputs: ActionInputs, report: JobReport) -> int:
     if failed:
         print(PROBLEM.format(problem=_plain(f"the job gate (fail-on {inputs.fail_on}) failed: {said}")))
     return EXIT_GATE if failed else EXIT_OK
+
+
+def write_summary(wf: WorkflowEnv, report: JobReport) -> None:
+    with open(wf.step_summary, "a", encoding="utf-8") as out:
+        out.write(render_job_summary(report))
 
 
 def write_sarif(path: Path, review: Review | None) -> None:

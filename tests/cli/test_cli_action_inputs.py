@@ -58,11 +58,13 @@ def test_bad_inputs_are_named(env: dict[str, str], expected: str) -> None:
     assert len(problems) == 1 and expected in problems[0]
 
 
-def test_outside_a_workflow_every_missing_variable_is_named(monkeypatch: Any, capsys: Any) -> None:
+def test_outside_a_workflow_every_missing_variable_is_named(monkeypatch: Any, capsys: Any, tmp_path: Any) -> None:
     for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY", "GITHUB_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INPUT_MODE", "loud")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
     assert main(["action"]) == 2
+    assert "GITHUB_TOKEN is not set" in (tmp_path / "summary.md").read_text()
     err = capsys.readouterr().err
     for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY", "GITHUB_TOKEN", "mode='loud'"):
         assert name in err
