@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import webhooks as wh  # noqa: E402
+from tests.support import webhooks as wh  # noqa: E402
 from tests.support.fakegithub import FakeGitHub  # noqa: E402
 from tests.support.service import app_settings, deliver, receiver, running_app, wait_result  # noqa: E402
 

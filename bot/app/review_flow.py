@@ -7,6 +7,7 @@ run ends `completed`: a failure concludes it `neutral` with the reason, a newer 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -51,6 +52,8 @@ FAILED_SUMMARY = (
     "Nothing was gated. Re-run it from this check run, or comment `/scale-review`."
 )
 STATIC_ONLY_NOTE = "Static analysis only: no model is configured for this App."
+FORK_STATIC_NOTE = ("Static analysis only: this pull request comes from a fork, and code from a fork is never "
+                    "given to the model by a workflow that holds the repository's secrets.")
 INCREMENTAL_NOTE = ("Incremental review: the specialist read only the commits since the last reviewed head "
                     "`{since}` ({files} file(s)); comment `/scale-review full` for a full review.")
 REUSED_NOTE = ("The specialist already finished reviewing `{sha}`: its findings are reused, no model call made; "
@@ -139,7 +142,8 @@ def skip_reason(ctx: Context) -> str | None:
 def review(ctx: Context) -> Outcome:
     """Start the check run, review, publish; the run always ends completed."""
     head = ctx.pr.head_sha
-    use_model = current_runtime().model_client is not None and ctx.config.llm.enabled
+    runtime = current_runtime()
+    use_model = runtime.model_client is not None and ctx.config.llm.enabled and not _fork_barred(ctx)
     plan = PLAN_SUMMARY.format(sha=head[:12], specialist=PLAN_SPECIALIST if use_model else PLAN_STATIC)
     check_id = ctx.tally.take(steps.start_check(ctx.job, head, plan))
     finished = False
@@ -151,6 +155,11 @@ def review(ctx: Context) -> Outcome:
         if not finished:
             summary = FAILED_SUMMARY.format(sha=head[:12], error="the workflow was interrupted")
             ctx.tally.take(steps.conclude(ctx.job, check_id, "neutral", FAILED_TITLE, summary))
+
+
+def _fork_barred(ctx: Context) -> bool:
+    """A fork's pull request where the runtime keeps fork code from the model (the GitHub Action)."""
+    return ctx.pr.is_fork and not current_runtime().model_on_forks
 
 
 def _superseded(ctx: Context, check_id: int) -> Outcome | None:
@@ -185,7 +194,7 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
         return stop
     accepted = tally.take(steps.load_acceptances(job, config.commands.min_permission))
     degraded = diff.note if diff.missing else None
-    notes = [] if use_model else [STATIC_ONLY_NOTE]
+    notes = [] if use_model else [FORK_STATIC_NOTE if _fork_barred(ctx) else STATIC_ONLY_NOTE]
     incremental = specialist is not None and specialist.since is not None
     stats = {"head_sha": head, "trigger": job.trigger, "delivery": job.delivery_id,
              "mode": "full" if ctx.options.full else "incremental" if incremental else "standard",
@@ -216,6 +225,9 @@ def _run_stages(ctx: Context, check_id: int, use_model: bool) -> Outcome:
     memory = remember(specialist, head)
     text = encode(memory) if memory is not None else None
     tally.take(steps.complete_check(job, check_id, result, render_summary(result), render_title(result), text))
+    observer = current_runtime().on_review
+    if observer is not None:
+        observer(result)
     return Outcome(result.conclusion.value, result.verdict, check_run_id=check_id, review_id=posted.review_id,
                    calls=tally.calls, extra={"findings": [f.id for f in result.findings], "outdated": outdated,
                                              "blocking": _blocking(result), "threads": closed.model_dump()})
@@ -309,6 +321,9 @@ def _specialist(ctx: Context, check_id: int, diff_text: str, changes: ChangeSet,
         model=model, max_turns=llm.max_turns, facts=analysis.facts, min_confidence=ctx.config.gate.min_confidence,
     )
     budget = Budget.from_config(llm)
+    ceiling = current_runtime().max_cost_usd
+    if ceiling is not None and ceiling < budget.max_cost_usd:
+        budget = dataclasses.replace(budget, max_cost_usd=ceiling)
     state = steps.specialist_start(request)
     shown: list[dict[str, str]] = []
     for _ in range(budget.max_turns + 1):  # each turn calls the model once or stops

@@ -93,7 +93,7 @@ def load_configs(job: Job, base_sha: str) -> Counted[ConfigTexts]:
     """The repo's and the organisation's config and rules folders, from the BASE commit (a PR cannot change
     its gate), with the base's `.gitattributes`: one GraphQL call."""
     gw = _gw(job)
-    return Counted(gw.get_configs(job.repo, base_sha), gw.calls)
+    return Counted(gw.get_configs(job.repo, base_sha, current_runtime().config_path), gw.calls)
 
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)

@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.app.memory_store import MemoryStore
 from bot.app.metrics import Metrics
+from bot.core.model import Review
+from bot.core.repo_config import CONFIG_PATH
 from bot.core.settings import Settings
 from bot.github.auth import AppCredentials, TokenCache
 from bot.github.client import GitHubGateway
@@ -35,6 +37,12 @@ class Runtime:
     seconds_between_writes: float = 0.25  # stays under GitHub's content-creation limits per review
     model_sleep: Callable[[float], None] = time.sleep  # backoff between model retries (tests: no wait)
     memory_store: MemoryStore | None = None  # the repository memory table (set by bot.app.workflows.launch)
+    # what the GitHub Action changes (bot/cli/action.py); the App keeps these defaults
+    graphql_url: str | None = None  # GITHUB_GRAPHQL_URL when set (else derived from the REST root)
+    config_path: str = CONFIG_PATH  # the repository's config file, always read at the base commit
+    max_cost_usd: float | None = None  # a ceiling under the config's llm.max_cost_usd
+    model_on_forks: bool = True  # False: a fork's code never reaches the model (a workflow holds secrets)
+    on_review: Callable[[Review], None] | None = None  # told of each published review (job summary, exit code)
 
     @property
     def creds(self) -> AppCredentials:
@@ -47,6 +55,7 @@ class Runtime:
             self.settings.github_api_url, self.creds, installation_id, token_cache=self.token_cache,
             delivery_id=delivery_id, retry=self.retry, seconds_between_requests=self.seconds_between_requests,
             seconds_between_writes=self.seconds_between_writes, identity_cache=self.identity_cache,
+            graphql_url=self.graphql_url,
         )
 
 

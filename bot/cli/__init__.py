@@ -1,5 +1,5 @@
 """The `scale-review` command: a thin dispatcher over one module per sub-command
-(review, service, redeliver in this package; eval in bot.eval.run).
+(review, service, redeliver, rules, action in this package; eval in bot.eval.run).
 
 Each module in COMMAND_MODULES exposes `register(subparsers)`, which adds its parser and sets
 `func(args) -> int` as the default. Exit codes: 0 ok / gate passed, 1 gate failed or problems
@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "bot.cli.redeliver",
     "bot.cli.rules",
     "bot.cli.memory",
+    "bot.cli.action",
 )
 
 EXIT_USAGE = 2

@@ -123,6 +123,24 @@ class TokenCache:
             return fresh.token
 
 
+class WorkflowTokenCache(TokenCache):
+    """A GitHub Actions workflow's `GITHUB_TOKEN` in place of minted installation tokens: one token, valid
+    for the whole job, never minted (the workflow has no App key) and never dropped (a 401 is final)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def get(self, installation_id: int) -> str | None:
+        return self._token
+
+    def drop(self, installation_id: int, token: str | None = None) -> None:
+        return None
+
+    def token_for(self, installation_id: int, mint: Callable[[], InstallationToken]) -> str:
+        return self._token
+
+
 class InstallationTokenAuth(Auth.Auth):
     """PyGithub auth that takes the installation token from a `TokenCache` at every request."""
 

@@ -43,8 +43,10 @@ def _runs_path(repo: str) -> str:
 
 def _ours(gw: GitHubGateway, run: dict[str, Any]) -> bool:
     """Our run: named `Scalability review` AND created by our App (`app.id`, or the client id when that
-    is what GITHUB_APP_ID holds); another App's run of the same name never counts."""
+    is what GITHUB_APP_ID holds; in a workflow, GitHub Actions); another App's run of the same name never counts."""
     app = run.get("app") or {}
+    if not gw.creds.app_id:  # a workflow token: no App id of our own (bot.github.identity.WorkflowIdentity)
+        return run.get("name") == CHECK_NAME and gw.identity().is_app(app)
     return run.get("name") == CHECK_NAME and gw.creds.app_id in (str(app.get("id")), app.get("client_id"))
 
 

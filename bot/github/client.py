@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.core.repo import MAX_FILE_BYTES, RepoAccessError, check_path
-from bot.core.repo_config import MAX_RULE_FILE_BYTES
+from bot.core.repo_config import CONFIG_PATH, MAX_RULE_FILE_BYTES
 from bot.github.identity import AppIdentity
 from bot.github.reads import (
     GRAPHQL_BATCH,
@@ -130,11 +130,11 @@ class GitHubGateway(GitHubTransport):
                                headers={"Accept": RAW_MEDIA})
         return str(data.get("data", "")).encode("utf-8")
 
-    def get_configs(self, repo: str, ref: str) -> ConfigTexts:
-        """`.github/scale-review.yml` at `ref` (use the BASE sha) and the org `.github` repo's, in one call, with
-        both rules folders and the repo's `.gitattributes` at `ref`."""
+    def get_configs(self, repo: str, ref: str, path: str = CONFIG_PATH) -> ConfigTexts:
+        """`.github/scale-review.yml` (or `path`) at `ref` (use the BASE sha) and the org `.github` repo's, in one
+        call, with both rules folders and the repo's `.gitattributes` at `ref`."""
         owner, name = repo.split("/", 1)
-        data = self.graphql(config_query(), config_variables(owner, name, ref))
+        data = self.graphql(config_query(), config_variables(owner, name, ref, check_path(path)))
         repo_data, org_data = data.get("repo") or {}, data.get("org") or {}
         repo_rules, repo_errors = rule_files(repo_data.get("r"), "", MAX_RULE_FILE_BYTES)
         org_rules, org_errors = rule_files(org_data.get("r"), f"{owner}/{ORG_CONFIG_REPO}:", MAX_RULE_FILE_BYTES)

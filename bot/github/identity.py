@@ -45,11 +45,30 @@ class AppIdentity:
         return self.is_app(run.get("app"))
 
 
-class IdentityCache:
-    """The App's identity, fetched at most once per process (thread-safe)."""
+GITHUB_ACTIONS_SLUG = "github-actions"
 
-    def __init__(self) -> None:
-        self._identity: AppIdentity | None = None
+
+@dataclass(frozen=True)
+class WorkflowIdentity(AppIdentity):
+    """GitHub Actions, the App a workflow's `GITHUB_TOKEN` belongs to (check runs name it in `app`, comments
+    and reviews are by `github-actions[bot]`). Known by its slug: its numeric id differs on GitHub
+    Enterprise Server, and `GET /app` needs an App JWT a workflow does not have. Every workflow of the
+    repository writes as this App, so "ours" in a workflow means "written with a workflow token": the
+    hidden markers and the check run's name still tell scale-review's work from other steps'."""
+
+    app_id: str = ""
+    client_id: str = ""
+    slug: str = GITHUB_ACTIONS_SLUG
+
+    def is_app(self, app: Any) -> bool:
+        return isinstance(app, dict) and str(app.get("slug") or "") == self.slug
+
+
+class IdentityCache:
+    """The App's identity, fetched at most once per process (thread-safe); `known` skips the fetch."""
+
+    def __init__(self, known: AppIdentity | None = None) -> None:
+        self._identity: AppIdentity | None = known
         self._lock = threading.Lock()
 
     def get(self, fetch: Callable[[], AppIdentity]) -> AppIdentity:

@@ -59,8 +59,9 @@ def config_query() -> str:
     )
 
 
-def config_variables(owner: str, name: str, ref: str) -> dict[str, str]:
-    return {"owner": owner, "name": name, "orgName": ORG_CONFIG_REPO, "expr": f"{ref}:{CONFIG_PATH}",
+def config_variables(owner: str, name: str, ref: str, path: str = CONFIG_PATH) -> dict[str, str]:
+    """`path`: the repository's config file (the Action's `config` input moves it); the org's stays put."""
+    return {"owner": owner, "name": name, "orgName": ORG_CONFIG_REPO, "expr": f"{ref}:{path}",
             "orgExpr": f"HEAD:{CONFIG_PATH}", "rulesExpr": f"{ref}:{RULES_DIR}", "orgRulesExpr": f"HEAD:{RULES_DIR}",
             "attrExpr": f"{ref}:{GITATTRIBUTES}"}
 

@@ -18,7 +18,14 @@ import requests
 from github import Github, GithubException, GithubIntegration, GithubRetry
 from github.Requester import Requester
 
-from bot.github.auth import AppCredentials, InstallationToken, InstallationTokenAuth, TokenCache, make_app_auth
+from bot.github.auth import (
+    AppCredentials,
+    InstallationToken,
+    InstallationTokenAuth,
+    TokenCache,
+    make_app_auth,
+    signing_key,
+)
 from bot.github.conditional import ResponseCache, cache_key
 from bot.github.identity import IdentityCache
 from bot.github.retry import CallCounter, CountingRetry, GitHubError, default_retry, translate
@@ -48,13 +55,18 @@ class GitHubTransport:
     retry: a `GithubRetry` (a `CountingRetry` keeps its `wait_scale`); timeout: seconds per request;
     seconds_between_requests / seconds_between_writes: PyGithub's pacing per gateway;
     response_cache: shared per process, turns repeated GETs into conditional requests (None: off);
-    identity_cache: shared per process, who the App is (`GET /app` once; see identity.py).
+    identity_cache: shared per process, who the App is (`GET /app` once; see identity.py);
+    graphql_url: the GraphQL endpoint when it is not where PyGithub derives it from `api_url`
+    (a workflow's `GITHUB_GRAPHQL_URL`). The App JWT client is built on first use: a gateway whose
+    token cache already holds the token (the workflow's, see auth.WorkflowTokenCache) needs no App key;
+    a broken App key is still refused at construction.
     """
 
     def __init__(self, api_url: str, creds: AppCredentials, installation_id: int, *, token_cache: TokenCache,
                  delivery_id: str | None = None, retry: GithubRetry | None = None, timeout: float = 15,
                  seconds_between_requests: float = 0.25, seconds_between_writes: float = 1.0,
-                 response_cache: ResponseCache | None = None, identity_cache: IdentityCache | None = None) -> None:
+                 response_cache: ResponseCache | None = None, identity_cache: IdentityCache | None = None,
+                 graphql_url: str | None = None) -> None:
         self.api_url = api_url.rstrip("/")
         self.creds = creds
         self.installation_id = installation_id
@@ -64,16 +76,29 @@ class GitHubTransport:
         self.counter = CallCounter(delivery_id)
         self.retry = _as_counting(retry, self.counter)
         self.wait_scale = self.retry.wait_scale
-        app_auth = make_app_auth(creds, self.counter)
         seconds = max(1, math.ceil(timeout))  # PyGithub insists on whole seconds
         pacing: dict[str, Any] = dict(timeout=seconds, per_page=100, seconds_between_requests=seconds_between_requests,
                                       seconds_between_writes=seconds_between_writes)
-        self._integration = GithubIntegration(base_url=self.api_url, auth=app_auth, retry=self.retry, timeout=seconds,
-                                              seconds_between_requests=seconds_between_requests,
-                                              seconds_between_writes=seconds_between_writes)
+        self._pacing = pacing
+        if creds.private_key:
+            signing_key(creds.private_key)  # a broken App key is refused here, before any request
+        self._integration_client: GithubIntegration | None = None
         self._auth = InstallationTokenAuth(token_cache, installation_id, self._mint, self.counter)
         self._gh = Github(base_url=self.api_url, auth=self._auth, retry=self.retry, **pacing)
         self._gh_once = Github(base_url=self.api_url, auth=self._auth, retry=0, **pacing)
+        self.graphql_url = graphql_url or self._gh.requester.graphql_url
+
+    @property
+    def _integration(self) -> GithubIntegration:
+        """The App JWT client (token minting, App endpoints), built when first needed."""
+        if self._integration_client is None:
+            app_auth = make_app_auth(self.creds, self.counter)
+            p = self._pacing
+            self._integration_client = GithubIntegration(
+                base_url=self.api_url, auth=app_auth, retry=self.retry, timeout=p["timeout"],
+                seconds_between_requests=p["seconds_between_requests"],
+                seconds_between_writes=p["seconds_between_writes"])
+        return self._integration_client
 
     # ---- plumbing ------------------------------------------------------------------------------
     @property
@@ -168,7 +193,7 @@ class GitHubTransport:
                        once: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """`data` and `errors` of a GraphQL answer, for a request whose aliases may fail one by one (a
         batched mutation: each error's `path` names its alias). `once`: no retry (a write not to repeat)."""
-        _, data = self.request("POST", self._gh.requester.graphql_url, body={"query": query, "variables": variables},
+        _, data = self.request("POST", self.graphql_url, body={"query": query, "variables": variables},
                                once=once)
         errors = [e for e in (data or {}).get("errors") or [] if isinstance(e, dict)]
         return dict((data or {}).get("data") or {}), errors
