@@ -10,7 +10,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from bot.app.review_steps import GITHUB_RETRY, Counted, _gw, _transient, honour_retry_after
+from bot.app.review_steps import GITHUB_RETRY, Counted, _gw, _transient, honour_retry_after, model_turn
 from bot.app.runtime import current_runtime
 from bot.core.jobs import Job
 from bot.core.model import Finding
@@ -19,7 +19,6 @@ from bot.github.repo_view import GitHubRepo
 from bot.github.thread_replies import Thread, read_thread, reply_in_thread
 from bot.review.suppressions import MemoryEntry, MemoryKind, RepoMemory, code_fingerprint, rule_of
 from bot.specialist.budget import Budget
-from bot.specialist.loop import run_turn
 from bot.specialist.reply import ReplyRequest, start_reply_state
 
 NO_STORE = "the repository memory is not available in this process"
@@ -81,11 +80,7 @@ def reply_start(request: ReplyRequest) -> dict[str, Any]:
 @honour_retry_after
 def reply_turn(job: Job, head_sha: str, state: dict[str, Any], budget: Budget) -> Counted[dict[str, Any]]:
     """ONE model call and its tool runs, checkpointed (a finished turn is never paid for twice)."""
-    gw = _gw(job)
-    runtime = current_runtime()
-    new_state = run_turn(state, client=runtime.model_client, repo=GitHubRepo(gw, job.repo, head_sha), budget=budget,
-                         sleep=runtime.model_sleep)
-    return Counted(new_state, gw.calls)
+    return model_turn(job, head_sha, state, budget)
 
 
 @DBOS.step(should_retry=_transient, **GITHUB_RETRY)

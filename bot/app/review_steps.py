@@ -178,6 +178,12 @@ def specialist_start(request: SpecialistRequest) -> dict[str, Any]:
 @tracing.stage("specialist")
 def specialist_turn(job: Job, head_sha: str, state: dict[str, Any], budget: Budget) -> Counted[dict[str, Any]]:
     """ONE model call and its tool runs: checkpointed, so a finished turn is never paid for twice."""
+    return model_turn(job, head_sha, state, budget)
+
+
+def model_turn(job: Job, head_sha: str, state: dict[str, Any], budget: Budget) -> Counted[dict[str, Any]]:
+    """One turn of a model conversation (a review's or a reply's) with the read tools on `head_sha`; the
+    caller is the checkpointed step."""
     gw = _gw(job)
     runtime = current_runtime()
     new_state = run_turn(state, client=runtime.model_client, repo=GitHubRepo(gw, job.repo, head_sha), budget=budget,

@@ -211,30 +211,29 @@ def _extras(review: Review) -> str:
 
 def _pre_existing(review: Review) -> str:
     """Problems the base had already in statements the change touches: collapsed, informational."""
-    if not review.pre_existing:
-        return ""
-    rows = [
-        f"| {SEVERITY_BADGE[f.severity]} | {one_line(f.title, 160)} | {_location(f)} | "
-        f"`{one_line(f.source, 80).replace('`', '')}` | `{f.id}` |"
-        for f in sorted(review.pre_existing, key=_severity_order)
-    ]
-    fitted = _fit(rows, BUDGET_PRE_EXISTING - len(PRE_EXISTING_HEADER) - 200, lambda n: MORE_ROWS.format(n=n))
-    opening = PRE_EXISTING_OPEN.format(n=_count(len(review.pre_existing)))
-    return f"{opening}\n\n{PRE_EXISTING_HEADER}\n" + "\n".join(fitted) + "\n\n</details>"
+    return _collapsed(review.pre_existing, PRE_EXISTING_OPEN, PRE_EXISTING_HEADER, BUDGET_PRE_EXISTING,
+                      lambda f: "")
 
 
 def _dismissed(review: Review) -> str:
     """Low-confidence findings the specialist dismissed, with its reason: collapsed, informational."""
-    if not review.dismissed:
+    return _collapsed(review.dismissed, DISMISSED_OPEN, DISMISSED_HEADER, BUDGET_DISMISSED,
+                      lambda f: f" {one_line(f.verdict_reason or '', 400)} |")
+
+
+def _collapsed(findings: list[Finding], opening: str, header: str, budget: int,
+               extra: Callable[[Finding], str]) -> str:
+    """A collapsed table of findings that never gate, most severe first, within `budget` characters;
+    `extra` adds the last cells of a row."""
+    if not findings:
         return ""
     rows = [
         f"| {SEVERITY_BADGE[f.severity]} | {one_line(f.title, 160)} | {_location(f)} | "
-        f"`{one_line(f.source, 80).replace('`', '')}` | `{f.id}` | {one_line(f.verdict_reason or '', 400)} |"
-        for f in sorted(review.dismissed, key=_severity_order)
+        f"`{one_line(f.source, 80).replace('`', '')}` | `{f.id}` |{extra(f)}"
+        for f in sorted(findings, key=_severity_order)
     ]
-    fitted = _fit(rows, BUDGET_DISMISSED - len(DISMISSED_HEADER) - 200, lambda n: MORE_ROWS.format(n=n))
-    opening = DISMISSED_OPEN.format(n=_count(len(review.dismissed)))
-    return f"{opening}\n\n{DISMISSED_HEADER}\n" + "\n".join(fitted) + "\n\n</details>"
+    fitted = _fit(rows, budget - len(header) - 200, lambda n: MORE_ROWS.format(n=n))
+    return f"{opening.format(n=_count(len(findings)))}\n\n{header}\n" + "\n".join(fitted) + "\n\n</details>"
 
 
 def _count(n: int) -> str:
