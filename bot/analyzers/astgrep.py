@@ -111,6 +111,11 @@ class AstGrepAnalyzer:
     def rule_ids(self) -> list[str]:
         return [r.id for r in self.rules]
 
+    def narrowed(self, rule_ids: frozenset[str]) -> AstGrepAnalyzer:
+        """This analyzer with only the rules named (the engine's base-side runs need only the rules that
+        fired at head): a differential review costs what the findings need, not three runs of the pack."""
+        return type(self)([r for r in self.rules if r.id in rule_ids])
+
     def supports(self, path: str, text: str) -> bool:
         lang = language_for(path)
         return lang is not None and lang in self._by_language

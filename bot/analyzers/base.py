@@ -43,7 +43,9 @@ class Analyzer(Protocol):
     decides whether each is introduced or pre-existing by running the analyzer on the base side too
     (with a change that shows every base line). Optional `skip_reason(path) -> str | None`: why a
     supported file will not be looked at by policy, so coverage never calls it reviewed; optional
-    `max_text_chars`: a longer file is reported not reviewed and makes the review incomplete. `analyze` raises
+    `max_text_chars`: a longer file is reported not reviewed and makes the review incomplete; optional
+    `narrowed(rule_ids) -> Analyzer`: the same analyzer running only those rules, which the engine uses for
+    the base-side runs (only the rules that fired at head need a twin at base). `analyze` raises
     `NotAnalysed` when it could not read the file, never returns [] as if it had."""
 
     name: str

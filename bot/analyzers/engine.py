@@ -117,16 +117,22 @@ def _run_one(
     found = [x for x in head if f.touches(x.start_line, x.end_line)]
     new, old = found, list[Finding]()
     if found and item.base_text is not None:
-        base = _side(
-            analyzer, FileInput(whole_file_change(f.path, item.base_text), item.base_text, None, deadline), budget
-        )
+        twin = _narrowed(analyzer, found)
+        base = _side(twin, FileInput(whole_file_change(f.path, item.base_text), item.base_text, None, deadline), budget)
         whole = _side(
-            analyzer, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline), budget
+            twin, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline), budget
         )
         if base is not None and whole is not None:
             untouched = [x for x in whole if not f.touches(x.start_line, x.end_line)]  # they claim their twins first
             new, old = split_introduced(found + untouched, base, f, item.text, item.base_text)
     return _calibrated(new, item.text), _calibrated(old, item.text), partial
+
+
+def _narrowed(analyzer: Analyzer, found: list[Finding]) -> Analyzer:
+    """The analyzer restricted to the rules behind `found`, when it can be (the twins a base-side run looks
+    for are findings of those rules only); otherwise the analyzer itself."""
+    narrow = getattr(analyzer, "narrowed", None)
+    return narrow(frozenset(x.source for x in found)) if narrow is not None else analyzer
 
 
 def _side(analyzer: Analyzer, file: FileInput, budget: AnalysisBudget) -> list[Finding] | None:
