@@ -26,6 +26,8 @@ ARGS = parser.parse_args()
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, ARGS.code)  # first: the product and its test fakes come from there
 
+from synth_python import service_module as module  # noqa: E402
+
 from bot.review.local_review import review_local  # noqa: E402
 from tests.support.fakemodel import FakeModel, Reply, tokens, tool  # noqa: E402
 from tests.support.gitrepo import GitRepo  # noqa: E402
@@ -58,16 +60,6 @@ def django_pr(root: Path) -> tuple[GitRepo, str]:
     return g, "main"
 
 
-def module(i: int, extra: int) -> str:
-    """bench/specialist_tokens.py's ~120-line service module; `extra` adds loops with a query per item."""
-    lines = [f'"""Service {i}."""', "", "from app.db import session", ""]
-    for k in range(18):
-        lines += [f"def handler_{i}_{k}(request):", f"    item = session.get('table_{i}', request.id)",
-                  f"    return {{'id': item.id, 'value': item.value * {k}}}", "", ""]
-    for k in range(extra):
-        lines += [f"def batch_{i}_{k}(ids):", "    out = []", "    for x in ids:",
-                  f"        out.append(session.get('table_{i}', x))", "    return out", ""]
-    return "\n".join(lines) + "\n"
 
 
 def services_pr(root: Path) -> tuple[GitRepo, str]:

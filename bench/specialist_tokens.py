@@ -30,12 +30,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from synth_python import service_module as module  # noqa: E402
+
 from bot.app.logging_setup import configure_logging  # noqa: E402
 from bot.core.diff import parse_diff  # noqa: E402
 from bot.core.repo import LocalGitRepo  # noqa: E402
 from bot.specialist.budget import Budget  # noqa: E402
 from bot.specialist.loop import SpecialistRequest, SpecialistResult, run_specialist  # noqa: E402
-from tests import webhooks as wh  # noqa: E402
+from tests.support import webhooks as wh  # noqa: E402
 from tests.support.fakegithub import FakeGitHub  # noqa: E402
 from tests.support.fakemodel import FakeModel, Reply, tool  # noqa: E402
 from tests.support.gitrepo import GitRepo  # noqa: E402
@@ -49,16 +51,6 @@ _DIFF_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)", re.M)
 
 
-def module(i: int, extra: int) -> str:
-    """A ~120-line service module; `extra` adds a loop with a query per item."""
-    lines = [f'"""Service {i}."""', "", "from app.db import session", ""]
-    for k in range(18):
-        lines += [f"def handler_{i}_{k}(request):", f"    item = session.get('table_{i}', request.id)",
-                  f"    return {{'id': item.id, 'value': item.value * {k}}}", "", ""]
-    for k in range(extra):
-        lines += [f"def batch_{i}_{k}(ids):", "    out = []", "    for x in ids:",
-                  f"        out.append(session.get('table_{i}', x))", "    return out", ""]
-    return "\n".join(lines) + "\n"
 
 
 def build(root: Path) -> tuple[GitRepo, str, str, str]:

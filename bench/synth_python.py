@@ -160,3 +160,15 @@ def changed_lines(root: Path, base: str, head: str) -> int:
         added, removed, _ = row.split("\t", 2)
         total += int(added) + int(removed)
     return total
+
+
+def service_module(i: int, extra: int) -> str:
+    """A ~120-line service module (the token benchmarks' PRs); `extra` adds a loop with a query per item."""
+    lines = [f'"""Service {i}."""', "", "from app.db import session", ""]
+    for k in range(18):
+        lines += [f"def handler_{i}_{k}(request):", f"    item = session.get('table_{i}', request.id)",
+                  f"    return {{'id': item.id, 'value': item.value * {k}}}", "", ""]
+    for k in range(extra):
+        lines += [f"def batch_{i}_{k}(ids):", "    out = []", "    for x in ids:",
+                  f"        out.append(session.get('table_{i}', x))", "    return out", ""]
+    return "\n".join(lines) + "\n"
