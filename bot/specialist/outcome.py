@@ -124,26 +124,19 @@ def checked_verdicts(state: dict[str, Any], candidates: list[Finding] | None = N
     """The recorded verdicts, checked again by code: judgeable ids only, the first per id, valid shape. Then
     the verdicts remembered from the last reviewed head (incremental review, reuse) on findings that are still
     among `candidates` and were not judged again now (the gate re-checks their confidence)."""
-    open_ids = set(state.get("judgeable", []))
     out: list[Verdict] = []
     seen: set[str] = set()
-    for raw in state.get("verdicts", []):
-        try:
-            v = Verdict.model_validate(raw)
-        except ValidationError:
-            continue
-        if v.finding_id in open_ids and v.finding_id not in seen:
-            seen.add(v.finding_id)
-            out.append(v)
-    still = {c.id for c in candidates or []}
-    for raw in state.get("previous_verdicts", []):
-        try:
-            v = Verdict.model_validate(raw)
-        except ValidationError:
-            continue
-        if v.finding_id in still and v.finding_id not in seen:
-            seen.add(v.finding_id)
-            out.append(v)
+    sources = ((state.get("verdicts", []), set(state.get("judgeable", []))),
+               (state.get("previous_verdicts", []), {c.id for c in candidates or []}))
+    for recorded, allowed in sources:
+        for raw in recorded:
+            try:
+                v = Verdict.model_validate(raw)
+            except ValidationError:
+                continue
+            if v.finding_id in allowed and v.finding_id not in seen:
+                seen.add(v.finding_id)
+                out.append(v)
     return out
 
 
