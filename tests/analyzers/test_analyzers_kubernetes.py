@@ -235,3 +235,11 @@ def test_cron_frequency(schedule: str, frequent: bool) -> None:
     from bot.analyzers.k8s_scaling import runs_at_least_hourly
 
     assert runs_at_least_hourly(schedule) is frequent
+
+
+def test_the_fuzz_pieces_in_order_make_findings_on_real_lines() -> None:
+    """The property above is not vacuous: its pieces, in order, are a workload the analyzer reports on."""
+    text = "".join(YAML_PIECES[:10])
+    found = run("k8s/p.yaml", text)
+    assert found
+    assert all(1 <= f.start_line <= f.end_line <= text.count("\n") + 1 for f in found)

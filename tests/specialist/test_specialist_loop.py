@@ -279,6 +279,7 @@ def test_the_cost_budget_ends_a_long_review_and_says_so(change: Change) -> None:
     fake = FakeModel(lambda body: Reply([tool("read_file", path="app/orders.py")]))
     result = review(change, fake, budget=Budget(max_cost_usd=0.08))
     assert 1 <= fake.calls < 12 and result.stop_reason == "budget:cost"
+    assert result.usage.requests == fake.calls and 0 < result.usage.cost_usd <= 0.08  # stopped before overspending
     assert "stopped: cost budget of $0.08 reached" in result.notes
     assert result.usage.cost_usd <= 0.08 and result.degraded is None
 
