@@ -143,6 +143,31 @@ def memory_section(tmp: Path, size: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _timed(size: dict[str, int], semgrep: str | None, repo: Path, base: str, head: str,
+           rules: Path = SEMGREP_RULES) -> dict[str, Any]:
+    """Ours end to end and in-process, and semgrep, on the same change: medians of `size['repeats']` runs."""
+    e2e, ours = median_of(size["repeats"], ours_end_to_end, repo, base, head)
+    in_proc, _ = median_of(size["repeats"], ours_in_process, repo, base, head)
+    sg, sg_findings = median_of(size["repeats"], semgrep_run, semgrep, repo, rules) if semgrep else (None, 0)
+    return {"changed_lines": changed_lines(repo, base, head), "files": size["files"], "repeats": size["repeats"],
+            "ours_end_to_end_s": round(e2e, 3), "ours_in_process_s": round(in_proc, 3), "ours_findings": ours,
+            "semgrep_s": round(sg, 3) if sg else None, "semgrep_findings": sg_findings, "semgrep": semgrep}
+
+
+def _result(name: str, label: str, t: dict[str, Any], extra_notes: str, details: dict[str, Any]) -> dict[str, Any]:
+    e2e, sg = t["ours_end_to_end_s"], t["semgrep_s"]
+    notes = (
+        f"{label}{t['changed_lines']:,} changed lines over {t['files']} files; ours = `scale-review review --format "
+        f"json` end to end with the whole rule pack ({t['ours_findings']} findings), in-process "
+        f"{t['ours_in_process_s']:.2f} s; "
+        + (f"semgrep 5 rules {sg:.2f} s ({t['semgrep_findings']} findings)" if sg else "semgrep not installed: no "
+           "baseline")
+        + extra_notes
+    )
+    return {"name": name, "ours": e2e, "baseline": sg, "ratio": round(sg / e2e, 2) if sg else None,
+            "unit": "s (median wall time; ratio = semgrep / ours)", "notes": notes, "details": {**details, **t}}
+
+
 def run_language(quick: bool, semgrep_path: str | None, language: str) -> dict[str, Any]:
     """The speed comparison on generated Go, Ruby or TypeScript code (no memory section)."""
     size = QUICK if quick else FULL
@@ -151,36 +176,8 @@ def run_language(quick: bool, semgrep_path: str | None, language: str) -> dict[s
     with tempfile.TemporaryDirectory(prefix=f"bench-analyzers-{language}-") as tmp_name:
         repo = Path(tmp_name) / "change"
         base, head = synth_languages.build_repo(repo, size["files"], size["lines"], language)
-        lines = changed_lines(repo, base, head)
-        e2e, our_findings = median_of(size["repeats"], ours_end_to_end, repo, base, head)
-        in_proc, _ = median_of(size["repeats"], ours_in_process, repo, base, head)
-        sg, sg_findings = median_of(size["repeats"], semgrep_run, semgrep, repo, rules) if semgrep else (None, 0)
-    ratio = round(sg / e2e, 2) if sg else None
-    notes = (
-        f"{language}: {lines:,} changed lines over {size['files']} files; ours = `scale-review review --format json` "
-        f"end to end with the whole rule pack ({our_findings} findings), in-process {in_proc:.2f} s; "
-        + (f"semgrep 5 rules {sg:.2f} s ({sg_findings} findings)" if sg else "semgrep not installed: no baseline")
-    )
-    return {
-        "name": f"analyzers-{language}",
-        "ours": round(e2e, 3),
-        "baseline": round(sg, 3) if sg else None,
-        "ratio": ratio,
-        "unit": "s (median wall time; ratio = semgrep / ours)",
-        "notes": notes,
-        "details": {
-            "language": language,
-            "changed_lines": lines,
-            "files": size["files"],
-            "repeats": size["repeats"],
-            "ours_end_to_end_s": round(e2e, 3),
-            "ours_in_process_s": round(in_proc, 3),
-            "ours_findings": our_findings,
-            "semgrep_s": round(sg, 3) if sg else None,
-            "semgrep_findings": sg_findings,
-            "semgrep": semgrep,
-        },
-    }
+        timed = _timed(size, semgrep, repo, base, head, rules)
+    return _result(f"analyzers-{language}", f"{language}: ", timed, "", {"language": language})
 
 
 def run(quick: bool, semgrep_path: str | None = None) -> dict[str, Any]:
@@ -190,39 +187,11 @@ def run(quick: bool, semgrep_path: str | None = None) -> dict[str, Any]:
         tmp = Path(tmp_name)
         repo = tmp / "change"
         base, head = build_repo(repo, size["files"], size["lines"])
-        lines = changed_lines(repo, base, head)
-        e2e, our_findings = median_of(size["repeats"], ours_end_to_end, repo, base, head)
-        in_proc, _ = median_of(size["repeats"], ours_in_process, repo, base, head)
-        sg, sg_findings = median_of(size["repeats"], semgrep_run, semgrep, repo) if semgrep else (None, 0)
+        timed = _timed(size, semgrep, repo, base, head)
         memory = memory_section(tmp, size)
-    ratio = round(sg / e2e, 2) if sg else None
-    notes = (
-        f"{lines:,} changed lines over {size['files']} files; ours = `scale-review review --format json` end to "
-        f"end with the whole rule pack ({our_findings} findings), in-process {in_proc:.2f} s; "
-        + (f"semgrep 5 rules {sg:.2f} s ({sg_findings} findings); " if sg else "semgrep not installed: no baseline; ")
-        + f"peak RSS {memory['big_peak_rss_mb']} MiB on a {memory['big_changed_lines']:,}-line diff "
-        f"({memory['small_peak_rss_mb']} MiB on {memory['small_changed_lines']:,} lines)"
-    )
-    return {
-        "name": "analyzers",
-        "ours": round(e2e, 3),
-        "baseline": round(sg, 3) if sg else None,
-        "ratio": ratio,
-        "unit": "s (median wall time; ratio = semgrep / ours)",
-        "notes": notes,
-        "details": {
-            "changed_lines": lines,
-            "files": size["files"],
-            "repeats": size["repeats"],
-            "ours_end_to_end_s": round(e2e, 3),
-            "ours_in_process_s": round(in_proc, 3),
-            "ours_findings": our_findings,
-            "semgrep_s": round(sg, 3) if sg else None,
-            "semgrep_findings": sg_findings,
-            "semgrep": semgrep,
-            **memory,
-        },
-    }
+    extra = (f"; peak RSS {memory['big_peak_rss_mb']} MiB on a {memory['big_changed_lines']:,}-line diff "
+             f"({memory['small_peak_rss_mb']} MiB on {memory['small_changed_lines']:,} lines)")
+    return _result("analyzers", "", timed, extra, memory)
 
 
 def main(argv: list[str] | None = None) -> int:
