@@ -20,6 +20,7 @@ from bot.analyzers.calibrate import calibrate
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
 from bot.analyzers.matching import split_introduced, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
+from bot.analyzers.same_problem import merge_same_problem
 from bot.analyzers.skips import NOT_ANALYSED, declined_reason, file_coverage, hides_code, over_line_cap
 from bot.analyzers.sql_migrations import is_code_migration, is_sql_migration
 from bot.analyzers.test_paths import reason_if_test
@@ -384,7 +385,8 @@ def with_facts(analyzers: Sequence[Analyzer], repo: RepoView) -> list[Analyzer]:
 
 
 def dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per id, and per (path, lines, category): the most severe wins."""
+    """One finding per id, and per (path, lines, category): the most severe wins; a removed safeguard and
+    another rule's finding on the same statement are one problem (bot.analyzers.same_problem)."""
     best: dict[tuple[str, int, int, str], Finding] = {}
     seen_ids: set[str] = set()
     for f in sorted(findings, key=lambda x: (-x.severity.rank, -x.confidence, x.source)):
@@ -393,4 +395,4 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
             continue
         seen_ids.add(f.id)
         best[key] = f
-    return sorted(best.values(), key=lambda x: (x.path, x.start_line, x.source))
+    return sorted(merge_same_problem(list(best.values())), key=lambda x: (x.path, x.start_line, x.source))
