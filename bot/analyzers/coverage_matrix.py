@@ -85,18 +85,6 @@ NOT_APPLICABLE: Mapping[tuple[str, str], str] = {
     ("Ruby", "event_loop"): (
         "does not apply to Rails/Sidekiq: requests and jobs run on threads or processes, not on one event loop"
     ),
-    ("Go", "indexes"): (
-        "needs the schema and the queries together (repository facts), not one file's syntax; index "
-        "builds themselves are under locking migrations"
-    ),
-    ("Ruby", "indexes"): (
-        "needs the schema (`db/schema.rb`) and the queries together (repository facts), not one file's "
-        "syntax; index builds themselves are under locking migrations"
-    ),
-    ("JavaScript / TypeScript", "indexes"): (
-        "needs the schema (Prisma schema, entities, migrations) and the queries together (repository "
-        "facts), not one file's syntax"
-    ),
 }
 
 

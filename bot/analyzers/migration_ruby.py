@@ -12,6 +12,7 @@ from ast_grep_py import SgNode, SgRoot
 
 from bot.analyzers import sql_script as sc
 from bot.analyzers.migration_nodes import MAX_CALLS, embedded_sql_hits, node_hit, snippet
+from bot.analyzers.migration_ruby_keys import unindexed_key_hits
 from bot.analyzers.rule_info import Hit
 from bot.analyzers.sql_checks import embedded_sql_issues
 from bot.core.deadline import NEVER, Deadline
@@ -104,7 +105,7 @@ def rails_migration_hits(text: str, deadline: Deadline = NEVER) -> list[Hit]:
             method = {"index": "add_index", "remove": "remove_column", "change": "change_column"}.get(method, "")
         if table and table not in new:
             hits.extend(_rails_call(call, method, table, args, options, has_check))
-    return hits
+    return hits + unindexed_key_hits(calls, _method, _args, _name)
 
 
 def _enclosing_change_table(call: SgNode) -> SgNode | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 
 from bot.analyzers.sql_alter_table import check_alter_table
+from bot.analyzers.sql_foreign_keys import foreign_key_issues
 from bot.analyzers.sql_lexer import Statement, split_statements
 from bot.analyzers.sql_script import (
     CREATE_INDEX,
@@ -77,6 +78,7 @@ def check_sql(text: str, context: SqlContext | None = None, deadline: Deadline =
             _check_drop_table(script, st, ws)
         elif ws[:1] in (["UPDATE"], ["DELETE"]) and "WHERE" not in ws:
             _check_whole_table_write(script, st, ws)
+    foreign_key_issues(script, statements)
     return script.issues
 
 
