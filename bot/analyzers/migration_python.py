@@ -13,6 +13,7 @@ from ast_grep_py import SgNode, SgRoot
 
 from bot.analyzers import sql_script as sc
 from bot.analyzers.migration_nodes import MAX_CALLS, embedded_sql_hits, name_of, node_hit, snippet
+from bot.analyzers.migration_python_keys import alembic_unindexed_key_hits
 from bot.analyzers.rule_info import Hit
 from bot.core.deadline import NEVER, Deadline
 from bot.core.model import Severity
@@ -135,7 +136,7 @@ def alembic_hits(root: SgNode, has_not_null_check: bool, deadline: Deadline = NE
         if table in new:
             continue
         hits.extend(_alembic_call(c, table or "?", has_not_null_check))
-    return hits
+    return hits + alembic_unindexed_key_hits(calls, _call)
 
 
 def _alembic_call(c: Call, table: str, has_not_null_check: bool) -> list[Hit]:
