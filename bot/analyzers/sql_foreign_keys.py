@@ -174,3 +174,36 @@ def foreign_key_issues(script: SqlScript, statements: list[Statement]) -> None:
         reported.add(where)
         script.add(FK_WITHOUT_INDEX, key.tokens, table=key.table, column=key.column,
                    references=key.references or "(another table)")
+
+
+_INDEX_WORDS = ("index", "unique", "primary")
+
+
+def _mentions(line: str, column: str) -> bool:
+    """`column` as a whole identifier in `line` (plain search: the name comes from the file, never a regex)."""
+    start = line.find(column)
+    while start >= 0:
+        before = line[start - 1] if start else " "
+        end = start + len(column)
+        after = line[end] if end < len(line) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        start = line.find(column, start + 1)
+    return False
+
+
+def indexed_elsewhere(text: str, first_line: int, last_line: int, column: str) -> bool:
+    """A line outside first..last that names `column` next to an index, unique or primary key.
+
+    A framework migration may declare the key in one call or SQL string and index it in another (TypeORM's
+    generated `queryRunner.query` calls, a `knex.raw` per statement); read as one file, that index covers it.
+    """
+    if not column:
+        return False
+    for number, line in enumerate(text.splitlines(), 1):
+        if first_line <= number <= last_line or not _mentions(line, column):
+            continue
+        low = line.lower()
+        if any(word in low for word in _INDEX_WORDS):
+            return True
+    return False

@@ -20,6 +20,7 @@ from bot.analyzers.migration_python import python_migration_hits
 from bot.analyzers.migration_ruby import rails_migration_hits
 from bot.analyzers.rule_info import RULES_DIR, Hit, RuleInfo, findings_from_hits, load_rule_infos
 from bot.analyzers.sql_checks import check_sql
+from bot.analyzers.sql_foreign_keys import FK_WITHOUT_INDEX, indexed_elsewhere
 from bot.analyzers.sql_lexer import LineIndex
 from bot.analyzers.sql_script import DROP_COLUMN, DROP_TABLE, POSTGRESQL, UNBATCHED_BACKFILL, SqlContext, SqlIssue
 from bot.core.deadline import NEVER, Deadline
@@ -62,6 +63,11 @@ _DOWN_SECTION = re.compile(
 )
 _SQLC_QUERIES = re.compile(r"^[ \t]*--\s*name:\s*\w+\s+:\w+", re.MULTILINE)  # sqlc query files are not migrations
 _MYSQL_HINT = re.compile(r"`|\bENGINE\s*=|\bAUTO_INCREMENT\b|\bUNSIGNED\b", re.IGNORECASE)
+_CREATE_TABLE_SQL = re.compile(
+    r"\bCREATE[ \t]+(?:UNLOGGED[ \t]+|TEMP[ \t]+|TEMPORARY[ \t]+)?TABLE[ \t]+(?:IF[ \t]+NOT[ \t]+EXISTS[ \t]+)?"
+    r"([\w\"`]+(?:\.[\w\"`]+)?)",
+    re.IGNORECASE,
+)
 _SQLITE_HINT = re.compile(r"\bAUTOINCREMENT\b|\bPRAGMA\b", re.IGNORECASE)
 
 
@@ -157,6 +163,31 @@ def sql_file_hits(path: str, text: str, deadline: Deadline = NEVER) -> list[Hit]
     ]
 
 
+def tables_created_in(text: str) -> frozenset[str]:
+    """Tables a CREATE TABLE anywhere in a framework migration creates (SQL strings of separate calls too)."""
+    names = set()
+    for m in _CREATE_TABLE_SQL.finditer(text):
+        last = m.group(1).split(".")[-1]
+        quoted = last[:1] in "\"`"
+        names.add(last.strip("\"`") if quoted else last.lower())
+    return frozenset(names)
+
+
+def _on_table_created_here(hit: Hit, created: frozenset[str]) -> bool:
+    """A lock or rewrite hit on a table this same file creates (in another call or SQL string): it is empty."""
+    if hit.rule_id in (FK_WITHOUT_INDEX, DROP_TABLE):
+        return False
+    table = hit.values.get("table", "")
+    return bool(table) and (table in created or table.lower() in created)
+
+
+def _key_indexed_elsewhere(hit: Hit, text: str) -> bool:
+    """A foreign-key hit of one call or SQL string whose column another call or string of the file indexes."""
+    if hit.rule_id != FK_WITHOUT_INDEX:
+        return False
+    return indexed_elsewhere(text, hit.start_line, hit.end_line, hit.values.get("column", ""))
+
+
 def _blank(text: str, start: int, end: int) -> str:
     """text with [start, end) turned into spaces, line breaks kept: offsets and line numbers stay valid."""
     middle = "".join(c if c == "\n" else " " for c in text[start:end])
@@ -210,4 +241,5 @@ class SqlMigrationAnalyzer:
             hits = []
         if dialect_of_path(path) != POSTGRESQL:  # the lock rules are PostgreSQL's; data loss is everyone's
             hits = [h for h in hits if h.rule_id in DIALECT_NEUTRAL_RULES]
-        return hits
+        created = tables_created_in(text)
+        return [h for h in hits if not _key_indexed_elsewhere(h, text) and not _on_table_created_here(h, created)]
