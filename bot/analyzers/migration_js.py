@@ -10,6 +10,7 @@ from __future__ import annotations
 from ast_grep_py import SgNode, SgRoot
 
 from bot.analyzers import sql_script as sc
+from bot.analyzers.migration_js_keys import js_unindexed_key_hits
 from bot.analyzers.migration_nodes import MAX_CALLS, embedded_sql_hits, name_of, node_hit, snippet
 from bot.analyzers.rule_info import Hit
 from bot.core.deadline import NEVER, Deadline
@@ -100,7 +101,7 @@ def js_migration_hits(text: str, language: str, deadline: Deadline = NEVER) -> l
         table = name_of(args[0]) if args else ""
         if table and table not in new:
             hits.extend(_table_call(call, method, table, args))
-    return hits
+    return hits + js_unindexed_key_hits(calls, _method, _args)
 
 
 def _created(call: SgNode) -> str:
