@@ -6,7 +6,8 @@ in the class body for `self.NAME`/`cls.NAME`, or in the enclosing function), or 
 `reversed`/`list`/`.items()`/`.keys()`/`.values()` of a bounded iterable. A local list also counts when its
 only writes add one item at a time (`.append`, `.add`, `.insert`, `[k] = v`, `+= [x]`) inside loops that are
 themselves bounded: a small data-flow step, followed at most `MAX_DEPTH` names deep, each a scan of one
-function. Every loop around the line, up to its function, must be bounded (`while` never is).
+function (memoised, at most MAX_SCANS scans per question, so a file built to branch costs linear time). Every
+loop around the line, up to its function, must be bounded (`while` never is).
 
 Limits, on purpose: a name passed to another function that fills it, a closure variable, and a loop in a
 comprehension are not followed (they read as unbounded). Every scan is linear in the lines it reads.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from bot.analyzers.indent_scopes import enclosing_lines
 
@@ -23,6 +25,8 @@ SMALL_BOUND = 100  # a loop over at most this many items does not grow with data
 MAX_DEPTH = 3  # names followed through appends inside loops over other names
 MAX_LITERAL_LINES = 2000  # lines read for one literal display
 MAX_HEADER_LINES = 12  # lines joined for a `for` header split over several lines
+MAX_SCANS = 64  # scans of a function or of the file for one question (then: unbounded)
+MAX_ITEM_WRITES = 50  # one-item writes to one name that are followed
 
 _FOR = re.compile(r"^(\s*)(?:async\s+)?for\s+(.{1,200}?)\s+in\s+(.{1,300}?):\s*(?:#.*)?$")
 _WHILE = re.compile(r"^\s*while\b")
@@ -37,13 +41,23 @@ _ATTR = re.compile(r"^(?:self|cls|(\w+))\.(\w+)$")
 _OPEN = {"[": "]", "(": ")", "{": "}"}
 
 
+@dataclass
+class _Reader:
+    """The file, with what one question has already worked out and the scans it has left."""
+
+    lines: list[str]
+    scans_left: int = MAX_SCANS
+    known: dict[tuple[str, int, int], str | None] = field(default_factory=dict)  # (name, scope, depth) -> why
+
+
 def loops_bound(lines: list[str], line: int, lookback: int) -> str | None:
     """Why every loop around `line` (1-based, up to its function) cannot grow with data; None when one can,
     or when there is no loop."""
     loops = list(_enclosing_loops(lines, line, lookback))
     if not loops:
         return None
-    reasons = [_iterable_bound(lines, index, iterable, MAX_DEPTH) if iterable is not None else None
+    reader = _Reader(lines)
+    reasons = [_iterable_bound(reader, index, iterable, MAX_DEPTH) if iterable is not None else None
                for index, iterable in loops]
     return reasons[0] if all(reasons) else None
 
@@ -71,18 +85,19 @@ def _joined_header(lines: list[str], end: int) -> str:
     return lines[end]
 
 
-def _iterable_bound(lines: list[str], at: int, iterable: str, depth: int) -> str | None:
+def _iterable_bound(reader: _Reader, at: int, iterable: str, depth: int) -> str | None:
     """Why the iterable of the loop at index `at` is bounded, or None."""
+    lines = reader.lines
     text = iterable.strip()
     wrapped = _WRAPPER.match(text)
     if wrapped and _closing(text, len(wrapped.group(1)) + text.index(wrapped.group(1))) == len(text) - 1:
         args = _split_top(wrapped.group(2))
         if wrapped.group(1) == "zip":  # stops at its shortest argument
-            return next((why for a in args if "=" not in a and (why := _iterable_bound(lines, at, a, depth))), None)
-        return _iterable_bound(lines, at, args[0], depth) if args else None
+            return next((why for a in args if "=" not in a and (why := _iterable_bound(reader, at, a, depth))), None)
+        return _iterable_bound(reader, at, args[0], depth) if args else None
     view = _VIEW.match(text)
     if view:
-        return _iterable_bound(lines, at, view.group(1), depth)
+        return _iterable_bound(reader, at, view.group(1), depth)
     small = _SMALL_RANGE.match(text)
     if small:
         return f"the loop runs over {text}" if int(small.group(1)) <= SMALL_BOUND else None
@@ -95,7 +110,7 @@ def _iterable_bound(lines: list[str], at: int, iterable: str, depth: int) -> str
     if depth <= 0:
         return None
     if _NAME.match(text):
-        return _name_bound(lines, at, text, depth)
+        return _name_bound(reader, at, text, depth)
     attr = _ATTR.match(text)
     if attr:
         return _class_attribute_bound(lines, attr.group(2))
@@ -228,16 +243,28 @@ def _block_end(lines: list[str], start: int, indent: int) -> int:
     return len(lines)
 
 
-def _name_bound(lines: list[str], at: int, name: str, depth: int) -> str | None:
-    """A plain name: a local of the loop's function, or a module-level constant."""
-    function = _function_range(lines, at)
+def _name_bound(reader: _Reader, at: int, name: str, depth: int) -> str | None:
+    """A plain name: a local of the loop's function, or a module-level constant (memoised per scope)."""
+    function = _function_range(reader.lines, at)
+    key = (name, function[0] if function else -1, depth)
+    if key not in reader.known:
+        reader.known[key] = None  # a name that feeds itself is not bounded
+        reader.known[key] = _scoped_name_bound(reader, function, name, depth)
+    return reader.known[key]
+
+
+def _scoped_name_bound(reader: _Reader, function: tuple[int, int, str] | None, name: str, depth: int) -> str | None:
+    lines = reader.lines
+    if reader.scans_left <= 0:
+        return None
+    reader.scans_left -= 1
     if function is not None:
         start, end, parameters = function
         if re.search(rf"\b{re.escape(name)}\b", parameters):
             return None  # a parameter: whatever the caller passes
         local = _writes(lines, name, start + 1, end, prefix=r"(?<![\w.])")
         if local.assigned:
-            return _local_bound(lines, name, local, depth)
+            return _local_bound(reader, name, local, depth)
     module = _writes(lines, name, 0, len(lines), prefix=r"(?<![\w.])")
     top = [(r, c) for r, c in module.literals if not lines[r][:1].isspace()]
     if not top or module.other or module.items or len(top) != len(module.literals):
@@ -291,6 +318,9 @@ def _writes(lines: list[str], name: str, start: int, end: int, prefix: str) -> _
         match = assign.match(text)
         if match:
             out.assigned = True
+            if len(out.literals) >= MAX_ITEM_WRITES:
+                out.other = True
+                break
             size = display_size(lines, r, match.end())
             if size is not None and size <= SMALL_BOUND:
                 out.literals.append((r, match.end()))
@@ -314,12 +344,12 @@ def _writes(lines: list[str], name: str, start: int, end: int, prefix: str) -> _
     return out
 
 
-def _local_bound(lines: list[str], name: str, local: _Writes, depth: int) -> str | None:
-    if local.other:
+def _local_bound(reader: _Reader, name: str, local: _Writes, depth: int) -> str | None:
+    if local.other or len(local.items) > MAX_ITEM_WRITES:
         return None
     for row in local.items:
-        loops = list(_enclosing_loops(lines, row + 1, None))
-        if any(iterable is None or not _iterable_bound(lines, i, iterable, depth - 1) for i, iterable in loops):
+        loops = list(_enclosing_loops(reader.lines, row + 1, None))
+        if any(iterable is None or not _iterable_bound(reader, i, iterable, depth - 1) for i, iterable in loops):
             return None
     if local.items:
         return f"the loop runs over {name}, filled one item at a time inside loops over literals"

@@ -109,3 +109,13 @@ def test_a_for_header_split_over_lines_is_read_whole() -> None:
     text = "CODES = ['a', 'b']\n\n\ndef sync():\n    for i, code in enumerate(\n        CODES\n    ):\n" \
            "        Thing.objects.get(code=code)\n"
     assert loop_bound("m.py", text, 8)
+
+
+def test_lists_filled_from_lists_filled_from_literals_stay_cheap() -> None:
+    lines = ["def f():", "    l0 = []", "    l1 = []", "    l2 = []", "    for x in ('a', 'b'):"]
+    lines += ["        l0.append(x)"] * 40
+    for k in (1, 2):
+        lines.append(f"    for y in l{k - 1}:")
+        lines += [f"        l{k}.append(y)"] * 40
+    lines += ["    for z in l2:", "        Thing.objects.get(pk=z)"]
+    assert loop_bound("m.py", "\n".join(lines) + "\n", len(lines))  # memoised: one scan per name, not 40**3
