@@ -2,10 +2,12 @@
 
 Request handler, background task, migration, management/cron command, test, seed or fixture script,
 start-up hook (FastAPI/Starlette `on_event("startup")`, `lifespan`, `on_startup=[...]`,
-`add_event_handler("startup", ...)`, Flask `before_first_request`, Quart `before_serving`, Django
-`AppConfig.ready`), or library (nothing known). Evidence is framework syntax: route decorators, view and controller base
-classes, handler signatures, task decorators, worker mixins, migration classes, command classes, test
-classes and functions. A file name only adds weak evidence: alone it never decides a kind.
+`add_event_handler("startup", ...)`, Flask `before_first_request`, Quart `before_serving`, Sanic
+`before_server_start`, Django `AppConfig.ready` and `post_migrate` receivers), or library (nothing
+known). Evidence is framework syntax: route decorators, view and controller base classes, handler
+signatures, task decorators, worker mixins, migration classes, command classes, test classes and
+functions, start-up decorators and the hooks a file registers. A file name only adds weak evidence:
+alone it never decides a kind.
 
 For Python the enclosing function (its decorators, its class's bases, its name and first parameter)
 is looked at first, then the file; other languages are judged by the enclosing function signature
@@ -121,14 +123,15 @@ _ROUTE_DECORATOR = re.compile(r"\.(?:route|get|post|put|patch|delete|api_route|w
 _TASK_DECORATOR = re.compile(r"^shared_task$|\.task$|^task$|^dramatiq\.actor$|^actor$|^job$|^periodic_task$")
 _VIEW_BASES = re.compile(r"\b(?:APIView|\w*ViewSet|GenericAPIView|View|\w+View|\w*Mixin)\b")
 _STARTUP_DECORATOR = re.compile(
-    r"^\s*@[\w.]*\.(?:on_event\(\s*['\"]startup['\"]|before_first_request\b|before_serving\b"
-    r"|before_server_start\b|on_startup\b)"
+    r"^\s*@(?:[\w.]*\.(?:on_event\(\s*['\"]startup['\"]|before_first_request\b|before_serving\b"
+    r"|before_server_start\b|on_startup\b)|receiver\(\s*(?:[\w.]*\.)?post_migrate\b)"
 )
 _CONTEXT_MANAGER = re.compile(r"^\s*@(?:contextlib\.)?asynccontextmanager\b")
 # a function handed to the framework as a start-up hook in this file (the name is captured)
 _STARTUP_REGISTRATION = re.compile(
     r"\blifespan\s*=\s*(\w+)\b|\badd_event_handler\(\s*['\"]startup['\"]\s*,\s*(\w+)"
     r"|\bon_startup\.append\(\s*(\w+)|\b(?:before_first_request|before_serving)\(\s*(\w+)\s*\)"
+    r"|\bpost_migrate\.connect\(\s*(\w+)"
 )
 _ON_STARTUP_LIST = re.compile(r"\bon_startup\s*=\s*\[([^\]]{0,300})\]")
 _GO_FUNC = re.compile(r"^func\s")

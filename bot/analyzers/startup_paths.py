@@ -40,7 +40,7 @@ _DB_DIRS = frozenset({"db", "database", "databases"})
 _FIX_DIRS = frozenset({"fixes", "fixups", "data_fixes", "datafixes", "data_migrations", "migrations"})
 _STARTUP_NAME = re.compile(
     r"^(?:init_?db|init_database|initiali[sz]e_(?:db|database|data|app)|create_initial_\w+|on_startup|startup"
-    r"|startup_\w+|\w+_on_startup|on_start|lifespan|prestart|pre_start|before_first_request)$"
+    r"|startup_\w+|\w+_on_startup|on_start|lifespan|prestart|pre_start|before_first_request|create_app)$"
 )
 _STARTUP_MODULE = re.compile(r"^(?:init_?db|init_database|initiali[sz]e_?\w*|startup|prestart|pre_start|bootstrap)$")
 _DEF = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)")

@@ -50,6 +50,10 @@ def test_functions_handed_to_the_framework_as_start_up_hooks() -> None:
              "        for g in Group.objects.all():\n            g.members.count()\n")
     assert classify("shop/apps.py", ready, 7).kind == PathKind.startup
     assert classify("shop/apps.py", ready.replace("def ready", "def other"), 7).kind == PathKind.library
+    receiver = ("from django.db.models.signals import post_migrate\n\n\n@receiver(post_migrate)\n"
+                "def backfill(sender, **kwargs):\n    for g in Group.objects.all():\n        g.members.count()\n")
+    assert classify("shop/signals.py", receiver, 7).kind == PathKind.startup
+    assert classify("shop/signals.py", receiver.replace("post_migrate)", "post_save)"), 7).kind == PathKind.library
 
 
 FIX = "def fix_groups(session):\n" + BODY
