@@ -1,9 +1,13 @@
 """The kind of code path a line sits on, from framework facts in the file (pure, bounded).
 
 Request handler, background task, migration, management/cron command, test, seed or fixture script,
-or library (nothing known). Evidence is framework syntax: route decorators, view and controller base
-classes, handler signatures, task decorators, worker mixins, migration classes, command classes, test
-classes and functions. A file name only adds weak evidence: alone it never decides a kind.
+start-up hook (FastAPI/Starlette `on_event("startup")`, `lifespan`, `on_startup=[...]`,
+`add_event_handler("startup", ...)`, Flask `before_first_request`, Quart `before_serving`, Sanic
+`before_server_start`, Django `AppConfig.ready` and `post_migrate` receivers), or library (nothing
+known). Evidence is framework syntax: route decorators, view and controller base classes, handler
+signatures, task decorators, worker mixins, migration classes, command classes, test classes and
+functions, start-up decorators and the hooks a file registers. A file name only adds weak evidence:
+alone it never decides a kind.
 
 For Python the enclosing function (its decorators, its class's bases, its name and first parameter)
 is looked at first, then the file; other languages are judged by the enclosing function signature
@@ -34,6 +38,7 @@ class PathKind(StrEnum):
     command = "command"
     test = "test"
     seed_script = "seed_script"
+    startup = "startup"
     library = "library"
 
 
@@ -117,6 +122,18 @@ _DECORATOR = re.compile(r"^\s*@([\w.]+)")
 _ROUTE_DECORATOR = re.compile(r"\.(?:route|get|post|put|patch|delete|api_route|websocket)$|^api_view$|^action$")
 _TASK_DECORATOR = re.compile(r"^shared_task$|\.task$|^task$|^dramatiq\.actor$|^actor$|^job$|^periodic_task$")
 _VIEW_BASES = re.compile(r"\b(?:APIView|\w*ViewSet|GenericAPIView|View|\w+View|\w*Mixin)\b")
+_STARTUP_DECORATOR = re.compile(
+    r"^\s*@(?:[\w.]*\.(?:on_event\(\s*['\"]startup['\"]|before_first_request\b|before_serving\b"
+    r"|before_server_start\b|on_startup\b)|receiver\(\s*(?:[\w.]*\.)?post_migrate\b)"
+)
+_CONTEXT_MANAGER = re.compile(r"^\s*@(?:contextlib\.)?asynccontextmanager\b")
+# a function handed to the framework as a start-up hook in this file (the name is captured)
+_STARTUP_REGISTRATION = re.compile(
+    r"\blifespan\s*=\s*(\w+)\b|\badd_event_handler\(\s*['\"]startup['\"]\s*,\s*(\w+)"
+    r"|\bon_startup\.append\(\s*(\w+)|\b(?:before_first_request|before_serving)\(\s*(\w+)\s*\)"
+    r"|\bpost_migrate\.connect\(\s*(\w+)"
+)
+_ON_STARTUP_LIST = re.compile(r"\bon_startup\s*=\s*\[([^\]]{0,300})\]")
 _GO_FUNC = re.compile(r"^func\s")
 _GO_HANDLER = re.compile(r"http\.ResponseWriter|\*gin\.Context|echo\.Context|\*fiber\.Ctx")
 
@@ -157,24 +174,43 @@ def _file_scores(path: str, text: str) -> dict[PathKind, int]:
     return scores
 
 
-def _python_function_kind(lines: list[str], line: int) -> tuple[PathKind, str] | None:
+@functools.lru_cache(maxsize=16)
+def startup_hooks(text: str) -> frozenset[str]:
+    """Names of functions this file hands to the framework as start-up hooks (`lifespan=f`,
+    `on_startup=[f]`, `add_event_handler("startup", f)`, `before_first_request(f)`)."""
+    bounded = "\n".join(_lines(text))
+    names = {n for m in _STARTUP_REGISTRATION.finditer(bounded) for n in m.groups() if n}
+    for listed in _ON_STARTUP_LIST.finditer(bounded):
+        names.update(re.findall(r"\b(\w+)\b", listed.group(1)))
+    return frozenset(names)
+
+
+def _python_function_kind(lines: list[str], line: int, hooks: frozenset[str]) -> tuple[PathKind, str] | None:
     """The kind the enclosing function's own decorators, class or signature prove, if any."""
+    innermost = ""
     for i, text, here in enclosing_lines(lines, line):
         match = _DEF.match(text)
         if match:
-            found = _def_kind(lines, i, match.group(2), match.group(3))
+            innermost = innermost or match.group(2)
+            found = _def_kind(lines, i, match.group(2), match.group(3), hooks)
             if found:
                 return found
             continue
         cls = _CLASS.match(text)
         if cls:
+            if innermost == "ready" and re.search(r"\bAppConfig\b", cls.group(2) or ""):
+                return PathKind.startup, "AppConfig.ready (runs once at start-up)"
             return _class_kind(cls.group(2) or "")
         if here == 0:
             return None
     return None
 
 
-def _def_kind(lines: list[str], index: int, name: str, first_param: str) -> tuple[PathKind, str] | None:
+def _def_kind(
+    lines: list[str], index: int, name: str, first_param: str, hooks: frozenset[str] = frozenset()
+) -> tuple[PathKind, str] | None:
+    if name in hooks:
+        return PathKind.startup, f"{name}, registered as a start-up hook"
     j = index - 1
     while j >= 0 and _DECORATOR.match(lines[j]):
         deco = _DECORATOR.match(lines[j])
@@ -183,6 +219,10 @@ def _def_kind(lines: list[str], index: int, name: str, first_param: str) -> tupl
             return PathKind.request_handler, f"@{deco.group(1)}"
         if _TASK_DECORATOR.search(deco.group(1)):
             return PathKind.background_task, f"@{deco.group(1)}"
+        if _STARTUP_DECORATOR.match(lines[j]):
+            return PathKind.startup, f"@{deco.group(1)} (runs once at start-up)"
+        if _CONTEXT_MANAGER.match(lines[j]) and "lifespan" in name:
+            return PathKind.startup, f"{name}, an application lifespan"
         j -= 1
     if name.startswith("test_"):
         return PathKind.test, f"test function {name}"
@@ -218,7 +258,7 @@ def classify(path: str, text: str, line: int | None = None) -> PathContext:
     """The code path `line` of `path` sits on (the whole file's when `line` is None)."""
     lines = _lines(text)
     if line is not None and path.endswith(".py"):
-        found = _python_function_kind(lines, line)
+        found = _python_function_kind(lines, line, startup_hooks(text))
     elif line is not None and path.endswith(".go"):
         found = _go_function_kind(lines, line)
     else:
@@ -245,5 +285,6 @@ def _describe(kind: PathKind) -> str:
         PathKind.command: "a command-line or scheduled command",
         PathKind.background_task: "a background task",
         PathKind.request_handler: "a request handler",
+        PathKind.startup: "start-up code",
         PathKind.library: "",
     }[kind]

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.analyzers.base import Analyzer, FileInput, NotAnalysed
-from bot.analyzers.calibrate import calibrate
+from bot.analyzers.calibrate import DATA_VOLUME, as_startup, calibrate
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
 from bot.analyzers.matching import split_introduced, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
 from bot.analyzers.same_problem import merge_same_problem
 from bot.analyzers.skips import NOT_ANALYSED, declined_reason, file_coverage, hides_code, over_line_cap
 from bot.analyzers.sql_migrations import is_code_migration, is_sql_migration
+from bot.analyzers.startup_paths import StartupFinder
 from bot.analyzers.test_paths import reason_if_test
 from bot.analyzers.time_budget import AnalysisBudget, run_bounded
 from bot.core.deadline import NEVER, Deadline
@@ -171,6 +172,20 @@ def _drop_ignored_columns(findings: list[Finding], texts: dict[str, str], repo: 
             found = find_mitigation(f, text, ignored_of)
             if found is not None and found.effect == Effect.silence:
                 continue
+        out.append(f)
+    return out
+
+
+def _place_startup_code(findings: list[Finding], texts: dict[str, str], repo: RepoView) -> list[Finding]:
+    """Data-volume findings in Python files no framework fact placed (library) that other files show to be
+    start-up code (bot.analyzers.startup_paths): capped, never gating."""
+    finder = StartupFinder(repo)
+    out: list[Finding] = []
+    for f in findings:
+        if f.path_kind == "library" and f.path.endswith(".py") and f.category in DATA_VOLUME:
+            why = finder.why(f.path, texts.get(f.path, ""), f.start_line)
+            if why:
+                f = as_startup(f, why)
         out.append(f)
     return out
 
@@ -368,6 +383,7 @@ def analyze_change(
         result.errors.extend(outcome.errors)
     texts = {item.change.path: item.text for item in inputs}
     result.findings = _drop_ignored_columns(result.findings, texts, repo)
+    result.findings = _place_startup_code(result.findings, texts, repo)
     order = {f.path: i for i, f in enumerate(changes.files)}
     result.coverage.sort(key=lambda c: order.get(c.path, len(order)))
     result.findings = dedupe(_apply_overrides(result.findings, config))
