@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.analyzers.base import Analyzer, FileInput, NotAnalysed
 from bot.analyzers.calibrate import calibrate
+from bot.analyzers.database_engines import weigh_index_locks
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
 from bot.analyzers.matching import split_introduced, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
@@ -29,6 +30,7 @@ from bot.core.diff import ChangeSet, FileChange, FileStatus
 from bot.core.model import CoverageStatus, FileCoverage, Finding
 from bot.core.repo import RepoAccessError, RepoView, glob_match
 from bot.core.repo_config import RepoConfig
+from bot.facts.databases import database_facts_for
 
 MAX_FILES = 3000
 MAX_CHANGED_LINES_PER_FILE = 20_000
@@ -367,6 +369,9 @@ def analyze_change(
         result.errors.extend(outcome.errors)
     texts = {item.change.path: item.text for item in inputs}
     result.findings = _drop_ignored_columns(result.findings, texts, repo)
+    result.findings, engine_notes = weigh_index_locks(result.findings, lambda: database_facts_for(repo))
+    result.pre_existing, _ = weigh_index_locks(result.pre_existing, lambda: database_facts_for(repo))
+    result.notes.extend(engine_notes)
     order = {f.path: i for i, f in enumerate(changes.files)}
     result.coverage.sort(key=lambda c: order.get(c.path, len(order)))
     result.findings = dedupe(_apply_overrides(result.findings, config))
