@@ -393,8 +393,12 @@ def build_database_facts(
     budget = budget or DatabaseBudget()
     facts = DatabaseFacts()
     started = clock()
+    lister = getattr(view, "list_files", None)
+    if not callable(lister):  # a view that can only read named files: nothing to go on
+        facts.not_read.append("cannot list files")
+        return facts
     try:
-        files = candidate_files(view.list_files())
+        files = candidate_files(lister())
     except RepoAccessError as exc:
         facts.not_read.append(f"cannot list files: {exc}")
         return facts
