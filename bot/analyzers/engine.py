@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.analyzers.base import Analyzer, FileInput, NotAnalysed
 from bot.analyzers.calibrate import calibrate
+from bot.analyzers.change_context import ChangeContext, ChangedText, bounded_reader
 from bot.analyzers.database_engines import weigh_index_locks
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
 from bot.analyzers.matching import split_introduced, whole_file_change
@@ -358,6 +359,7 @@ def analyze_change(
     result = AnalysisResult()
     analyzers = with_facts(analyzers, repo)
     inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers, attributes)
+    analyzers = with_change_context(analyzers, inputs, repo, base_repo)
     if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
         outcomes = _run_parallel(inputs, analyzers, workers, limits)
     else:
@@ -386,6 +388,26 @@ def with_facts(analyzers: Sequence[Analyzer], repo: RepoView) -> list[Analyzer]:
 
     provide = facts_provider(repo)
     return [a.bind_facts(provide) if getattr(a, "needs_facts", False) else a for a in analyzers]  # type: ignore[attr-defined]
+
+
+def with_change_context(
+    analyzers: Sequence[Analyzer], inputs: list[_Input], repo: RepoView, base_repo: RepoView | None
+) -> list[Analyzer]:
+    """Analyzers that declare `needs_change_context` get what the whole change offers (bot.analyzers.change_context):
+    the head's model graph and base-side reads on first use, the changed files' texts."""
+    if not any(getattr(a, "needs_change_context", False) for a in analyzers):
+        return list(analyzers)
+    from bot.facts import facts_provider
+
+    context = ChangeContext(
+        head_facts=facts_provider(repo),
+        read_base=bounded_reader(base_repo.read_text, (RepoAccessError,)) if base_repo is not None else None,
+        files=tuple(ChangedText(i.change.path, i.base_text, i.text) for i in inputs),
+    )
+    return [
+        a.bind_change(context) if getattr(a, "needs_change_context", False) else a  # type: ignore[attr-defined]
+        for a in analyzers
+    ]
 
 
 def dedupe(findings: list[Finding]) -> list[Finding]:
