@@ -17,6 +17,8 @@ from typing import Any
 
 from bot.analyzers.base import Analyzer, FileInput, NotAnalysed
 from bot.analyzers.calibrate import DATA_VOLUME, as_startup, calibrate
+from bot.analyzers.change_context import ChangeContext, ChangedText, bounded_reader
+from bot.analyzers.database_engines import weigh_index_locks
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
 from bot.analyzers.matching import split_introduced, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
@@ -31,6 +33,7 @@ from bot.core.diff import ChangeSet, FileChange, FileStatus
 from bot.core.model import CoverageStatus, FileCoverage, Finding
 from bot.core.repo import RepoAccessError, RepoView, glob_match
 from bot.core.repo_config import RepoConfig
+from bot.facts.databases import database_facts_for
 
 MAX_FILES = 3000
 MAX_CHANGED_LINES_PER_FILE = 20_000
@@ -372,6 +375,7 @@ def analyze_change(
     result = AnalysisResult()
     analyzers = with_facts(analyzers, repo)
     inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers, attributes)
+    analyzers = with_change_context(analyzers, inputs, repo, base_repo)
     if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
         outcomes = _run_parallel(inputs, analyzers, workers, limits)
     else:
@@ -384,6 +388,9 @@ def analyze_change(
     texts = {item.change.path: item.text for item in inputs}
     result.findings = _drop_ignored_columns(result.findings, texts, repo)
     result.findings = _place_startup_code(result.findings, texts, repo)
+    result.findings, engine_notes = weigh_index_locks(result.findings, lambda: database_facts_for(repo))
+    result.pre_existing, _ = weigh_index_locks(result.pre_existing, lambda: database_facts_for(repo))
+    result.notes.extend(engine_notes)
     order = {f.path: i for i, f in enumerate(changes.files)}
     result.coverage.sort(key=lambda c: order.get(c.path, len(order)))
     result.findings = dedupe(_apply_overrides(result.findings, config))
@@ -398,6 +405,26 @@ def with_facts(analyzers: Sequence[Analyzer], repo: RepoView) -> list[Analyzer]:
 
     provide = facts_provider(repo)
     return [a.bind_facts(provide) if getattr(a, "needs_facts", False) else a for a in analyzers]  # type: ignore[attr-defined]
+
+
+def with_change_context(
+    analyzers: Sequence[Analyzer], inputs: list[_Input], repo: RepoView, base_repo: RepoView | None
+) -> list[Analyzer]:
+    """Analyzers that declare `needs_change_context` get what the whole change offers (bot.analyzers.change_context):
+    the head's model graph and base-side reads on first use, the changed files' texts."""
+    if not any(getattr(a, "needs_change_context", False) for a in analyzers):
+        return list(analyzers)
+    from bot.facts import facts_provider
+
+    context = ChangeContext(
+        head_facts=facts_provider(repo),
+        read_base=bounded_reader(base_repo.read_text, (RepoAccessError,)) if base_repo is not None else None,
+        files=tuple(ChangedText(i.change.path, i.base_text, i.text) for i in inputs),
+    )
+    return [
+        a.bind_change(context) if getattr(a, "needs_change_context", False) else a  # type: ignore[attr-defined]
+        for a in analyzers
+    ]
 
 
 def dedupe(findings: list[Finding]) -> list[Finding]:
