@@ -110,3 +110,19 @@ def test_a_loop_deleted_with_its_limit_is_quiet_and_a_loop_that_lost_its_limit_i
     path = "db/data/20240101_backfill.rb"
     assert _sources(RB_BASE, RB_EMPTIED, path) == []
     assert _sources(RB_BASE, RB_UNLIMITED, path) == ["safeguard-limit"]
+
+
+PACKED = '''def purge(qs, batch_size):
+    pks = list(qs.values_list("pk", flat=True))
+    start = 0
+    for batch_length in pack(pks, batch_size):
+        for obj in qs.filter(pk__in=pks[start : start + batch_length]):
+            log(obj)
+        start += batch_length
+    return qs.delete()
+'''
+
+
+def test_hand_written_chunks_replaced_by_another_batching_loop_are_quiet() -> None:
+    assert _sources(CHUNKED, PACKED) == []
+    assert _sources(CHUNKED, PLAIN) == ["safeguard-batching"]

@@ -240,6 +240,8 @@ class _Collector(ast.NodeVisitor):
         head = node.iter if isinstance(node, ast.For | ast.AsyncFor) else node.test
         if _stepped_range(head):  # `for i in range(0, n, size)`: the hand-written form of chunking
             self._add(Kind.batching, "batch:range_chunks", head, "range", number(head.args[2]))  # type: ignore[attr-defined]
+        elif isinstance(node, ast.For | ast.AsyncFor) and _BATCH_NAME.search(f"{ast.unparse(node.target)} {dotted(head)}"):
+            self._add(Kind.batching, "batch:chunk_loop", head, dotted(head))  # `for batch in batches`: a step a batch
         self.visit(head)
         end = getattr(node, "end_lineno", node.lineno) or node.lineno
         self.side.loops[node.lineno] = (node.lineno, end)
@@ -443,6 +445,9 @@ QUERY_METHODS = frozenset(
         "select",
     }
 )
+
+
+_BATCH_NAME = re.compile(r"(?i)batch|chunk")
 
 
 def _stepped_range(node: ast.AST) -> bool:
