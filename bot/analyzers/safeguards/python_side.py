@@ -240,7 +240,7 @@ class _Collector(ast.NodeVisitor):
         head = node.iter if isinstance(node, ast.For | ast.AsyncFor) else node.test
         if _stepped_range(head):  # `for i in range(0, n, size)`: the hand-written form of chunking
             self._add(Kind.batching, "batch:range_chunks", head, "range", number(head.args[2]))  # type: ignore[attr-defined]
-        elif isinstance(node, ast.For | ast.AsyncFor) and _BATCH_NAME.search(f"{ast.unparse(node.target)} {dotted(head)}"):
+        elif isinstance(node, ast.For | ast.AsyncFor) and _batch_loop(node.target, head):
             self._add(Kind.batching, "batch:chunk_loop", head, dotted(head))  # `for batch in batches`: a step a batch
         self.visit(head)
         end = getattr(node, "end_lineno", node.lineno) or node.lineno
@@ -448,6 +448,11 @@ QUERY_METHODS = frozenset(
 
 
 _BATCH_NAME = re.compile(r"(?i)batch|chunk")
+
+
+def _batch_loop(target: ast.AST, iterable: ast.AST) -> bool:
+    """`for batch in batches`, `for chunk in chunked(items, 100)`: one step per batch, by its names."""
+    return _BATCH_NAME.search(f"{ast.unparse(target)} {dotted(iterable)}") is not None
 
 
 def _stepped_range(node: ast.AST) -> bool:
