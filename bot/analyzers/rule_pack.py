@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from bot.analyzers.rule_regex import ascii_config
+from bot.analyzers.rule_requires import Requirement, requirement
 from bot.core.model import Category, Severity
 
 BUILTIN_RULES_DIR = Path(__file__).parent / "rules"
@@ -54,10 +55,15 @@ class AstGrepRule:
     prefilter: re.Pattern[str] | None = None  # a file whose text does not match cannot match the rule (speed only)
     exclude_paths: re.Pattern[str] | None = None  # files whose path matches are out of the rule's scope
     path: str = ""
+    # what a file's text must contain for the rule to match, from its regexes (bot.analyzers.rule_requires)
+    requires: Requirement | None = field(default=None, hash=False, compare=False)
 
-    def may_match(self, text: str) -> bool:
-        """Cheap text test before parsing work: False only when the rule cannot match."""
-        return self.prefilter is None or self.prefilter.search(text) is not None
+    def may_match(self, text: str, memo: dict[re.Pattern[str], bool] | None = None) -> bool:
+        """Cheap text test before parsing work: False only when the rule cannot match. `memo`: regex results on
+        this text, shared by the rules tested on it."""
+        if self.prefilter is not None and self.prefilter.search(text) is None:
+            return False
+        return self.requires is None or self.requires.holds(text, memo)
 
     def applies_to(self, path: str) -> bool:
         """False for paths the rule excludes (e.g. SQL list-query rules skip data migrations)."""
@@ -249,7 +255,8 @@ def load_rule_dir(root: Path) -> list[AstGrepRule]:
     for path in files:
         for parsed in load_rule_file(path):
             rule = _with_utils(parsed, shared[path.parent])
-            rule = replace(rule, config=ascii_config(rule.config))  # cheaper to compile, same matches on code
+            # the text it needs, read from the regexes as written (before the ASCII classes, which Python lacks)
+            rule = replace(rule, config=ascii_config(rule.config), requires=requirement(rule.config))
             if rule.id in seen:
                 raise _fail(f"{rule.id} ({path})", f"duplicate id, first defined in {seen[rule.id]}")
             seen[rule.id] = str(path)

@@ -1,0 +1,132 @@
+"""The text a rule needs: a necessary condition on a file's text, derived from the rule's `regex:` leaves (speed only).
+
+ast-grep compiles a rule's regexes on every `find_all` (1-5 ms a rule and file), so a rule that cannot match a
+file is best skipped before that. A rule matches a node only if each regex it requires matches the text of some
+node of the same file: a regex of the node itself, or of a node that `has`, `inside`, `follows` or `precedes`
+relates it to, through `all`, `matches` (the rule's utils) and every branch of an `any`. A node's text is a piece
+of the file's text, so the file must contain a match of each of them once anchors and word boundaries are
+dropped. `not`, `pattern`, `kind`, `nthChild`, constraints and `stopBy` require nothing.
+
+The regexes are Rust's; they are read by Python's `re` with `re.ASCII`, on ASCII text only, where both engines
+agree on `\\w \\d \\s`, `.` and case folding. A regex that Python reads differently or not at all (POSIX classes,
+class set operations, flags in mid-pattern, `\\x{..}`, a negated class holding a class escape) requires nothing:
+the condition can be weaker than the rule, never stronger, so a rule it skips would have found nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+RELATIONS = ("has", "inside", "follows", "precedes")
+_DROPPED_ESCAPES = frozenset("bBAz")  # assertions: a piece of the file need not start, end or break where a node does
+_CLASS_ESCAPES = frozenset("wWsSdD")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Every part holds (`all`) or one of them does (`any`); a part is a regex to find or a nested requirement."""
+
+    mode: str  # "all" | "any"
+    parts: tuple[re.Pattern[str] | Requirement, ...]
+
+    def holds(self, text: str, memo: dict[re.Pattern[str], bool] | None = None) -> bool:
+        """False only when no node of a file with this text can match the rule. Non-ASCII text always holds."""
+        if not text.isascii():
+            return True
+        return self._holds(text, {} if memo is None else memo)
+
+    def _holds(self, text: str, memo: dict[re.Pattern[str], bool]) -> bool:
+        test = any if self.mode == "any" else all
+        return test(_found(part, text, memo) for part in self.parts)
+
+
+def _found(part: re.Pattern[str] | Requirement, text: str, memo: dict[re.Pattern[str], bool]) -> bool:
+    if isinstance(part, Requirement):
+        return part._holds(text, memo)
+    if part not in memo:
+        memo[part] = part.search(text) is not None
+    return memo[part]
+
+
+def requirement(config: dict[str, Any]) -> Requirement | None:
+    """What the text of a file must contain for the ast-grep rule `config` to match in it (None: nothing known)."""
+    utils = config.get("utils")
+    found = _of_rule(config.get("rule"), utils if isinstance(utils, dict) else {}, frozenset())
+    if found is None or isinstance(found, Requirement):
+        return found
+    return Requirement("all", (found,))
+
+
+def _of_rule(node: Any, utils: dict[str, Any], seen: frozenset[str]) -> re.Pattern[str] | Requirement | None:
+    if not isinstance(node, dict):
+        return None
+    parts: list[re.Pattern[str] | Requirement | None] = []
+    for key, value in node.items():
+        if key == "regex" and isinstance(value, str):
+            parts.append(loosened(value))
+        elif key in RELATIONS:
+            parts.append(_of_rule(value, utils, seen))
+        elif key == "all" and isinstance(value, list):
+            parts.extend(_of_rule(v, utils, seen) for v in value)
+        elif key == "any" and isinstance(value, list):
+            branches = [_of_rule(v, utils, seen) for v in value]
+            if branches and all(b is not None for b in branches):
+                parts.append(Requirement("any", tuple(b for b in branches if b is not None)))
+        elif key == "matches" and isinstance(value, str) and value in utils and value not in seen:
+            parts.append(_of_rule(utils[value], utils, seen | {value}))
+    kept = tuple(p for p in parts if p is not None)
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else Requirement("all", kept)
+
+
+def loosened(regex: str) -> re.Pattern[str] | None:
+    """A Python regex that finds, in a text, at least every piece of it the Rust `regex` matches; None when that
+    cannot be had safely."""
+    if not regex.isascii() or "(?x" in regex:
+        return None  # case folding reaches ASCII from other letters; Rust's verbose mode also drops class spaces
+    out: list[str] = []
+    i, in_class, class_start, negated = 0, False, 0, False
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\":
+            if i + 1 >= len(regex):
+                return None
+            n = regex[i + 1]
+            if n in "xuUpP" and regex.startswith("{", i + 2) or n in "pP" or n == "b" and regex.startswith("{", i + 2):
+                return None  # \x{..}, \p{..}, \b{start}: Rust only
+            if in_class and negated and n in _CLASS_ESCAPES:
+                return None  # a negated class is a superset only if its members are exact
+            if not in_class and n in _DROPPED_ESCAPES:
+                i += 2
+                continue
+            out.append(regex[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "[" or regex.startswith(("&&", "--", "~~"), i):
+                return None  # nested classes, POSIX classes, set operations: Rust only
+            if c == "]" and i > class_start:
+                in_class = False
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class, negated = True, regex.startswith("^", i + 1)
+            class_start = i + 1 + negated  # a `]` right after `[` or `[^` is a member
+            out.append(regex[i : class_start])
+            i = class_start
+            continue
+        if c in "^$":
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    if in_class:
+        return None
+    try:
+        return re.compile("".join(out), re.ASCII)
+    except (re.error, ValueError, OverflowError):
+        return None
