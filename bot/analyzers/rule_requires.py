@@ -3,7 +3,8 @@
 ast-grep compiles a rule's regexes on every `find_all` (1-5 ms a rule and file), so a rule that cannot match a
 file is best skipped before that. A rule matches a node only if each regex it requires matches the text of some
 node of the same file: a regex of the node itself, or of a node that `has`, `inside`, `follows` or `precedes`
-relates it to, through `all`, `matches` (the rule's utils) and every branch of an `any`. A node's text is a piece
+relates it to, through `all`, `matches` (the rule's utils) and every branch of an `any`, and the constraint of a
+metavariable the rule's own pattern always binds. A node's text is a piece
 of the file's text, so the file must contain a match of each of them once anchors and word boundaries are
 dropped. `not`, `pattern`, `kind`, `nthChild`, constraints and `stopBy` require nothing.
 
@@ -22,6 +23,7 @@ from typing import Any
 RELATIONS = ("has", "inside", "follows", "precedes")
 _DROPPED_ESCAPES = frozenset("bBAz")  # assertions: a piece of the file need not start, end or break where a node does
 _CLASS_ESCAPES = frozenset("wWsSdD")
+_SINGLE_METAVAR = re.compile(r"(?<![$\w])\$([A-Z_][A-Z0-9_]*)")  # not `$$$ARGS` nor `$$OP`
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,26 @@ def _found(part: re.Pattern[str] | Requirement, text: str, memo: dict[re.Pattern
 def requirement(config: dict[str, Any]) -> Requirement | None:
     """What the text of a file must contain for the ast-grep rule `config` to match in it (None: nothing known)."""
     utils = config.get("utils")
-    found = _of_rule(config.get("rule"), utils if isinstance(utils, dict) else {}, frozenset())
-    if found is None or isinstance(found, Requirement):
-        return found
-    return Requirement("all", (found,))
+    utils = utils if isinstance(utils, dict) else {}
+    rule = config.get("rule")
+    parts = [_of_rule(rule, utils, frozenset())]
+    constraints = config.get("constraints")
+    if isinstance(constraints, dict):
+        bound = _always_bound(rule)
+        parts += [_of_rule(c, utils, frozenset()) for name, c in constraints.items() if name in bound]
+    kept = tuple(p for p in parts if p is not None)
+    return Requirement("all", kept) if kept else None
+
+
+def _always_bound(rule: Any) -> set[str]:
+    """Single metavariables (`$NAME`) of the rule's own `pattern` (or of its top-level `all`): bound on every match,
+    so their constraints hold on every match (ast-grep skips the constraint of an unbound one)."""
+    if not isinstance(rule, dict):
+        return set()
+    patterns = [rule.get("pattern")]
+    if isinstance(rule.get("all"), list):
+        patterns += [item.get("pattern") for item in rule["all"] if isinstance(item, dict)]
+    return {name for p in patterns if isinstance(p, str) for name in _SINGLE_METAVAR.findall(p)}
 
 
 def _of_rule(node: Any, utils: dict[str, Any], seen: frozenset[str]) -> re.Pattern[str] | Requirement | None:

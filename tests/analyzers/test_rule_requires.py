@@ -99,3 +99,13 @@ def test_not_and_an_any_branch_without_a_regex_require_nothing() -> None:
     assert requirement({"rule": {"any": [{"regex": "^a$"}, {"kind": "identifier"}]}}) is None
     need = requirement({"rule": {"kind": "call", "has": {"matches": "io"}}, "utils": {"io": {"regex": "^get$"}}})
     assert need is not None and need.holds("x.get(1)") and not need.holds("x.put(1)")
+
+
+def test_the_constraint_of_a_metavariable_the_pattern_always_binds_is_required() -> None:
+    config = {"rule": {"pattern": "$LIB.$METHOD($$$ARGS)"},
+              "constraints": {"LIB": {"regex": "^(requests|httpx)$"}, "ARGS": {"regex": "timeout"}}}
+    need = requirement(config)
+    assert need is not None and need.holds("requests.get(url)") and not need.holds("session.get(url)")
+    assert need.holds("requests.get(url)")  # ARGS (a multi metavariable) requires nothing
+    unbound = {"rule": {"any": [{"pattern": "$LIB.get()"}, {"kind": "call"}]}, "constraints": {"LIB": {"regex": "^x$"}}}
+    assert requirement(unbound) is None
