@@ -152,7 +152,7 @@ class AstGrepAnalyzer:
         rules = self._by_language.get(lang or "", [])
         if not rules or not file.change.changed or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
             return []
-        memo: dict[re.Pattern[str], bool] = {}
+        memo: dict[str, bool] = {}
         return [r for r in rules if r.applies_to(file.path) and r.may_match(file.text, memo)]
 
     def rule_runs(

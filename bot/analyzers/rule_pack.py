@@ -58,7 +58,7 @@ class AstGrepRule:
     # what a file's text must contain for the rule to match, from its regexes (bot.analyzers.rule_requires)
     requires: Requirement | None = field(default=None, hash=False, compare=False)
 
-    def may_match(self, text: str, memo: dict[re.Pattern[str], bool] | None = None) -> bool:
+    def may_match(self, text: str, memo: dict[str, bool] | None = None) -> bool:
         """Cheap text test before parsing work: False only when the rule cannot match. `memo`: regex results on
         this text, shared by the rules tested on it."""
         if self.prefilter is not None and self.prefilter.search(text) is None:

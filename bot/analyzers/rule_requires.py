@@ -16,6 +16,7 @@ the condition can be weaker than the rule, never stronger, so a rule it skips wo
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,28 +29,38 @@ _SINGLE_METAVAR = re.compile(r"(?<![$\w])\$([A-Z_][A-Z0-9_]*)")  # not `$$$ARGS`
 
 @dataclass(frozen=True)
 class Requirement:
-    """Every part holds (`all`) or one of them does (`any`); a part is a regex to find or a nested requirement."""
+    """Every part holds (`all`) or one of them does (`any`); a part is a regex to find (its Python source, compiled
+    on first use: most of the pack's languages are absent from a given change) or a nested requirement."""
 
     mode: str  # "all" | "any"
-    parts: tuple[re.Pattern[str] | Requirement, ...]
+    parts: tuple[str | Requirement, ...]
 
-    def holds(self, text: str, memo: dict[re.Pattern[str], bool] | None = None) -> bool:
+    def holds(self, text: str, memo: dict[str, bool] | None = None) -> bool:
         """False only when no node of a file with this text can match the rule. Non-ASCII text always holds."""
         if not text.isascii():
             return True
         return self._holds(text, {} if memo is None else memo)
 
-    def _holds(self, text: str, memo: dict[re.Pattern[str], bool]) -> bool:
+    def _holds(self, text: str, memo: dict[str, bool]) -> bool:
         test = any if self.mode == "any" else all
         return test(_found(part, text, memo) for part in self.parts)
 
 
-def _found(part: re.Pattern[str] | Requirement, text: str, memo: dict[re.Pattern[str], bool]) -> bool:
+def _found(part: str | Requirement, text: str, memo: dict[str, bool]) -> bool:
     if isinstance(part, Requirement):
         return part._holds(text, memo)
     if part not in memo:
-        memo[part] = part.search(text) is not None
+        pattern = _compiled(part)
+        memo[part] = pattern is None or pattern.search(text) is not None  # unreadable by Python: requires nothing
     return memo[part]
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(source, re.ASCII)
+    except (re.error, ValueError, OverflowError):
+        return None
 
 
 def requirement(config: dict[str, Any]) -> Requirement | None:
@@ -77,13 +88,13 @@ def _always_bound(rule: Any) -> set[str]:
     return {name for p in patterns if isinstance(p, str) for name in _SINGLE_METAVAR.findall(p)}
 
 
-def _of_rule(node: Any, utils: dict[str, Any], seen: frozenset[str]) -> re.Pattern[str] | Requirement | None:
+def _of_rule(node: Any, utils: dict[str, Any], seen: frozenset[str]) -> str | Requirement | None:
     if not isinstance(node, dict):
         return None
-    parts: list[re.Pattern[str] | Requirement | None] = []
+    parts: list[str | Requirement | None] = []
     for key, value in node.items():
         if key == "regex" and isinstance(value, str):
-            parts.append(loosened(value))
+            parts.append(loosened_source(value))
         elif key in RELATIONS:
             parts.append(_of_rule(value, utils, seen))
         elif key == "all" and isinstance(value, list):
@@ -103,6 +114,12 @@ def _of_rule(node: Any, utils: dict[str, Any], seen: frozenset[str]) -> re.Patte
 def loosened(regex: str) -> re.Pattern[str] | None:
     """A Python regex that finds, in a text, at least every piece of it the Rust `regex` matches; None when that
     cannot be had safely."""
+    source = loosened_source(regex)
+    return None if source is None else _compiled(source)
+
+
+def loosened_source(regex: str) -> str | None:
+    """The source of `loosened(regex)`, not compiled (None: Rust-only syntax seen; it may still fail to compile)."""
     if not regex.isascii() or "(?x" in regex:
         return None  # case folding reaches ASCII from other letters; Rust's verbose mode also drops class spaces
     out: list[str] = []
@@ -142,9 +159,4 @@ def loosened(regex: str) -> re.Pattern[str] | None:
             continue
         out.append(c)
         i += 1
-    if in_class:
-        return None
-    try:
-        return re.compile("".join(out), re.ASCII)
-    except (re.error, ValueError, OverflowError):
-        return None
+    return None if in_class else "".join(out)
