@@ -146,13 +146,14 @@ class AstGrepAnalyzer:
         touched = [finding for _, found in self.rule_runs(file, untouched=untouched) for finding in found]
         return touched, untouched
 
-    def candidates(self, file: FileInput) -> list[AstGrepRule]:
-        """The rules that may match this file (none for a test file, an unchanged or an over-long one)."""
+    def candidates(self, file: FileInput, memo: dict[str, bool] | None = None) -> list[AstGrepRule]:
+        """The rules that may match this file (none for a test file, an unchanged or an over-long one). `memo`:
+        the results of the rules' text tests on this file, kept for trimming their configs."""
         lang = language_for(file.path)
         rules = self._by_language.get(lang or "", [])
         if not rules or not file.change.changed or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
             return []
-        memo: dict[str, bool] = {}
+        memo = {} if memo is None else memo
         return [r for r in rules if r.applies_to(file.path) and r.may_match(file.text, memo)]
 
     def rule_runs(
@@ -165,7 +166,8 @@ class AstGrepAnalyzer:
         """(rule id, its findings) for each candidate rule not in `skip`, in order; `before(rule id)` is told
         each rule just before it runs (the repository rules' sandbox times each one). Given `untouched`, each rule
         with findings also appends there its matches that do not touch the change (see `analyze_split`)."""
-        candidates = [r for r in self.candidates(file) if r.id not in skip]
+        memo: dict[str, bool] = {}
+        candidates = [r for r in self.candidates(file, memo) if r.id not in skip]
         if not candidates:
             return
         lang = language_for(file.path) or ""
@@ -175,7 +177,7 @@ class AstGrepAnalyzer:
             file.deadline.check()
             if before is not None:
                 before(rule.id)
-            yield rule.id, self._run_rule(rule, root, file, lang, suggestions_left, untouched)
+            yield rule.id, self._run_rule(rule, root, file, lang, suggestions_left, untouched, memo)
 
     def _run_rule(
         self,
@@ -185,13 +187,14 @@ class AstGrepAnalyzer:
         lang: str,
         suggestions_left: list[int],
         untouched: list[Finding] | None = None,
+        memo: dict[str, bool] | None = None,
     ) -> list[Finding]:
         seen: Counter[str] = Counter()
         out: list[Finding] = []
         # matches that miss the change, among the first MAX_FINDINGS_PER_RULE (a whole-file run's cap): kept only
         # when `untouched` asks for them and the rule fired, then reported without a suggestion
         missed: list[tuple[SgNode, str, str, int, int]] = []
-        config = cast(Config, rule.config)
+        config = cast(Config, rule.config_for(file.text, memo))
         for index, node in enumerate(root.find_all(config)):
             file.deadline.check()
             if len(out) >= MAX_FINDINGS_PER_RULE:  # implies index >= the cap: nothing left to keep in `missed`

@@ -77,6 +77,15 @@ def requirement(config: dict[str, Any]) -> Requirement | None:
     return Requirement("all", kept) if kept else None
 
 
+def rule_requirement(node: Any, utils: dict[str, Any]) -> str | Requirement | None:
+    """What the text of a file must contain for the sub-rule `node` to match a node of it (None: nothing known)."""
+    return _of_rule(node, utils, frozenset())
+
+
+def as_requirement(found: str | Requirement | None) -> Requirement | None:
+    return Requirement("all", (found,)) if isinstance(found, str) else found
+
+
 def _always_bound(rule: Any) -> set[str]:
     """Single metavariables (`$NAME`) of the rule's own `pattern` (or of its top-level `all`): bound on every match,
     so their constraints hold on every match (ast-grep skips the constraint of an unbound one)."""

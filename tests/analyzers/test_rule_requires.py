@@ -17,7 +17,7 @@ from tests.support.rules_harness import FIXTURES, all_lines_added, expected_mark
 RULES = builtin_rules()
 
 
-WITHOUT = AstGrepAnalyzer([dataclasses.replace(r, requires=None) for r in RULES])
+WITHOUT = AstGrepAnalyzer([dataclasses.replace(r, requires=None, trims=()) for r in RULES])
 WITH = AstGrepAnalyzer(RULES)
 FIXTURE_FILES = sorted(p for p in FIXTURES.glob("*/*") if p.is_file() and language_for(p.name))
 
