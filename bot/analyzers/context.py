@@ -49,52 +49,128 @@ class PathContext:
     strong: bool  # decided by a framework fact (not by hints alone)
 
 
-# file-level facts: (kind, weight, pattern)
-_FILE_FACTS: tuple[tuple[PathKind, int, re.Pattern[str]], ...] = tuple(
-    (k, w, re.compile(p, re.MULTILINE))
-    for k, w, p in (
+# file-level facts: (kind, weight, pattern, literals): every match of the pattern contains one of the literals,
+# a substring test that spares most files the regex search (34 patterns per file otherwise)
+_FILE_FACTS: tuple[tuple[PathKind, int, re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (k, w, re.compile(p, re.MULTILINE), literals)
+    for k, w, p, literals in (
         # tests
-        (PathKind.test, STRONG, r"^[ \t]*(?:import pytest|from pytest\b|import unittest|from unittest\b)"),
-        (PathKind.test, STRONG, r"^[ \t]*class \w+\([\w.]*TestCase\)"),
-        (PathKind.test, STRONG, r"^func Test\w*\(t \*testing\.T\)"),
-        (PathKind.test, STRONG, r"^[ \t]*(?:RSpec\.)?describe\b.*\bdo[ \t]*(?:\|\w+\|)?[ \t]*$"),
-        (PathKind.test, STRONG, r"<[ \t]*(?:ActiveSupport::TestCase|ActionDispatch::IntegrationTest|Minitest::Test)"),
-        (PathKind.test, STRONG, r"^[ \t]*(?:describe|it|test)\([ \t]*['\"`]"),
-        (PathKind.test, WEAK, r"^[ \t]*(?:assert |expect\()"),
+        (
+            PathKind.test,
+            STRONG,
+            r"^[ \t]*(?:import pytest|from pytest\b|import unittest|from unittest\b)",
+            ("pytest", "unittest"),
+        ),
+        (PathKind.test, STRONG, r"^[ \t]*class \w+\([\w.]*TestCase\)", ("TestCase",)),
+        (PathKind.test, STRONG, r"^func Test\w*\(t \*testing\.T\)", ("testing.T",)),
+        (PathKind.test, STRONG, r"^[ \t]*(?:RSpec\.)?describe\b.*\bdo[ \t]*(?:\|\w+\|)?[ \t]*$", ("describe",)),
+        (
+            PathKind.test,
+            STRONG,
+            r"<[ \t]*(?:ActiveSupport::TestCase|ActionDispatch::IntegrationTest|Minitest::Test)",
+            ("ActiveSupport::TestCase", "ActionDispatch::IntegrationTest", "Minitest::Test"),
+        ),
+        (PathKind.test, STRONG, r"^[ \t]*(?:describe|it|test)\([ \t]*['\"`]", ("describe(", "it(", "test(")),
+        (PathKind.test, WEAK, r"^[ \t]*(?:assert |expect\()", ("assert ", "expect(")),
         # migrations
-        (PathKind.migration, STRONG, r"^[ \t]*class Migration\(migrations\.Migration\)"),
-        (PathKind.migration, STRONG, r"<[ \t]*ActiveRecord::Migration\b"),
-        (PathKind.migration, STRONG, r"^[ \t]*def upgrade\(\)"),
-        (PathKind.migration, STRONG, r"implements MigrationInterface\b"),
-        (PathKind.migration, STRONG, r"^[ \t]*(?:exports\.up[ \t]*=|export (?:async )?function up\([ \t]*knex)"),
-        (PathKind.migration, STRONG, r"\bgoose\.AddMigration\w*\("),
+        (
+            PathKind.migration,
+            STRONG,
+            r"^[ \t]*class Migration\(migrations\.Migration\)",
+            ("class Migration(migrations.Migration)",),
+        ),
+        (PathKind.migration, STRONG, r"<[ \t]*ActiveRecord::Migration\b", ("ActiveRecord::Migration",)),
+        (PathKind.migration, STRONG, r"^[ \t]*def upgrade\(\)", ("def upgrade()",)),
+        (PathKind.migration, STRONG, r"implements MigrationInterface\b", ("implements MigrationInterface",)),
+        (
+            PathKind.migration,
+            STRONG,
+            r"^[ \t]*(?:exports\.up[ \t]*=|export (?:async )?function up\([ \t]*knex)",
+            ("exports.up", "function up("),
+        ),
+        (PathKind.migration, STRONG, r"\bgoose\.AddMigration\w*\(", ("goose.AddMigration",)),
         # commands
-        (PathKind.command, STRONG, r"^[ \t]*class Command\([ \t]*[\w.]*BaseCommand[ \t]*\)"),
-        (PathKind.command, STRONG, r"^[ \t]*(?:task|namespace)[ \t]+:?\w+.*\bdo\b"),
-        (PathKind.command, STRONG, r"^[ \t]*@(?:click\.command|click\.group|app\.command|typer\.\w+)\b"),
-        (PathKind.command, STRONG, r"&cobra\.Command\{"),
-        (PathKind.command, WEAK, r"^if __name__ == ['\"]__main__['\"]:"),
-        (PathKind.command, WEAK, r"^[ \t]*(?:import argparse|from argparse\b)"),
+        (PathKind.command, STRONG, r"^[ \t]*class Command\([ \t]*[\w.]*BaseCommand[ \t]*\)", ("BaseCommand",)),
+        (PathKind.command, STRONG, r"^[ \t]*(?:task|namespace)[ \t]+:?\w+.*\bdo\b", ("task", "namespace")),
+        (
+            PathKind.command,
+            STRONG,
+            r"^[ \t]*@(?:click\.command|click\.group|app\.command|typer\.\w+)\b",
+            ("click.command", "click.group", "app.command", "typer."),
+        ),
+        (PathKind.command, STRONG, r"&cobra\.Command\{", ("&cobra.Command{",)),
+        (PathKind.command, WEAK, r"^if __name__ == ['\"]__main__['\"]:", ("__main__",)),
+        (PathKind.command, WEAK, r"^[ \t]*(?:import argparse|from argparse\b)", ("argparse",)),
         # seeds and fixtures
-        (PathKind.seed_script, WEAK, r"^[ \t]*(?:from faker\b|import faker\b|require ['\"]faker['\"])|\bFaker::"),
-        (PathKind.seed_script, WEAK, r"\bfactory(?:_boy)?\b.*import|import.*\bfactory\b"),
+        (
+            PathKind.seed_script,
+            WEAK,
+            r"^[ \t]*(?:from faker\b|import faker\b|require ['\"]faker['\"])|\bFaker::",
+            ("faker", "Faker::"),
+        ),
+        (PathKind.seed_script, WEAK, r"\bfactory(?:_boy)?\b.*import|import.*\bfactory\b", ("factory",)),
         # background tasks
-        (PathKind.background_task, STRONG, r"^[ \t]*@(?:shared_task|[\w.]*\.task|dramatiq\.actor|job)\b"),
-        (PathKind.background_task, STRONG, r"^[ \t]*include Sidekiq::(?:Worker|Job)\b"),
-        (PathKind.background_task, STRONG, r"<[ \t]*(?:ApplicationJob|ActiveJob::Base)\b"),
-        (PathKind.background_task, STRONG, r"\bnew Worker\([ \t]*['\"`]"),
+        (
+            PathKind.background_task,
+            STRONG,
+            r"^[ \t]*@(?:shared_task|[\w.]*\.task|dramatiq\.actor|job)\b",
+            ("shared_task", ".task", "dramatiq.actor", "job"),
+        ),
+        (PathKind.background_task, STRONG, r"^[ \t]*include Sidekiq::(?:Worker|Job)\b", ("include Sidekiq::",)),
+        (
+            PathKind.background_task,
+            STRONG,
+            r"<[ \t]*(?:ApplicationJob|ActiveJob::Base)\b",
+            ("ApplicationJob", "ActiveJob::Base"),
+        ),
+        (PathKind.background_task, STRONG, r"\bnew Worker\([ \t]*['\"`]", ("new Worker(",)),
         # request handlers
-        (PathKind.request_handler, STRONG, r"^[ \t]*@[\w.]*\.(?:route|get|post|put|patch|delete|api_route)\("),
-        (PathKind.request_handler, STRONG, r"^[ \t]*@api_view\b"),
-        (PathKind.request_handler, STRONG, r"^[ \t]*class \w+\(.*\b(?:APIView|\w*ViewSet|GenericAPIView|View|"
-         r"ListView|DetailView|TemplateView|FormView|ListAPIView|RetrieveAPIView)\b"),
-        (PathKind.request_handler, STRONG, r"^[ \t]*def \w+\([ \t]*request\b"),
-        (PathKind.request_handler, STRONG, r"<[ \t]*(?:ApplicationController|ActionController::(?:Base|API))\b"),
-        (PathKind.request_handler, STRONG, r"\bw http\.ResponseWriter, \w+ \*http\.Request\b"),
-        (PathKind.request_handler, STRONG, r"\bhttp\.HandleFunc\(|\bc \*gin\.Context\b|\bc echo\.Context\b"),
-        (PathKind.request_handler, STRONG, r"\b(?:app|router|server)\.(?:get|post|put|patch|delete|all)\([ \t]*['\"`]"
-         r"[^'\"`]{0,200}['\"`][ \t]*,.{0,200}\breq\b"),
-        (PathKind.request_handler, STRONG, r"^[ \t]*@(?:Controller|Get|Post|Put|Patch|Delete)\("),
+        (
+            PathKind.request_handler,
+            STRONG,
+            r"^[ \t]*@[\w.]*\.(?:route|get|post|put|patch|delete|api_route)\(",
+            (".route(", ".get(", ".post(", ".put(", ".patch(", ".delete(", ".api_route("),
+        ),
+        (PathKind.request_handler, STRONG, r"^[ \t]*@api_view\b", ("@api_view",)),
+        (
+            PathKind.request_handler,
+            STRONG,
+            r"^[ \t]*class \w+\(.*\b(?:APIView|\w*ViewSet|GenericAPIView|View|"
+            r"ListView|DetailView|TemplateView|FormView|ListAPIView|RetrieveAPIView)\b",
+            ("class ",),
+        ),
+        (PathKind.request_handler, STRONG, r"^[ \t]*def \w+\([ \t]*request\b", ("request",)),
+        (
+            PathKind.request_handler,
+            STRONG,
+            r"<[ \t]*(?:ApplicationController|ActionController::(?:Base|API))\b",
+            ("ApplicationController", "ActionController::"),
+        ),
+        (
+            PathKind.request_handler,
+            STRONG,
+            r"\bw http\.ResponseWriter, \w+ \*http\.Request\b",
+            ("http.ResponseWriter",),
+        ),
+        (
+            PathKind.request_handler,
+            STRONG,
+            r"\bhttp\.HandleFunc\(|\bc \*gin\.Context\b|\bc echo\.Context\b",
+            ("http.HandleFunc(", "*gin.Context", "echo.Context"),
+        ),
+        (
+            PathKind.request_handler,
+            STRONG,
+            r"\b(?:app|router|server)\.(?:get|post|put|patch|delete|all)\([ \t]*['\"`]"
+            r"[^'\"`]{0,200}['\"`][ \t]*,.{0,200}\breq\b",
+            (".get(", ".post(", ".put(", ".patch(", ".delete(", ".all("),
+        ),
+        (
+            PathKind.request_handler,
+            STRONG,
+            r"^[ \t]*@(?:Controller|Get|Post|Put|Patch|Delete)\(",
+            ("@Controller(", "@Get(", "@Post(", "@Put(", "@Patch(", "@Delete("),
+        ),
     )
 )
 
@@ -161,10 +237,10 @@ def _name_hints(path: str) -> dict[PathKind, int]:
 def _file_scores(path: str, text: str) -> dict[PathKind, int]:
     scores = dict(_name_hints(path))
     bounded = "\n".join(_lines(text))
-    for kind, weight, pattern in _FILE_FACTS:
+    for kind, weight, pattern, literals in _FILE_FACTS:
         if kind in scores and scores[kind] >= STRONG + WEAK:
             continue
-        if pattern.search(bounded):
+        if any(literal in bounded for literal in literals) and pattern.search(bounded):
             scores[kind] = scores.get(kind, 0) + weight
     # a command or a Rails seeds file whose name says it seeds the database is a seed script
     if scores.get(PathKind.seed_script, 0) and scores.get(PathKind.command, 0) >= STRONG:

@@ -111,8 +111,15 @@ def _run_one(
     finding introduced (never hides one). `NotAnalysed` with nothing found propagates: the file was not read."""
     f = item.change
     partial: str | None = None
+    split = getattr(analyzer, "analyze_split", None) if item.base_text is not None else None
+    head_untouched: list[Finding] | None = None
     try:
-        head = run_bounded(analyzer, FileInput(f, item.text, item.base_text, deadline), budget.file_seconds)
+        file = FileInput(f, item.text, item.base_text, deadline)
+        if split is not None:
+            both = run_bounded(analyzer, file, budget.file_seconds, split)
+            head, head_untouched = both if both is not None else (None, None)
+        else:
+            head = run_bounded(analyzer, file, budget.file_seconds)
     except NotAnalysed as exc:
         if not exc.findings:
             raise
@@ -124,9 +131,11 @@ def _run_one(
     if found and item.base_text is not None:
         twin = _narrowed(analyzer, found)
         base = _side(twin, FileInput(whole_file_change(f.path, item.base_text), item.base_text, None, deadline), budget)
-        whole = _side(
-            twin, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline), budget
-        )
+        whole = head_untouched
+        if whole is None:  # the head run did not report its untouched matches: run the fired rules on every line
+            whole = _side(
+                twin, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline), budget
+            )
         if base is not None and whole is not None:
             untouched = [x for x in whole if not f.touches(x.start_line, x.end_line)]  # they claim their twins first
             new, old = split_introduced(found + untouched, base, f, item.text, item.base_text)
