@@ -50,6 +50,9 @@ _GO_DEADLINES = re.compile(
 _OR_FOLD = re.compile(r"^\s*(?:end|\})\s*\.(?:reduce|inject)\(\s*(?:&?:or|:or)\s*\)")
 _C_FOR = re.compile(r"^\s*for\s*\(?\s*(?:let\s+|var\s+|const\s+)?\w+\s*:?=\s*\d+\s*;\s*\w+\s*<=?\s*(\d+)\s*;")
 _RUBY_TIMES = re.compile(r"^\s*(\d+)\.times\b")
+_OTHER_LOOP = re.compile(
+    r"^\s*(?:for|while|until|loop)\b|\.(?:each\w*|map|flat_map|forEach|times|find_each|find_in_batches)\b"
+)
 
 
 def _lines(text: str) -> list[str]:
@@ -60,16 +63,31 @@ def _small(number: str) -> bool:
     return int(number) <= SMALL_BOUND
 
 
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
 def _bounded_other_loop(lines: list[str], line: int) -> str | None:
-    """Go/JS `for i := 0; i < 10; i++` or Ruby `5.times` a few lines above the finding."""
-    for i in range(line - 1, max(-1, line - 1 - MAX_LOOKBACK // 10), -1):
-        if i >= len(lines):
-            continue
-        for pattern in (_C_FOR, _RUBY_TIMES):
-            match = pattern.match(lines[i])
-            if match and _small(match.group(1)):
-                return f"the loop is bounded by the literal {match.group(1)}"
-    return None
+    """Go/JS `for i := 0; i < 10; i++` or Ruby `5.times` around the finding: every loop that encloses it
+    (read by indentation, climbing from the finding's line) is bounded by a small literal, and one is there.
+    A bounded loop that ended above the finding, or an unbounded loop inside or around it, bounds nothing."""
+    if not 0 < line <= len(lines):
+        return None
+    depth = _indent(lines[line - 1])
+    reason = None
+    for i in range(line - 2, max(-1, line - 1 - MAX_LOOKBACK), -1):
+        text = lines[i]
+        if not text.strip() or _indent(text) >= depth:
+            continue  # the same block or a deeper one: not around the finding
+        depth = _indent(text)
+        match = _C_FOR.match(text) or _RUBY_TIMES.match(text)
+        if match and _small(match.group(1)):
+            reason = f"the loop is bounded by the literal {match.group(1)}"
+        elif _OTHER_LOOP.search(text):
+            return None  # an enclosing loop over something else: the finding runs per item of it
+        if depth == 0:
+            break
+    return reason
 
 
 def loop_bound(path: str, text: str, line: int) -> str | None:
