@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.analyzers.base import FileInput  # noqa: E402
+from bot.analyzers.change_context import ChangeContext, ChangedText, bounded_reader  # noqa: E402
 from bot.analyzers.safeguards import SafeguardAnalyzer  # noqa: E402
 from bot.core.diff import FileStatus, parse_diff  # noqa: E402
 from bot.core.model import Finding  # noqa: E402
+from bot.core.repo import LocalGitRepo, RepoAccessError  # noqa: E402
+from bot.facts import facts_provider  # noqa: E402
 
 TOLERANCE = 3
 GIT_TIMEOUT = 120
@@ -40,25 +43,35 @@ def _git(repo: Path, *args: str) -> str | None:
 
 
 def review(repo: Path, base: str, head: str) -> tuple[list[Finding], float]:
-    """Findings of the analyzer on every changed file of base..head, as the engine would keep them."""
-    analyzer = SafeguardAnalyzer()
+    """Findings of the analyzer on every changed file of base..head, as the engine would keep them (bound to
+    the whole change as the engine binds it: the head's model graph, base reads, the changed files' texts)."""
     diff = _git(repo, "diff", "--no-renames", "-U3", base, head)
     if diff is None:
         return [], 0.0
-    out: list[Finding] = []
-    spent = 0.0
+    probe = SafeguardAnalyzer()
+    inputs: list[FileInput] = []
     for change in parse_diff(diff).files:
-        if change.status not in (FileStatus.modified, FileStatus.renamed) or not analyzer.supports(change.path, ""):
+        if change.status not in (FileStatus.modified, FileStatus.renamed) or not probe.supports(change.path, ""):
             continue
         base_text = _git(repo, "show", f"{base}:{change.old_path or change.path}")
         head_text = _git(repo, "show", f"{head}:{change.path}")
         if base_text is None or head_text is None:
             continue
-        started = time.perf_counter()
-        found = analyzer.analyze(FileInput(change=change, text=head_text, base_text=base_text))
-        spent += time.perf_counter() - started
-        out.extend(f for f in found if change.touches(f.start_line, f.end_line))
-    return out, spent
+        inputs.append(FileInput(change=change, text=head_text, base_text=base_text))
+    head_view, base_view = LocalGitRepo(str(repo), head), LocalGitRepo(str(repo), base)  # the engine has these
+    started = time.perf_counter()
+    analyzer = probe.bind_change(
+        ChangeContext(
+            head_facts=facts_provider(head_view),
+            read_base=bounded_reader(base_view.read_text, (RepoAccessError,)),
+            files=tuple(ChangedText(i.path, i.base_text, i.text) for i in inputs),
+        )
+    )
+    out: list[Finding] = []
+    for item in inputs:
+        found = analyzer.analyze(item)
+        out.extend(f for f in found if item.change.touches(f.start_line, f.end_line))
+    return out, time.perf_counter() - started
 
 
 def _hit(case: dict, findings: list[Finding]) -> bool:

@@ -55,6 +55,11 @@ def language_for(path: str) -> str | None:
     return LANGUAGE_BY_SUFFIX.get(PurePosixPath(path).suffix.lower())
 
 
+def kind_of(rule_id: str, occurrence: int) -> str:
+    """The fingerprint kind of a rule's n-th match of the same code in a file (0: the rule id itself)."""
+    return rule_id if occurrence == 0 else f"{rule_id}#{occurrence}"
+
+
 def _short(text: str) -> str:
     """Matched code for inside an evidence template's code span: one line, no backticks, clipped."""
     return code_text(text, MAX_EVIDENCE_VAR_CHARS)
@@ -133,20 +138,36 @@ class AstGrepAnalyzer:
     def analyze(self, file: FileInput) -> list[Finding]:
         return [finding for _, found in self.rule_runs(file) for finding in found]
 
-    def candidates(self, file: FileInput) -> list[AstGrepRule]:
-        """The rules that may match this file (none for a test file, an unchanged or an over-long one)."""
+    def analyze_split(self, file: FileInput) -> tuple[list[Finding], list[Finding]]:
+        """(what `analyze` reports, the matches of the same rules that do not touch the change): the second list is
+        what a whole-file run of the rules that fired would add (`narrowed(...)` on every line, capped per rule the
+        same way), from the one parse and rule run, so the engine's differential step need not run them again."""
+        untouched: list[Finding] = []
+        touched = [finding for _, found in self.rule_runs(file, untouched=untouched) for finding in found]
+        return touched, untouched
+
+    def candidates(self, file: FileInput, memo: dict[str, bool] | None = None) -> list[AstGrepRule]:
+        """The rules that may match this file (none for a test file, an unchanged or an over-long one). `memo`:
+        the results of the rules' text tests on this file, kept for trimming their configs."""
         lang = language_for(file.path)
         rules = self._by_language.get(lang or "", [])
         if not rules or not file.change.changed or len(file.text) > MAX_TEXT_CHARS or is_test_path(file.path):
             return []
-        return [r for r in rules if r.applies_to(file.path) and r.may_match(file.text)]
+        memo = {} if memo is None else memo
+        return [r for r in rules if r.applies_to(file.path) and r.may_match(file.text, memo)]
 
     def rule_runs(
-        self, file: FileInput, skip: frozenset[str] = frozenset(), before: Callable[[str], None] | None = None
+        self,
+        file: FileInput,
+        skip: frozenset[str] = frozenset(),
+        before: Callable[[str], None] | None = None,
+        untouched: list[Finding] | None = None,
     ) -> Iterator[tuple[str, list[Finding]]]:
         """(rule id, its findings) for each candidate rule not in `skip`, in order; `before(rule id)` is told
-        each rule just before it runs (the repository rules' sandbox times each one)."""
-        candidates = [r for r in self.candidates(file) if r.id not in skip]
+        each rule just before it runs (the repository rules' sandbox times each one). Given `untouched`, each rule
+        with findings also appends there its matches that do not touch the change (see `analyze_split`)."""
+        memo: dict[str, bool] = {}
+        candidates = [r for r in self.candidates(file, memo) if r.id not in skip]
         if not candidates:
             return
         lang = language_for(file.path) or ""
@@ -156,17 +177,27 @@ class AstGrepAnalyzer:
             file.deadline.check()
             if before is not None:
                 before(rule.id)
-            yield rule.id, self._run_rule(rule, root, file, lang, suggestions_left)
+            yield rule.id, self._run_rule(rule, root, file, lang, suggestions_left, untouched, memo)
 
     def _run_rule(
-        self, rule: AstGrepRule, root: SgNode, file: FileInput, lang: str, suggestions_left: list[int]
+        self,
+        rule: AstGrepRule,
+        root: SgNode,
+        file: FileInput,
+        lang: str,
+        suggestions_left: list[int],
+        untouched: list[Finding] | None = None,
+        memo: dict[str, bool] | None = None,
     ) -> list[Finding]:
         seen: Counter[str] = Counter()
         out: list[Finding] = []
-        config = cast(Config, rule.config)
-        for node in root.find_all(config):
+        # matches that miss the change, among the first MAX_FINDINGS_PER_RULE (a whole-file run's cap): kept only
+        # when `untouched` asks for them and the rule fired, then reported without a suggestion
+        missed: list[tuple[SgNode, str, str, int, int]] = []
+        config = cast(Config, rule.config_for(file.text, memo))
+        for index, node in enumerate(root.find_all(config)):
             file.deadline.check()
-            if len(out) >= MAX_FINDINGS_PER_RULE:
+            if len(out) >= MAX_FINDINGS_PER_RULE:  # implies index >= the cap: nothing left to keep in `missed`
                 break
             where = _reported_node(rule, node)
             code = " ".join(where.text().split())
@@ -178,13 +209,16 @@ class AstGrepAnalyzer:
             if clipped:
                 end = start + MAX_REPORTED_SPAN - 1
             if not file.change.touches(start, end):
+                if untouched is not None and index < MAX_FINDINGS_PER_RULE:
+                    missed.append((node, code, kind_of(rule.id, occurrence), start, end))
                 continue
             suggestion = None
             if not clipped and suggestions_left[0] > 0:
                 suggestion = self._suggestion(rule, node, file.text, lang, start, end)
                 suggestions_left[0] -= suggestion is not None
-            kind = rule.id if occurrence == 0 else f"{rule.id}#{occurrence}"
-            out.append(self._finding(rule, node, file.path, code, kind, start, end, suggestion))
+            out.append(self._finding(rule, node, file.path, code, kind_of(rule.id, occurrence), start, end, suggestion))
+        if untouched is not None and out:
+            untouched.extend(self._finding(rule, n, file.path, c, k, s, e, None) for n, c, k, s, e in missed)
         return out
 
     @staticmethod

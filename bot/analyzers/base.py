@@ -45,7 +45,10 @@ class Analyzer(Protocol):
     supported file will not be looked at by policy, so coverage never calls it reviewed; optional
     `max_text_chars`: a longer file is reported not reviewed and makes the review incomplete; optional
     `narrowed(rule_ids) -> Analyzer`: the same analyzer running only those rules, which the engine uses for
-    the base-side runs (only the rules that fired at head need a twin at base). `analyze` raises
+    the base-side runs (only the rules that fired at head need a twin at base); optional
+    `analyze_split(file) -> (findings, untouched)`: `analyze`'s findings and, from the same run, the matches of the
+    rules that fired which miss the change (what a whole-file run of those rules adds), so the engine does not run
+    them over the head file a second time. `analyze` raises
     `NotAnalysed` when it could not read the file, never returns [] as if it had."""
 
     name: str

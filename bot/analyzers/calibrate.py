@@ -7,6 +7,7 @@ A finding learns the kind of path it sits on (bot.analyzers.context); its severi
 | test, seed or fixture script | low | low |
 | management/cron command | low | medium |
 | migration (a data loop in it) | medium | unchanged (locking findings are the point) |
+| start-up hook or one-off data fix run at start-up | medium, confidence lowered | unchanged |
 | request handler, background task, library | unchanged | unchanged |
 
 A mitigation lowers (severity at most `low`, confidence under the gate) or silences (None) it.
@@ -43,9 +44,25 @@ def _cap(kind: PathKind, category: Category) -> Severity | None:
         return Severity.low
     if kind == PathKind.command:
         return Severity.low if category in DATA_VOLUME else Severity.medium
-    if kind == PathKind.migration and category in DATA_VOLUME:
+    if kind in (PathKind.migration, PathKind.startup) and category in DATA_VOLUME:
         return Severity.medium
     return None
+
+
+_STARTUP_NOTE = "start-up code, run once per start and not per request: severity at most {severity}, never gating"
+
+
+def as_startup(finding: Finding, why: str) -> Finding:
+    """A library-path finding that evidence from other files places in start-up code: capped like a migration's
+    data loop, with its confidence under the gate (it runs once per start, not per request)."""
+    if finding.category not in DATA_VOLUME:
+        return finding
+    severity = _at_most(finding.severity, _cap(PathKind.startup, finding.category))
+    note = _STARTUP_NOTE.format(severity=severity.value)
+    return finding.model_copy(update={
+        "path_kind": PathKind.startup.value, "severity": severity,
+        "confidence": min(finding.confidence, LOWERED_CONFIDENCE), "evidence": f"{finding.evidence} ({note}: {why})",
+    })
 
 
 def _at_most(severity: Severity, cap: Severity | None) -> Severity:
@@ -67,7 +84,10 @@ def calibrate(
     severity = _at_most(finding.severity, _cap(context.kind, finding.category))
     confidence = finding.confidence
     notes: list[str] = []
-    if severity != finding.severity:
+    if context.kind == PathKind.startup and finding.category in DATA_VOLUME:
+        confidence = min(confidence, LOWERED_CONFIDENCE)
+        notes.append(f"{_STARTUP_NOTE.format(severity=severity.value)}: {context.evidence}")
+    elif severity != finding.severity:
         notes.append(f"severity capped at {severity.value}: {context.evidence or context.kind.value}")
     if mitigation is not None:
         severity = _at_most(severity, Severity.low)

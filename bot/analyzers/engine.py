@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.analyzers.base import Analyzer, FileInput, NotAnalysed
-from bot.analyzers.calibrate import calibrate
+from bot.analyzers.calibrate import DATA_VOLUME, as_startup, calibrate
+from bot.analyzers.change_context import ChangeContext, ChangedText, bounded_reader
+from bot.analyzers.database_engines import weigh_index_locks
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
 from bot.analyzers.matching import split_introduced, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
 from bot.analyzers.same_problem import merge_same_problem
 from bot.analyzers.skips import NOT_ANALYSED, declined_reason, file_coverage, hides_code, over_line_cap
 from bot.analyzers.sql_migrations import is_code_migration, is_sql_migration
+from bot.analyzers.startup_paths import StartupFinder
 from bot.analyzers.test_paths import reason_if_test
 from bot.analyzers.time_budget import AnalysisBudget, run_bounded
 from bot.core.deadline import NEVER, Deadline
@@ -30,6 +33,7 @@ from bot.core.diff import ChangeSet, FileChange, FileStatus
 from bot.core.model import CoverageStatus, FileCoverage, Finding
 from bot.core.repo import RepoAccessError, RepoView, glob_match
 from bot.core.repo_config import RepoConfig
+from bot.facts.databases import database_facts_for
 
 MAX_FILES = 3000
 MAX_CHANGED_LINES_PER_FILE = 20_000
@@ -107,8 +111,15 @@ def _run_one(
     finding introduced (never hides one). `NotAnalysed` with nothing found propagates: the file was not read."""
     f = item.change
     partial: str | None = None
+    split = getattr(analyzer, "analyze_split", None) if item.base_text is not None else None
+    head_untouched: list[Finding] | None = None
     try:
-        head = run_bounded(analyzer, FileInput(f, item.text, item.base_text, deadline), budget.file_seconds)
+        file = FileInput(f, item.text, item.base_text, deadline)
+        if split is not None:
+            both = run_bounded(analyzer, file, budget.file_seconds, split)
+            head, head_untouched = both if both is not None else (None, None)
+        else:
+            head = run_bounded(analyzer, file, budget.file_seconds)
     except NotAnalysed as exc:
         if not exc.findings:
             raise
@@ -120,9 +131,11 @@ def _run_one(
     if found and item.base_text is not None:
         twin = _narrowed(analyzer, found)
         base = _side(twin, FileInput(whole_file_change(f.path, item.base_text), item.base_text, None, deadline), budget)
-        whole = _side(
-            twin, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline), budget
-        )
+        whole = head_untouched
+        if whole is None:  # the head run did not report its untouched matches: run the fired rules on every line
+            whole = _side(
+                twin, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline), budget
+            )
         if base is not None and whole is not None:
             untouched = [x for x in whole if not f.touches(x.start_line, x.end_line)]  # they claim their twins first
             new, old = split_introduced(found + untouched, base, f, item.text, item.base_text)
@@ -171,6 +184,20 @@ def _drop_ignored_columns(findings: list[Finding], texts: dict[str, str], repo: 
             found = find_mitigation(f, text, ignored_of)
             if found is not None and found.effect == Effect.silence:
                 continue
+        out.append(f)
+    return out
+
+
+def _place_startup_code(findings: list[Finding], texts: dict[str, str], repo: RepoView) -> list[Finding]:
+    """Data-volume findings in Python files no framework fact placed (library) that other files show to be
+    start-up code (bot.analyzers.startup_paths): capped, never gating."""
+    finder = StartupFinder(repo)
+    out: list[Finding] = []
+    for f in findings:
+        if f.path_kind == "library" and f.path.endswith(".py") and f.category in DATA_VOLUME:
+            why = finder.why(f.path, texts.get(f.path, ""), f.start_line)
+            if why:
+                f = as_startup(f, why)
         out.append(f)
     return out
 
@@ -357,6 +384,7 @@ def analyze_change(
     result = AnalysisResult()
     analyzers = with_facts(analyzers, repo)
     inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers, attributes)
+    analyzers = with_change_context(analyzers, inputs, repo, base_repo)
     if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
         outcomes = _run_parallel(inputs, analyzers, workers, limits)
     else:
@@ -368,6 +396,10 @@ def analyze_change(
         result.errors.extend(outcome.errors)
     texts = {item.change.path: item.text for item in inputs}
     result.findings = _drop_ignored_columns(result.findings, texts, repo)
+    result.findings = _place_startup_code(result.findings, texts, repo)
+    result.findings, engine_notes = weigh_index_locks(result.findings, lambda: database_facts_for(repo))
+    result.pre_existing, _ = weigh_index_locks(result.pre_existing, lambda: database_facts_for(repo))
+    result.notes.extend(engine_notes)
     order = {f.path: i for i, f in enumerate(changes.files)}
     result.coverage.sort(key=lambda c: order.get(c.path, len(order)))
     result.findings = dedupe(_apply_overrides(result.findings, config))
@@ -382,6 +414,26 @@ def with_facts(analyzers: Sequence[Analyzer], repo: RepoView) -> list[Analyzer]:
 
     provide = facts_provider(repo)
     return [a.bind_facts(provide) if getattr(a, "needs_facts", False) else a for a in analyzers]  # type: ignore[attr-defined]
+
+
+def with_change_context(
+    analyzers: Sequence[Analyzer], inputs: list[_Input], repo: RepoView, base_repo: RepoView | None
+) -> list[Analyzer]:
+    """Analyzers that declare `needs_change_context` get what the whole change offers (bot.analyzers.change_context):
+    the head's model graph and base-side reads on first use, the changed files' texts."""
+    if not any(getattr(a, "needs_change_context", False) for a in analyzers):
+        return list(analyzers)
+    from bot.facts import facts_provider
+
+    context = ChangeContext(
+        head_facts=facts_provider(repo),
+        read_base=bounded_reader(base_repo.read_text, (RepoAccessError,)) if base_repo is not None else None,
+        files=tuple(ChangedText(i.change.path, i.base_text, i.text) for i in inputs),
+    )
+    return [
+        a.bind_change(context) if getattr(a, "needs_change_context", False) else a  # type: ignore[attr-defined]
+        for a in analyzers
+    ]
 
 
 def dedupe(findings: list[Finding]) -> list[Finding]:

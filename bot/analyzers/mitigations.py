@@ -6,8 +6,9 @@
   and silenced when the column is also in the model's `ignored_columns` (`ignored_columns_of`);
 - a Go `http.Client` whose Transport dials with a timeout or bounds the response headers has
   deadlines: a missing-timeout finding on it is lowered;
-- a per-item finding inside a loop bounded by a small literal (`range(5)`, `items[:10]`, a literal
-  list, `5.times`, `i < 10`) cannot grow with data: silenced;
+- a per-item finding inside loops bounded by small literals (`range(5)`, `items[:10]`, a literal list,
+  a name bound to one, a local list appended to only inside such loops: bot.analyzers.literal_bounds;
+  `5.times`, `i < 10`) cannot grow with data: silenced;
 - Ruby relations built per item and folded with `.reduce(:or)` run as one query: silenced.
 """
 
@@ -18,12 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.analyzers.indent_scopes import enclosing_lines
+from bot.analyzers.literal_bounds import SMALL_BOUND, loops_bound
 from bot.core.model import Category, Finding
 
 MAX_LINE_CHARS = 400
 MAX_LOOKBACK = 200  # lines scanned up from a finding to its enclosing loop
-SMALL_BOUND = 100  # a loop bounded by at most this many items does not grow with data
 
 PER_ITEM = frozenset(
     {Category.n_plus_one, Category.per_item_writes, Category.quadratic_loop, Category.connection_per_request}
@@ -47,14 +47,12 @@ _DROP_COLUMN = re.compile(r"\bremove_column\s*\(?\s*:?[\"']?(\w+)[\"']?\s*,\s*:?
 _GO_DEADLINES = re.compile(
     r"\b(?:ResponseHeaderTimeout|TLSHandshakeTimeout|IdleConnTimeout)\s*:|\bnet\.Dialer\s*\{[^}]{0,400}\bTimeout\s*:"
 )
-_PY_FOR = re.compile(r"^(\s*)(?:async\s+)?for\s+.{1,200}?\s+in\s+(.{1,300}?):\s*(?:#.*)?$")
-_PY_SMALL_RANGE = re.compile(r"^range\(\s*(?:\d+\s*,\s*)?(\d+)\s*\)$")
-_SLICE = re.compile(r"\[\s*(?:0\s*)?:\s*(\d+)\s*\]$")
-_LITERAL_SEQ = re.compile(r"^[\[(][^\[\]()]{0,300}[\])]$")
-_NAME_ITER = re.compile(r"^(\w+)(?:\.(?:items|keys|values)\(\))?$")
 _OR_FOLD = re.compile(r"^\s*(?:end|\})\s*\.(?:reduce|inject)\(\s*(?:&?:or|:or)\s*\)")
 _C_FOR = re.compile(r"^\s*for\s*\(?\s*(?:let\s+|var\s+|const\s+)?\w+\s*:?=\s*\d+\s*;\s*\w+\s*<=?\s*(\d+)\s*;")
 _RUBY_TIMES = re.compile(r"^\s*(\d+)\.times\b")
+_OTHER_LOOP = re.compile(
+    r"^\s*(?:for|while|until|loop)\b|\.(?:each\w*|map|flat_map|forEach|times|find_each|find_in_batches)\b"
+)
 
 
 def _lines(text: str) -> list[str]:
@@ -65,57 +63,38 @@ def _small(number: str) -> bool:
     return int(number) <= SMALL_BOUND
 
 
-def _bounded_python_loop(lines: list[str], line: int) -> str | None:
-    """The literal bound of the Python loop enclosing `line`, if it has one."""
-    for _, text, here in enclosing_lines(lines, line, MAX_LOOKBACK):
-        match = _PY_FOR.match(text)
-        if match:
-            return _python_bound(match.group(2).strip()) or _module_literal(lines, match.group(2).strip())
-        if text.lstrip().startswith(("def ", "async def ", "class ")) or here == 0:
-            return None
-    return None
-
-
-def _python_bound(iterable: str) -> str | None:
-    small = _PY_SMALL_RANGE.match(iterable)
-    if small and _small(small.group(1)):
-        return f"the loop runs over {iterable}"
-    sliced = _SLICE.search(iterable)
-    if sliced and _small(sliced.group(1)):
-        return f"the loop is bounded by the slice {sliced.group(0)}"
-    if _LITERAL_SEQ.match(iterable) and iterable.count(",") < SMALL_BOUND:
-        return "the loop runs over a literal sequence"
-    return None
-
-
-def _module_literal(lines: list[str], iterable: str) -> str | None:
-    """`for x in NAME:` where the module itself assigns NAME a literal list, tuple, set or dict."""
-    name = _NAME_ITER.match(iterable)
-    if not name:
-        return None
-    assign = re.compile(rf"^{re.escape(name.group(1))}\s*(?::[^=]{{0,100}})?=\s*[\[({{]")
-    if any(assign.match(line) for line in lines):
-        return f"the loop runs over {name.group(1)}, a literal defined in this module"
-    return None
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
 
 
 def _bounded_other_loop(lines: list[str], line: int) -> str | None:
-    """Go/JS `for i := 0; i < 10; i++` or Ruby `5.times` a few lines above the finding."""
-    for i in range(line - 1, max(-1, line - 1 - MAX_LOOKBACK // 10), -1):
-        if i >= len(lines):
-            continue
-        for pattern in (_C_FOR, _RUBY_TIMES):
-            match = pattern.match(lines[i])
-            if match and _small(match.group(1)):
-                return f"the loop is bounded by the literal {match.group(1)}"
-    return None
+    """Go/JS `for i := 0; i < 10; i++` or Ruby `5.times` around the finding: every loop that encloses it
+    (read by indentation, climbing from the finding's line) is bounded by a small literal, and one is there.
+    A bounded loop that ended above the finding, or an unbounded loop inside or around it, bounds nothing."""
+    if not 0 < line <= len(lines):
+        return None
+    depth = _indent(lines[line - 1])
+    reason = None
+    for i in range(line - 2, max(-1, line - 1 - MAX_LOOKBACK), -1):
+        text = lines[i]
+        if not text.strip() or _indent(text) >= depth:
+            continue  # the same block or a deeper one: not around the finding
+        depth = _indent(text)
+        match = _C_FOR.match(text) or _RUBY_TIMES.match(text)
+        if match and _small(match.group(1)):
+            reason = f"the loop is bounded by the literal {match.group(1)}"
+        elif _OTHER_LOOP.search(text):
+            return None  # an enclosing loop over something else: the finding runs per item of it
+        if depth == 0:
+            break
+    return reason
 
 
 def loop_bound(path: str, text: str, line: int) -> str | None:
     """Why the loop around `line` cannot grow with data, or None."""
     lines = _lines(text)
     if path.endswith(".py"):
-        return _bounded_python_loop(lines, line)
+        return loops_bound(lines, line, MAX_LOOKBACK)
     return _bounded_other_loop(lines, line)
 
 

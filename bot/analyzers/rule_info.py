@@ -24,6 +24,7 @@ from bot.core.model import Category, Finding, Severity, fingerprint, normalize_c
 RULES_DIR = Path(__file__).parent / "rules"
 KNOWN_KEYS = {"id", "category", "severity", "confidence", "fix", *REQUIRED_TEXT}
 ERR_RULE = ERR_PREFIX
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: ~10x faster, same documents
 
 
 class RuleInfoError(ValueError):
@@ -108,7 +109,7 @@ def _parse(doc: Any, source: str) -> RuleInfo:
 def load_rule_infos(path: Path) -> tuple[RuleInfo, ...]:
     """Every rule in one YAML file (one document per rule); ids must be unique."""
     try:
-        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+        docs = [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) if d is not None]  # noqa: S506
     except yaml.YAMLError as exc:
         raise RuleInfoError(ERR_RULE.format(where=str(path), what=f"not valid YAML: {exc}")) from exc
     rules = [_parse(doc, str(path)) for doc in docs]

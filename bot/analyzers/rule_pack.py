@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 from bot.analyzers.rule_regex import ascii_config
+from bot.analyzers.rule_requires import Requirement, requirement
+from bot.analyzers.rule_trim import Site, dead_sites, trim_sites, trimmed
 from bot.core.model import Category, Severity
 
 BUILTIN_RULES_DIR = Path(__file__).parent / "rules"
@@ -54,10 +56,34 @@ class AstGrepRule:
     prefilter: re.Pattern[str] | None = None  # a file whose text does not match cannot match the rule (speed only)
     exclude_paths: re.Pattern[str] | None = None  # files whose path matches are out of the rule's scope
     path: str = ""
+    # what a file's text must contain for the rule to match, from its regexes (bot.analyzers.rule_requires)
+    requires: Requirement | None = field(default=None, hash=False, compare=False)
+    # the `not:` and `any:` branches a file's text can rule out (bot.analyzers.rule_trim), and the configs trimmed
+    # of them so far, by which were left out
+    trims: tuple[Site, ...] = field(default=(), hash=False, compare=False)
+    trimmed_configs: dict[frozenset[int], dict[str, Any]] = field(
+        default_factory=dict, hash=False, compare=False, repr=False
+    )
 
-    def may_match(self, text: str) -> bool:
-        """Cheap text test before parsing work: False only when the rule cannot match."""
-        return self.prefilter is None or self.prefilter.search(text) is not None
+    def may_match(self, text: str, memo: dict[str, bool] | None = None) -> bool:
+        """Cheap text test before parsing work: False only when the rule cannot match. `memo`: regex results on
+        this text, shared by the rules tested on it."""
+        if self.prefilter is not None and self.prefilter.search(text) is None:
+            return False
+        return self.requires is None or self.requires.holds(text, memo)
+
+    def config_for(self, text: str, memo: dict[str, bool] | None = None) -> dict[str, Any]:
+        """The ast-grep config to run on a file with this text: `config` without the branches the text rules out
+        (the same matches, compiled faster)."""
+        if not self.trims:
+            return self.config
+        dead = dead_sites(self.trims, text, {} if memo is None else memo)
+        if not dead:
+            return self.config
+        found = self.trimmed_configs.get(dead)
+        if found is None:
+            found = self.trimmed_configs[dead] = trimmed(self.config, self.trims, dead)
+        return found
 
     def applies_to(self, path: str) -> bool:
         """False for paths the rule excludes (e.g. SQL list-query rules skip data migrations)."""
@@ -249,7 +275,9 @@ def load_rule_dir(root: Path) -> list[AstGrepRule]:
     for path in files:
         for parsed in load_rule_file(path):
             rule = _with_utils(parsed, shared[path.parent])
-            rule = replace(rule, config=ascii_config(rule.config))  # cheaper to compile, same matches on code
+            # the text it needs, read from the regexes as written (before the ASCII classes, which Python lacks)
+            rule = replace(rule, config=ascii_config(rule.config), requires=requirement(rule.config),
+                           trims=trim_sites(rule.config))
             if rule.id in seen:
                 raise _fail(f"{rule.id} ({path})", f"duplicate id, first defined in {seen[rule.id]}")
             seen[rule.id] = str(path)

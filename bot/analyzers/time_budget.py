@@ -8,7 +8,9 @@ it is never silently passed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar, overload
 
 from bot.analyzers.base import Analyzer, FileInput
 from bot.core.deadline import DeadlineExceeded
@@ -19,6 +21,7 @@ TIME_BUDGET_REASON = TIME_BUDGET + ": {names} stopped after {seconds:g} s"
 REVIEW_BUDGET_REASON = TIME_BUDGET + ": the static step's {seconds:g} s were spent"
 DEFAULT_FILE_SECONDS = 10.0
 DEFAULT_REVIEW_SECONDS = 180.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,21 @@ class AnalysisBudget:
     review_seconds: float = DEFAULT_REVIEW_SECONDS
 
 
-def run_bounded(analyzer: Analyzer, file: FileInput, seconds: float) -> list[Finding] | None:
-    """The analyzer's findings on `file` within `seconds` (and the file's own deadline); None when time ran out."""
+@overload
+def run_bounded(analyzer: Analyzer, file: FileInput, seconds: float) -> list[Finding] | None: ...
+
+
+@overload
+def run_bounded(analyzer: Analyzer, file: FileInput, seconds: float, run: Callable[[FileInput], T]) -> T | None: ...
+
+
+def run_bounded(
+    analyzer: Analyzer, file: FileInput, seconds: float, run: Callable[[FileInput], Any] | None = None
+) -> Any:
+    """The analyzer's findings on `file` within `seconds` (and the file's own deadline); None when time ran out.
+    `run`: another of the analyzer's entry points to call instead of `analyze` (e.g. `analyze_split`)."""
     bounded = replace(file, deadline=file.deadline.within(seconds))
     try:
-        return analyzer.analyze(bounded)
+        return (run or analyzer.analyze)(bounded)
     except DeadlineExceeded:
         return None

@@ -15,8 +15,6 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-import regex
-
 from bot.core.deadline import NEVER, Deadline
 
 MAX_FILE_BYTES = 1_000_000
@@ -141,6 +139,8 @@ def search_lines(
     (the `regex` module's, which the engine checks while backtracking) and the whole search within
     `SEARCH_SECONDS` or `deadline`, whichever comes first; running out raises RepoAccessError.
     """
+    import regex  # the third-party engine (timeouts while backtracking): only the specialist's search needs it
+
     try:
         rx = regex.compile(pattern)
     except (regex.error, re.error, ValueError, OverflowError) as exc:

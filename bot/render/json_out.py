@@ -5,7 +5,7 @@ Contract keys (never removed): conclusion, summary, findings (each `Finding.json
 coverage, notes, accepted, and `pre_existing`: findings (same shape as `findings`) that were already at
 the base in statements the change touches; never posted inline, never failing the check. Each finding
 also carries `path_kind` (request_handler, background_task, migration, command, test, seed_script,
-library), null when unknown, and `verdict` / `verdict_reason`: "confirmed" or "dismissed" by the specialist
+startup, library), null when unknown, and `verdict` / `verdict_reason`: "confirmed" or "dismissed" by the specialist
 with its reason, null when it did not judge the finding. `dismissed`: low-confidence analyzer findings the
 specialist dismissed (same shape, `verdict` "dismissed"); never posted inline, never failing the check.
 """

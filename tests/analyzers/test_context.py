@@ -147,3 +147,80 @@ def test_a_helper_next_to_a_task_uses_the_task_decorator_of_its_own_function() -
 def test_hostile_text_is_bounded() -> None:
     text = ("@" + "a." * 5_000 + "route(\n") * 50 + "x" * 1_000_000
     assert classify("x.py", text, 10).kind in set(PathKind)
+
+
+_FACT_EXAMPLES = (
+    "import pytest\n",
+    "from unittest import mock\n",
+    "class T(unittest.TestCase):\n",
+    "func TestX(t *testing.T) {\n",
+    "RSpec.describe User do\n",
+    "describe 'x' do |y|\n",
+    "class UserTest < ActiveSupport::TestCase\n",
+    "  it('works', () => {\n",
+    "test(`x`, () => 1)\n",
+    "    assert x == 1\n",
+    "expect(x).toBe(1)\n",
+    "class Migration(migrations.Migration):\n",
+    "class AddX < ActiveRecord::Migration[7.0]\n",
+    "def upgrade():\n",
+    "export class X implements MigrationInterface {\n",
+    "exports.up = function(knex) {\n",
+    "export async function up(knex) {\n",
+    "goose.AddMigrationContext(up, down)\n",
+    "class Command(BaseCommand):\n",
+    "task :import do\n",
+    "  namespace :db do\n",
+    "@click.command()\n",
+    "@typer.run\n",
+    "var rootCmd = &cobra.Command{\n",
+    "if __name__ == '__main__':\n",
+    "import argparse\n",
+    "from faker import Faker\n",
+    "require 'faker'\n",
+    "Faker::Name.name\n",
+    "import factory\n",
+    "from factory_boy import x\n",
+    "@shared_task\n",
+    "@app.task(bind=True)\n",
+    "@dramatiq.actor\n",
+    "@job\n",
+    "  include Sidekiq::Job\n",
+    "class X < ApplicationJob\n",
+    "new Worker('q', async job => 1)\n",
+    "@app.route('/x')\n",
+    "@router.get('/x')\n",
+    "@api_view(['GET'])\n",
+    "class V(generics.ListAPIView):\n",
+    "def index(request):\n",
+    "class A < ApplicationController\n",
+    "func h(w http.ResponseWriter, r *http.Request) {\n",
+    'http.HandleFunc("/", h)\n',
+    "func h(c *gin.Context) {\n",
+    "app.get('/x', async (req, res) => {\n",
+    "@Controller('users')\n",
+    "@Get(':id')\n",
+)
+
+
+def test_every_file_fact_is_tried_only_on_text_holding_one_of_its_literals() -> None:
+    """The substring test before each file-level pattern never hides a match (examples and the repository's own
+    sources and fixtures)."""
+    from pathlib import Path
+
+    from bot.analyzers.context import _FILE_FACTS
+
+    root = Path(__file__).parents[2]
+    corpus = list(_FACT_EXAMPLES) + [
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted((root / "tests" / "fixtures").rglob("*")) + sorted((root / "bot").rglob("*.py"))
+        if p.is_file()
+    ]
+    matched = 0
+    for _, _, pattern, literals in _FILE_FACTS:
+        for text in corpus:
+            if pattern.search(text):
+                matched += 1
+                assert any(literal in text for literal in literals), (pattern.pattern, text[:200])
+    assert all(any(p.search(t) for t in _FACT_EXAMPLES) for _, _, p, _ in _FILE_FACTS)  # each one exercised
+    assert matched > len(_FILE_FACTS)

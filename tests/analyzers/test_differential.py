@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.analyzers.astgrep import AstGrepAnalyzer
+from bot.analyzers.base import FileInput
 from bot.analyzers.engine import AnalysisResult, analyze_change
 from bot.analyzers.matching import map_base_line, split_introduced, whole_file_change
 from bot.core.diff import parse_diff
@@ -126,3 +128,25 @@ def test_whole_file_change_shows_every_line() -> None:
     change = whole_file_change("f.py", "a\nb\nc")
     assert change.touches(3, 3) and change.can_comment(1) and change.additions == 3
     assert not whole_file_change("f.py", "").hunks
+
+
+def test_the_head_run_reports_the_untouched_matches_a_whole_file_run_of_the_fired_rules_would(tmp_path: Path) -> None:
+    """The engine takes a file's untouched matches (which claim their base twins first) from the head run itself
+    instead of running the fired rules over the whole head file a second time: the same findings either way."""
+    old = "import requests\nimport time\n\n\n" + CALL + "\n\nasync def wait():\n    time.sleep(1)\n"
+    new = old + "\n\n" + CALL.replace("fetch", "fetch_again")
+    repo = GitRepo(tmp_path / "r")
+    repo.write("app/api.py", old)
+    base = repo.commit("base")
+    repo.write("app/api.py", new)
+    head = repo.commit("head")
+    [change] = parse_diff(repo.git("diff", base, head)).files
+    analyzer = AstGrepAnalyzer.load_builtin()
+
+    touched, untouched = analyzer.analyze_split(FileInput(change, new, old))
+
+    assert touched == analyzer.analyze(FileInput(change, new, old))
+    whole = analyzer.narrowed(frozenset(f.source for f in touched)).analyze(
+        FileInput(whole_file_change("app/api.py", new), new, old))
+    assert [f.id for f in untouched] == [f.id for f in whole if not change.touches(f.start_line, f.end_line)]
+    assert _rules(untouched) == [RULE]  # the old call; not the old `time.sleep`: its rule did not fire

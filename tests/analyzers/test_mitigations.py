@@ -146,3 +146,15 @@ def test_ruby_relations_folded_with_or_are_one_query() -> None:
     assert mitigation is not None and mitigation.effect == Effect.silence
     loaded = text.replace("end.reduce(:or).to_a", "end")
     assert find_mitigation(_finding("app/models/feed.rb", 3, Category.n_plus_one), loaded) is None
+
+
+def test_a_bounded_loop_bounds_only_what_it_encloses() -> None:
+    ended = "for (let i = 0; i < 5; i++) {\n  warm(i);\n}\n"
+    ended += "for (const order of orders) {\n  await db.get(order.id);\n}\n"
+    assert loop_bound("a.ts", ended, 5) is None  # the literal loop ended before the per-order loop began
+    inner = "for i := 0; i < 3; i++ {\n\tfor _, u := range users {\n\t\tdb.Get(u)\n\t}\n}\n"
+    assert loop_bound("a.go", inner, 3) is None  # bounded outside, per user inside
+    outer = "users.each do |u|\n  3.times do\n    User.find(u.id)\n  end\nend\n"
+    assert loop_bound("a.rb", outer, 3) is None  # bounded inside, per user outside
+    nested = "for (let i = 0; i < 3; i++) {\n  if (ready) {\n    await get(i);\n  }\n}\n"
+    assert loop_bound("a.js", nested, 3)

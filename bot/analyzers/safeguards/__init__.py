@@ -8,10 +8,12 @@ import time
 
 from bot.analyzers.astgrep import is_test_path
 from bot.analyzers.base import FileInput
+from bot.analyzers.change_context import ChangeContext
 from bot.analyzers.safeguards.compare import hoisting_losses, safeguard_losses
 from bot.analyzers.safeguards.line_side import language_of, line_side
 from bot.analyzers.safeguards.lines import line_map
-from bot.analyzers.safeguards.model import Side
+from bot.analyzers.safeguards.model import Loss, Side
+from bot.analyzers.safeguards.protected import association_gone, reads_dropped_in_change
 from bot.analyzers.safeguards.python_side import python_side
 from bot.analyzers.safeguards.report import SafeguardRule, rule_ids, rules, to_finding
 from bot.analyzers.safeguards.restore import place
@@ -39,9 +41,18 @@ def _vendored(path: str) -> bool:
 
 
 class SafeguardAnalyzer:
-    """Reports safeguards the change took away or weakened; needs the base-side text."""
+    """Reports safeguards the change took away or weakened; needs the base-side text. Bound to the whole
+    change (`bind_change`), it also stays quiet when what an eager load protected is gone at head."""
 
     name = "safeguards"
+    needs_change_context = True
+
+    def __init__(self, context: ChangeContext | None = None) -> None:
+        self._context = context or ChangeContext()
+
+    def bind_change(self, context: ChangeContext) -> SafeguardAnalyzer:
+        """A copy that sees the whole change (the head's model graph, base reads, the changed files)."""
+        return SafeguardAnalyzer(context)
 
     def supports(self, path: str, text: str) -> bool:
         return path.endswith((".py", ".pyi")) or language_of(path) is not None
@@ -76,6 +87,7 @@ class SafeguardAnalyzer:
         base_lines, head_lines = base_text.splitlines(), text.splitlines()
         losses = safeguard_losses(base, head, lines, base_lines, head_lines)
         losses += hoisting_losses(base, head, file.change, lines, base_lines)
+        losses = [loss for loss in losses if not self._protected_gone(loss)]
         findings: list[Finding] = []
         taken: set[tuple[int, str]] = set()
         for loss in losses:
@@ -87,3 +99,8 @@ class SafeguardAnalyzer:
             taken.add((placed.start_line, loss.safeguard.kind.value))
             findings.append(to_finding(placed, file.path, head, text))
         return findings
+
+    def _protected_gone(self, loss: Loss) -> bool:
+        """What the lost safeguard protected no longer exists at head, or is no longer read in the change."""
+        s = loss.safeguard
+        return reads_dropped_in_change(s, self._context) or association_gone(s, self._context)

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.analyzers.safeguards.context import MIN_REWRITTEN_BLOCK, removed_block, rewritten, usage_dropped
+from bot.analyzers.safeguards.context import (
+    MIN_REWRITTEN_BLOCK,
+    protected_gone,
+    removed_block,
+    rewritten,
+    usage_dropped,
+)
 from bot.analyzers.safeguards.lines import LineMap
 from bot.analyzers.safeguards.model import Kind, Loss, Safeguard, Side, Verdict
 from bot.analyzers.safeguards.python_side import trivial
@@ -48,6 +54,7 @@ class _Counts:
         self.kinds: Counter[tuple[str, Kind, str]] = Counter()
         self.by_key: dict[tuple[str, Kind, str], list[Safeguard]] = {}
         self.eager_targets: dict[str, set[str]] = {}
+        self.roots: Counter[tuple[str, str]] = Counter()  # eager-loading paths per (scope, first relation)
         for s in side.safeguards:
             self.scoped[(s.scope, s.kind, s.key)] += 1
             self.filewide[(s.kind, s.key)] += 1
@@ -56,6 +63,14 @@ class _Counts:
             self.by_key.setdefault((s.scope, s.kind, s.key), []).append(s)
             if s.kind is Kind.eager_loading:
                 self.eager_targets.setdefault(s.scope, set()).add(s.target)
+                if root := _eager_root(s):
+                    self.roots[(s.scope, root)] += 1
+
+
+def _eager_root(s: Safeguard) -> str:
+    """The first relation of a Django lookup path (`book__work__editions` -> `book`), '' for other keys."""
+    rel = s.key.removeprefix("eager:")
+    return rel.split("__", 1)[0] if "__" in rel or rel.isidentifier() else ""
 
 
 def _touched(s: Safeguard, lines: LineMap) -> bool:
@@ -111,6 +126,9 @@ def _verdict(s: Safeguard, base: _Counts, head: _Counts, head_flat: dict[str, st
         return None  # moved elsewhere in the file
     if _query_replaced(s, head, head_flat):
         return None  # the eager load belonged to a query the head no longer makes (another root)
+    root = _eager_root(s) if s.kind is Kind.eager_loading else ""
+    if root and head.roots[(s.scope, root)] >= base.roots[(s.scope, root)]:
+        return None  # re-routed through the same relation (`book__x` -> `book__work__x`); Django loads every level
     opaque = (s.scope, s.kind, s.key.split(":", 1)[0] + ":?")
     if opaque != scoped and head.scoped[opaque] > base.scoped[opaque]:
         return None  # handed to a loader built elsewhere (`options(*Schema.loader_options())`)
@@ -152,6 +170,8 @@ def safeguard_losses(
             continue  # the statement was replaced wholesale: a refactor, not a dropped protection
         if usage_dropped(s, base_lines, head_lines, base_eager_lines, head_eager_lines):
             continue  # the relation is no longer read here: the eager load went with its last use
+        if protected_gone(s, first_removed(s, lines), lines, base_lines, head_flat.get(s.scope, head_flat[""])):
+            continue  # the query or call it guarded is gone from the function: deleted or moved away
         if verdict[0] is Verdict.weakened and len(removed_block(first_removed(s, lines), lines)) >= MIN_REWRITTEN_BLOCK:
             continue  # branches merged or rewritten around it: "fewer paths" is only read from a local removal
         seen.add((s.kind, s.key, point))

@@ -80,3 +80,49 @@ def usage_dropped(
         return False
     base_reads = _mentions(name, base_lines, base_eager_lines)
     return base_reads > 0 and _mentions(name, head_lines, head_eager_lines) == 0
+
+
+_STATEMENT_LEAD = re.compile(
+    r"^(?:(?:for|with|if|elif|while|unless|return|await|yield|var|const|let)\b\s*|[\w.\[\], ]{1,60}?\s*:?=(?!=)\s*|&)+"
+)
+_FOR_IN = re.compile(r"^for\s+[\w, ()]{1,60}?\s+in\s+")
+MIN_RECEIVER = 6
+MOVED_OUT_BLOCK = 20  # removed lines; replaced by at most a quarter as many: the work went elsewhere
+GUARDED_KINDS = frozenset({Kind.limit, Kind.batching, Kind.timeout, Kind.concurrency})
+
+
+def _receiver(before: str, chained: bool) -> str:
+    """What a safeguard was attached to, from the text before it on its line, flattened: the chain before
+    `.limit(…)` / `.find_each`, or the callee of the call a `timeout=` keyword or option sits in; '' when
+    the line does not show it (a keyword on a continuation line)."""
+    opened: list[int] = []
+    for i, ch in enumerate(before):
+        if ch in "([{":
+            opened.append(i)
+        elif ch in ")]}" and opened:
+            opened.pop()
+    if opened:
+        text = before[: opened[0]]
+    elif chained:
+        text = before
+    else:
+        return ""
+    text = _FOR_IN.sub("", text.strip(), count=1)
+    text = _STATEMENT_LEAD.sub("", text, count=1)
+    return "".join(text.split()).rstrip(".")
+
+
+def protected_gone(s: Safeguard, line: int, lines: LineMap, base_lines: list[str], head_flat: str) -> bool:
+    """The statement the safeguard guarded left with it: its block was deleted (or cut to a fraction,
+    the work moved to another file) and the query or call it was attached to is made nowhere in the
+    head's function, so nothing is left unprotected here."""
+    if s.kind not in GUARDED_KINDS or s.col < 0 or s.line > len(base_lines):
+        return False
+    block = removed_block(line, lines)
+    added = lines.replacement(block[0])
+    if added and not (len(block) >= MOVED_OUT_BLOCK and 4 * len(added) <= len(block)):
+        return False  # replaced in place: the replacement may be the unprotected version
+    own = base_lines[s.line - 1][:400]
+    receiver = _receiver(own[: min(s.col, 400)], own[s.col : s.col + 1] == ".")
+    attached = "." in receiver or "(" in receiver  # a chain or a call, not a statement keyword (`SET LOCAL`)
+    return attached and len(receiver) >= MIN_RECEIVER and receiver not in head_flat

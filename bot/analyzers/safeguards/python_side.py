@@ -213,6 +213,7 @@ class _Collector(ast.NodeVisitor):
         self.loop: list[int] = []  # header lines of the loops we are in (innermost last)
         self.assign_target = ""
         self.nodes = 0
+        self.query_names: set[tuple[str, str]] = set()  # (scope, name) bound to a query chain: `qs = M.objects...`
 
     def visit(self, node: ast.AST) -> None:
         self.nodes += 1
@@ -237,6 +238,10 @@ class _Collector(ast.NodeVisitor):
 
     def _loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
         head = node.iter if isinstance(node, ast.For | ast.AsyncFor) else node.test
+        if _stepped_range(head):  # `for i in range(0, n, size)`: the hand-written form of chunking
+            self._add(Kind.batching, "batch:range_chunks", head, "range", number(head.args[2]))  # type: ignore[attr-defined]
+        elif isinstance(node, ast.For | ast.AsyncFor) and _batch_loop(node.target, head):
+            self._add(Kind.batching, "batch:chunk_loop", head, dotted(head))  # `for batch in batches`: a step a batch
         self.visit(head)
         end = getattr(node, "end_lineno", node.lineno) or node.lineno
         self.side.loops[node.lineno] = (node.lineno, end)
@@ -274,6 +279,8 @@ class _Collector(ast.NodeVisitor):
             t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else "" for t in node.targets
         ]
         self._class_attr(node, names[0] if names else "", node.value)
+        if names and names[0] and _is_query(node.value):
+            self.query_names.add((".".join(self.scope), names[0]))
         self.assign_target = names[0] if names else ""
         self.generic_visit(node)
         self.assign_target = ""
@@ -394,7 +401,8 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Subscript(self, node: ast.Subscript) -> None:  # noqa: N802
         sl = node.slice
-        if isinstance(sl, ast.Slice) and sl.upper is not None and _is_query(node.value):
+        bound_query = isinstance(node.value, ast.Name) and (".".join(self.scope), node.value.id) in self.query_names
+        if isinstance(sl, ast.Slice) and sl.upper is not None and (_is_query(node.value) or bound_query):
             value = node.value
             start = (getattr(value, "end_lineno", node.lineno) or node.lineno, getattr(value, "end_col_offset", 0) or 0)
             self._add(Kind.limit, "limit:slice", node, dotted(node.value), number(sl.upper), start=start)
@@ -437,6 +445,24 @@ QUERY_METHODS = frozenset(
         "select",
     }
 )
+
+
+_BATCH_NAME = re.compile(r"(?i)batch|chunk")
+
+
+def _batch_loop(target: ast.AST, iterable: ast.AST) -> bool:
+    """`for batch in batches`, `for chunk in chunked(items, 100)`: one step per batch, by its names."""
+    return _BATCH_NAME.search(f"{ast.unparse(target)} {dotted(iterable)}") is not None
+
+
+def _stepped_range(node: ast.AST) -> bool:
+    """`range(start, stop, step)` with a step: iterating in chunks of `step`."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "range"
+        and len(node.args) == 3
+    )
 
 
 def _is_query(node: ast.AST) -> bool:

@@ -38,9 +38,12 @@ class KindText:
     alt_category: Category | None = None
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: same documents, faster
+
+
 @cache
 def kind_text(kind: Kind) -> KindText:
-    data = yaml.safe_load((KINDS_DIR / f"{kind.value}.yml").read_text(encoding="utf-8"))
+    data = yaml.load((KINDS_DIR / f"{kind.value}.yml").read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - safe loader
     alt = data.get("write_category") or data.get("page_category") or data.get("query_category")
     return KindText(
         kind=kind,

@@ -1,0 +1,128 @@
+"""A safeguard that moved, was re-routed or left together with what it guarded stays quiet; one taken off
+a statement that is still there is reported (issue 18: structural, not textual)."""
+
+from __future__ import annotations
+
+from bot.analyzers.safeguards import SafeguardAnalyzer
+from bot.core.model import Finding
+from tests.support.two_sides import file_input
+
+
+def _sources(base: str, head: str, path: str = "app/views.py") -> list[str]:
+    findings: list[Finding] = SafeguardAnalyzer().analyze(file_input(base, head, path))
+    return [f.source for f in findings]
+
+
+PREFETCH = '''def series(request, series):
+    items = series.seriesbooks.prefetch_related(
+        {entries}
+    )
+    return render(request, "series.html", {{"items": [i.book.title for i in items]}})
+'''
+
+
+def test_a_django_lookup_path_rerouted_through_the_same_relation_is_quiet() -> None:
+    base = PREFETCH.format(entries='"book", "book__editions__authors"')
+    rerouted = PREFETCH.format(entries='"book", "book__work__editions__authors"')
+    deeper = PREFETCH.format(entries='"book__work", "book__work__editions__authors"')  # loads `book` too
+    assert _sources(base, rerouted) == []
+    assert _sources(base, deeper) == []
+
+
+def test_a_lookup_path_dropped_from_the_list_is_still_reported() -> None:
+    base = PREFETCH.format(entries='"book", "book__editions__authors"')
+    head = PREFETCH.format(entries='"book"')
+    assert _sources(base, head) == ["safeguard-eager-loading"]
+
+
+SLICE_BASE = '''def first_rows(model, lookup):
+    fields = []
+    fields.append(Prefetch(lookup, model.objects.order_by()[:1], to_attr="first"))
+    return fields
+'''
+SLICE_MOVED = '''def first_rows(model, lookup):
+    fields = []
+    related_qs = model.objects.order_by()
+    fields.append(Prefetch(lookup, related_qs[:1], to_attr="first"))
+    return fields
+'''
+SLICE_DROPPED = '''def first_rows(model, lookup):
+    fields = []
+    related_qs = model.objects.order_by()
+    fields.append(Prefetch(lookup, related_qs, to_attr="first"))
+    return fields
+'''
+
+
+def test_a_slice_moved_onto_a_queryset_variable_is_quiet_and_a_dropped_one_is_not() -> None:
+    assert _sources(SLICE_BASE, SLICE_MOVED) == []
+    assert _sources(SLICE_BASE, SLICE_DROPPED) == ["safeguard-limit"]
+
+
+ITER_BASE = '''def purge(qs, batch_size):
+    for obj in qs.iterator(chunk_size=1000):
+        log(obj)
+    return qs.delete()
+'''
+CHUNKED = '''def purge(qs, batch_size):
+    pks = list(qs.values_list("pk", flat=True))
+    for offset in range(0, len(pks), batch_size):
+        for obj in qs.filter(pk__in=pks[offset : offset + batch_size]):
+            log(obj)
+    return qs.delete()
+'''
+PLAIN = '''def purge(qs, batch_size):
+    for obj in qs:
+        log(obj)
+    return qs.delete()
+'''
+
+
+def test_iterator_replaced_by_hand_written_chunks_is_quiet_and_by_a_plain_loop_is_not() -> None:
+    assert _sources(ITER_BASE, CHUNKED) == []
+    assert _sources(ITER_BASE, PLAIN) == ["safeguard-batching"]
+
+
+RB_BASE = '''class Backfill < ActiveRecord::Migration[7.1]
+  def up
+    Model.unscoped.limit(20).order(created_at: :desc).each do |model|
+      model.touch
+    end
+  end
+end
+'''
+RB_EMPTIED = '''class Backfill < ActiveRecord::Migration[7.1]
+  def up
+  end
+end
+'''
+RB_UNLIMITED = '''class Backfill < ActiveRecord::Migration[7.1]
+  def up
+    Model.unscoped.order(created_at: :desc).each do |model|
+      model.touch
+    end
+  end
+end
+'''
+
+
+def test_a_loop_deleted_with_its_limit_is_quiet_and_a_loop_that_lost_its_limit_is_not() -> None:
+    path = "db/data/20240101_backfill.rb"
+    assert _sources(RB_BASE, RB_EMPTIED, path) == []
+    assert _sources(RB_BASE, RB_UNLIMITED, path) == ["safeguard-limit"]
+
+
+PACKED = '''def purge(qs, batch_size):
+    pks = list(qs.values_list("pk", flat=True))
+    start = 0
+    for batch_length in pack(pks, batch_size):
+        for obj in qs.filter(pk__in=pks[start : start + batch_length]):
+            log(obj)
+        start += batch_length
+    return qs.delete()
+'''
+
+
+def test_hand_written_chunks_replaced_by_another_batching_loop_are_quiet() -> None:
+    assert _sources(CHUNKED, PACKED) == []
+    assert _sources(CHUNKED, PLAIN) == ["safeguard-batching"]
