@@ -60,6 +60,15 @@ def string_literal(node: SgNode | None) -> tuple[str, int] | None:
     return text[m.end() : len(text) - len(quote)], node.range().start.line + 1
 
 
+_TEMPLATE_PARAM = re.compile(r"\$\{([^{}\n]{1,80})\}")
+
+
+def named_placeholders(sql: str) -> str:
+    """`${table}` of a JS template string as an identifier (`tpl_table`): the same expression names the same
+    table everywhere in the string, so `CREATE TABLE ${table}` makes `CREATE INDEX ... ON ${table}` a new table's."""
+    return _TEMPLATE_PARAM.sub(lambda m: "tpl_" + re.sub(r"\W+", "_", m.group(1)).strip("_")[:40], sql)
+
+
 def name_of(node: SgNode | None) -> str:
     """A table or model name given as a string literal, case-folded; '' when not a literal."""
     lit = string_literal(node)
@@ -73,7 +82,7 @@ def embedded_sql_hits(node: SgNode | None, new_tables: frozenset[str]) -> list[H
         return []
     sql, first_line = lit
     hits = []
-    for issue, first, last in embedded_sql_issues(sql, new_tables):
+    for issue, first, last in embedded_sql_issues(named_placeholders(sql), new_tables):
         hits.append(
             Hit(
                 rule_id=issue.rule_id,

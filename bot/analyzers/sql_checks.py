@@ -56,6 +56,8 @@ def _is_begin(st: Statement) -> bool:
 def check_sql(text: str, context: SqlContext | None = None, deadline: Deadline = NEVER) -> list[SqlIssue]:
     """Every issue in one SQL script (a migration file or an embedded SQL string)."""
     context = context or SqlContext()
+    if context.down:
+        return []  # a rollback script runs only to revert; like `def down` and `downgrade()`, it is not reviewed
     statements = split_statements(text, deadline)
     script = SqlScript(
         text=text,
