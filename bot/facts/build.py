@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.repo import RepoAccessError, RepoView
+from bot.facts.budgeted_read import read_within_budget
 from bot.facts.graph import RepoFacts
 from bot.facts.other_orms import (
     read_gorm,
@@ -119,28 +120,8 @@ def build_facts(
         over = len(schema_last) - budget.max_files
         facts.not_read.append(f"{over} candidate files over the {budget.max_files}-file cap")
         schema_last = schema_last[: budget.max_files]
-    prefetch = getattr(view, "prefetch", None)
-    if callable(prefetch):
-        try:
-            prefetch(schema_last)
-        except RepoAccessError:
-            pass
-    used = 0
     classes = ClassIndex()
-    for index, path in enumerate(schema_last):
-        if clock() - started > budget.max_seconds:
-            facts.not_read.append(f"{len(schema_last) - index} files left unread after {budget.max_seconds:.0f}s")
-            break
-        try:
-            text = view.read_text(path)
-        except RepoAccessError as exc:
-            facts.not_read.append(str(exc))
-            continue
-        if len(text) > budget.max_file_bytes or used + len(text) > budget.max_bytes:
-            facts.not_read.append(f"{path}: over the size budget")
-            continue
-        used += len(text)
-        facts.files_read.append(path)
+    for path, text in read_within_budget(view, schema_last, budget, facts, clock, started):
         read_source(path, text, facts, classes)
     resolve_models(classes, facts)
     add_reverse_accessors(facts)

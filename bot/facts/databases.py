@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.core.repo import RepoAccessError, RepoView
+from bot.facts.budgeted_read import read_within_budget
 
 POSTGRESQL = "postgresql"
 MYSQL = "mysql"
@@ -405,28 +406,9 @@ def build_database_facts(
     if len(files) > budget.max_files:
         facts.not_read.append(f"{len(files) - budget.max_files} candidate files over the {budget.max_files}-file cap")
         files = files[: budget.max_files]
-    prefetch = getattr(view, "prefetch", None)
-    if callable(prefetch):
-        try:
-            prefetch([p for p, _ in files])
-        except RepoAccessError:
-            pass
-    used = 0
-    for index, (path, kind) in enumerate(files):
-        if clock() - started > budget.max_seconds:
-            facts.not_read.append(f"{len(files) - index} files left unread after {budget.max_seconds:g}s")
-            break
-        try:
-            text = view.read_text(path)
-        except RepoAccessError as exc:
-            facts.not_read.append(str(exc))
-            continue
-        if len(text) > budget.max_file_bytes or used + len(text) > budget.max_bytes:
-            facts.not_read.append(f"{path}: over the size budget")
-            continue
-        used += len(text)
-        facts.files_read.append(path)
-        read_database_source(path, kind, text, facts)
+    kinds = dict(files)
+    for path, text in read_within_budget(view, [p for p, _ in files], budget, facts, clock, started):
+        read_database_source(path, kinds[path], text, facts)
     return facts
 
 

@@ -105,7 +105,7 @@ def test_budget_names_what_was_not_read() -> None:
     assert any("over the 2-file cap" in note for note in facts.not_read)
     ticks = iter(range(100))
     slow = build_facts(repo, FactsBudget(max_seconds=2.5), clock=lambda: float(next(ticks)))
-    assert len(slow.files_read) == 2 and any("left unread after 2s" in n for n in slow.not_read)
+    assert len(slow.files_read) == 2 and any("left unread after 2.5s" in n for n in slow.not_read)
     small = build_facts(repo, FactsBudget(max_file_bytes=100))
     assert small.files_read == [] and any("over the size budget" in n for n in small.not_read)
 
