@@ -9,14 +9,13 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.repo import RepoAccessError, RepoView
 from bot.facts.budgeted_read import read_within_budget
+from bot.facts.commit_cache import CommitCache
 from bot.facts.graph import RepoFacts
 from bot.facts.other_orms import (
     read_gorm,
@@ -128,32 +127,12 @@ def build_facts(
     return facts
 
 
-_CACHE: OrderedDict[tuple[str, str], RepoFacts] = OrderedDict()
-_CACHE_SIZE = 8
-_LOCK = threading.Lock()
-
-
-def _cache_key(view: RepoView) -> tuple[str, str] | None:
-    rev = getattr(view, "rev", None)
-    where = getattr(view, "root", None) or getattr(view, "repo", None)
-    return (str(where), str(rev)) if rev and where else None
+_GRAPHS: CommitCache[RepoFacts] = CommitCache(8)
 
 
 def facts_for(view: RepoView, budget: FactsBudget | None = None) -> RepoFacts:
     """The graph of `view`'s commit, built once per commit (a small LRU) and then shared."""
-    key = _cache_key(view)
-    if key is not None:
-        with _LOCK:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                return _CACHE[key]
-    facts = build_facts(view, budget)
-    if key is not None:
-        with _LOCK:
-            _CACHE[key] = facts
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-    return facts
+    return _GRAPHS.get(view, lambda: build_facts(view, budget))
 
 
 def facts_provider(view: RepoView) -> Callable[[], RepoFacts]:

@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.core.repo import RepoAccessError, RepoView
 from bot.facts.budgeted_read import read_within_budget
+from bot.facts.commit_cache import CommitCache
 
 POSTGRESQL = "postgresql"
 MYSQL = "mysql"
@@ -412,25 +411,9 @@ def build_database_facts(
     return facts
 
 
-_CACHE: OrderedDict[tuple[str, str], DatabaseFacts] = OrderedDict()
-_CACHE_SIZE = 16
-_LOCK = threading.Lock()
+_ENGINES: CommitCache[DatabaseFacts] = CommitCache(16)
 
 
 def database_facts_for(view: RepoView, budget: DatabaseBudget | None = None) -> DatabaseFacts:
     """The engines of `view`'s commit, read once per commit (a small LRU) and then shared."""
-    rev = getattr(view, "rev", None)
-    where = getattr(view, "root", None) or getattr(view, "repo", None)
-    key = (str(where), str(rev)) if rev and where else None
-    if key is not None:
-        with _LOCK:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                return _CACHE[key]
-    facts = build_database_facts(view, budget)
-    if key is not None:
-        with _LOCK:
-            _CACHE[key] = facts
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-    return facts
+    return _ENGINES.get(view, lambda: build_database_facts(view, budget))
