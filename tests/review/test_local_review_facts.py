@@ -8,14 +8,8 @@ from pathlib import Path
 from bot.review.local_review import review_local
 from tests.support.fakemodel import FakeModel, Reply, tool
 from tests.support.gitrepo import GitRepo
+from tests.support.shop_models import SHOP_MODELS as MODELS
 
-MODELS = (
-    "from django.db import models\n\n\n"
-    "class Customer(models.Model):\n    name = models.CharField(max_length=9)\n\n\n"
-    "class Order(models.Model):\n"
-    "    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)\n"
-    "    status = models.CharField(max_length=9, db_index=True)\n"
-)
 VIEW = (
     "from shop.models import Order\n\n\n"
     "def names(request):\n"

@@ -19,15 +19,9 @@ from bot.render.terminal import render_terminal
 from bot.review.local_review import review_local
 from tests.support.fakemodel import FakeModel
 from tests.support.gitrepo import GitRepo
+from tests.support.shop_models import SHOP_MODELS as MODELS
 from tests.support.verdict_script import block, first_message, ids_listed, ids_to_judge, judge, tool_results
 
-MODELS = (
-    "from django.db import models\n\n\n"
-    "class Customer(models.Model):\n    name = models.CharField(max_length=9)\n\n\n"
-    "class Order(models.Model):\n"
-    "    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)\n"
-    "    status = models.CharField(max_length=9, db_index=True)\n"
-)
 NAMES = (
     "def names(request):\n"
     "    return [o.customer.name for o in Order.objects.filter(status='open')]\n\n\n"
