@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.repo import LocalGitRepo
-from bot.specialist.conversation import shown_ranges
 from bot.specialist.tools import MAX_OUTPUT_CHARS, ToolContext, run_tool, tool_definitions
-from tests.support.specialist_repo import QUERY_LINE, Change, line_of, make_change
+from tests.support.specialist_repo import QUERY_LINE, Change, line_of, make_change, tool_context
 
 
 @pytest.fixture()
@@ -20,8 +19,7 @@ def change(tmp_path: Path) -> Change:
 
 @pytest.fixture()
 def ctx(change: Change) -> ToolContext:
-    shown = {f.path: shown_ranges(f) for f in change.changes.files if f.reviewable}
-    return ToolContext(repo=change.repo, shown=shown)
+    return tool_context(change)
 
 
 def test_read_file_numbers_lines_and_records_the_read(ctx: ToolContext) -> None:

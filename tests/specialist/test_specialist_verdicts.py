@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.core.model import Category, Finding, Severity
-from bot.specialist.conversation import MAX_JUDGE, SpecialistRequest, shown_ranges, start_state
+from bot.specialist.conversation import MAX_JUDGE, SpecialistRequest, start_state
 from bot.specialist.outcome import checked_verdicts
 from bot.specialist.tools import ToolContext, run_tool
-from tests.support.specialist_repo import Change, make_change
+from tests.support.specialist_repo import Change, make_change, tool_context
 from tests.support.verdict_script import block, ids_to_judge
 
 
@@ -28,8 +28,7 @@ def change(tmp_path: Path) -> Change:
 
 @pytest.fixture()
 def ctx(change: Change) -> ToolContext:
-    shown = {f.path: shown_ranges(f) for f in change.changes.files if f.reviewable}
-    return ToolContext(repo=change.repo, shown=shown, judgeable=["SR-low"])
+    return tool_context(change, judgeable=["SR-low"])
 
 
 def judge(ctx: ToolContext, **raw: object):  # type: ignore[no-untyped-def]

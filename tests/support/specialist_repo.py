@@ -15,6 +15,8 @@ from pathlib import Path
 from bot.core.diff import ChangeSet, parse_diff
 from bot.core.model import Category, Finding, Severity, fingerprint
 from bot.core.repo import LocalGitRepo
+from bot.specialist.conversation import shown_ranges
+from bot.specialist.tools import ToolContext
 from tests.support.gitrepo import GitRepo
 
 BASE_ORDERS = '''"""Orders."""
@@ -93,3 +95,9 @@ def analyzer_finding(change: Change) -> Finding:
 
 def line_of(text: str) -> int:
     return HEAD_ORDERS.splitlines().index(text) + 1
+
+
+def tool_context(change: Change, judgeable: list[str] | None = None) -> ToolContext:
+    """The specialist's tools over the change's repository, showing the lines the diff shows."""
+    shown = {f.path: shown_ranges(f) for f in change.changes.files if f.reviewable}
+    return ToolContext(repo=change.repo, shown=shown, judgeable=judgeable or [])
