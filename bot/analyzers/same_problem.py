@@ -9,9 +9,9 @@ suggestion. The one kept quotes the other's evidence, so the reviewer still read
 
 from __future__ import annotations
 
+from bot.analyzers.safeguards.report import RULE_PREFIX as SAFEGUARD_PREFIX
 from bot.core.model import Finding
 
-SAFEGUARD_PREFIX = "safeguard-"
 NOTE_CHARS = 400
 
 
