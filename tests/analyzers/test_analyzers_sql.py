@@ -354,3 +354,33 @@ def test_the_rollback_half_of_a_goose_or_dbmate_file_is_a_rollback() -> None:
     text = "-- +goose Up\nALTER TABLE album DROP COLUMN mbz;\n-- +goose Down\nALTER TABLE album ADD COLUMN mbz text;\n"
     [f] = run("db/migrations/20240102_drop_mbz.sql", text)
     assert (f.source, f.start_line) == ("sql-drop-column", 2)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE INDEX idx_a ON orders (a);\n",
+        "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);\n",
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);\n",
+    ],
+)
+def test_a_lock_whose_length_depends_on_table_size_is_shown_but_never_blocks_alone(statement: str) -> None:
+    from bot.core.policy import decide
+    from bot.core.repo_config import RepoConfig
+
+    [f] = run("db/migrations/003_orders.sql", statement)
+    assert f.severity == Severity.high and f.category.value == "locking_migration"
+    conclusion, verdict = decide([f], RepoConfig())
+    assert conclusion.value == "success" and "confidence" in verdict
+    # a team that knows its tables are large can make them block: the gate's own threshold
+    strict = RepoConfig.model_validate({"gate": {"min_confidence": 0.7}})
+    assert decide([f], strict)[0].value == "failure"
+
+
+def test_validating_not_valid_constraint_later_is_quiet() -> None:
+    text = (
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
+        "REFERENCES customers (id) NOT VALID;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;\n"
+    )
+    assert [f.source for f in run("db/migrations/004_orders.sql", text)] == []
