@@ -126,3 +126,36 @@ PACKED = '''def purge(qs, batch_size):
 def test_hand_written_chunks_replaced_by_another_batching_loop_are_quiet() -> None:
     assert _sources(CHUNKED, PACKED) == []
     assert _sources(CHUNKED, PLAIN) == ["safeguard-batching"]
+
+
+SCHEMA = '''ActiveRecord::Schema[7.1].define(version: 2026_01_01_000000) do
+  create_table "devices", force: :cascade do |t|
+    t.string "device_id"
+    t.bigint "user_id"
+{indexes}
+  end
+end
+'''
+
+
+def test_an_index_whose_columns_lead_another_kept_index_is_redundant_and_quiet() -> None:
+    base = SCHEMA.format(indexes='    t.index ["device_id", "user_id"], name: "by_device_user"\n'
+                         '    t.index ["device_id"], name: "by_device", unique: true')
+    head = SCHEMA.format(indexes='    t.index ["device_id", "user_id"], name: "by_device_user"')
+    assert _sources(base, head, "db/schema.rb") == []
+
+
+MIGRATION = "class A < ActiveRecord::Migration[7.0]\n  def change\n{body}  end\nend\n"
+
+
+def test_an_index_no_kept_index_leads_with_is_still_reported() -> None:
+    base = SCHEMA.format(indexes='    t.index ["user_id", "device_id"], name: "by_user_device"\n'
+                         '    t.index ["device_id"], name: "by_device"')
+    head = SCHEMA.format(indexes='    t.index ["user_id", "device_id"], name: "by_user_device"')
+    assert _sources(base, head, "db/schema.rb") == ["safeguard-index"]
+    wide, narrow = "    add_index :devices, [:device_id, :user_id]\n", "    add_index :devices, :device_id\n"
+    migration_base = MIGRATION.format(body=wide + narrow)
+    migration_head = MIGRATION.format(body=wide)
+    assert _sources(migration_base, migration_head, "db/migrate/20260101_a.rb") == []
+    other_table = migration_head.replace("add_index :devices", "add_index :phones")
+    assert _sources(migration_base, other_table, "db/migrate/20260101_a.rb") == ["safeguard-index"]

@@ -9,6 +9,7 @@ more is weakened; fewer occurrences in the function than before is weakened (kep
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from bot.analyzers.safeguards.context import (
@@ -71,6 +72,41 @@ def _eager_root(s: Safeguard) -> str:
     """The first relation of a Django lookup path (`book__work__editions` -> `book`), '' for other keys."""
     rel = s.key.removeprefix("eager:")
     return rel.split("__", 1)[0] if "__" in rel or rel.isidentifier() else ""
+
+
+_COLUMN = re.compile(r"\w+")
+_INDEX_PREFIX = "index:"
+
+
+def _index_columns(key: str) -> tuple[str, tuple[str, ...]] | None:
+    """(table, columns) of a column-keyed index declaration (`add_index :t, [:a, :b]`, `t.index ["a"]`), or
+    None when the key is not a column list (a SQL index is keyed by its name, a flag by its field)."""
+    if not key.startswith(_INDEX_PREFIX):
+        return None
+    rest = key[len(_INDEX_PREFIX) :]
+    table = ""
+    if rest[:1] not in ("[", ":", '"', "'"):
+        table, sep, rest = rest.partition(":")
+        if not sep:
+            return None
+    if rest[:1] not in ("[", ":", '"', "'"):
+        return None
+    columns = tuple(_COLUMN.findall(rest[:200]))
+    return (table, columns) if columns else None
+
+
+def _covered_index(s: Safeguard, head: Side) -> bool:
+    """A removed index whose columns lead another index the head still declares on the same table (and in the
+    same table block): lookups on those columns use the wider one, so the narrow one was redundant."""
+    if s.kind is not Kind.db_index or (mine := _index_columns(s.key)) is None:
+        return False
+    table, columns = mine
+    for h in head.safeguards:
+        if h.kind is not Kind.db_index or h.scope != s.scope or (theirs := _index_columns(h.key)) is None:
+            continue
+        if theirs[0] == table and len(theirs[1]) > len(columns) and theirs[1][: len(columns)] == columns:
+            return True
+    return False
 
 
 def _touched(s: Safeguard, lines: LineMap) -> bool:
@@ -166,6 +202,8 @@ def safeguard_losses(
         verdict = _verdict(s, base_counts, head_counts, head_flat)
         if verdict is None or (s.kind, s.key, point) in seen:
             continue
+        if verdict[0] is Verdict.removed and _covered_index(s, head):
+            continue  # a redundant index: another the head keeps leads with the same columns
         if rewritten(s, first_removed(s, lines), lines, base_lines, head_lines):
             continue  # the statement was replaced wholesale: a refactor, not a dropped protection
         if usage_dropped(s, base_lines, head_lines, base_eager_lines, head_eager_lines):
