@@ -18,6 +18,7 @@ from bot.facts.python_api import attribute_reads
 Touches = Callable[[int, int], bool]
 Func = ast.FunctionDef | ast.AsyncFunctionDef
 MANY_READS = {"all", "count", "exists", "first", "last"}
+MANY_WRITES = {"add", "remove", "set", "clear"}
 MAX_LOOPS = 500
 MAX_DEPTH = 2
 
@@ -85,6 +86,21 @@ def _reads_in(nodes: list[ast.AST], var: str) -> dict[str, int]:
             if isinstance(node, ast.Attribute) and (parts := _chain(node, var)):
                 key = ".".join(parts[:2])
                 found[key] = min(found.get(key, node.lineno), node.lineno)
+    return found
+
+
+def _many_writes(nodes: list[ast.AST], var: str, model: str, facts: RepoFacts) -> dict[str, int]:
+    """`var.<many relation>.add(...)`-style writes under `nodes`: relation -> first line."""
+    found: dict[str, int] = {}
+    for top in nodes:
+        for node in ast.walk(top):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in MANY_WRITES and isinstance(node.func.value, ast.Attribute)):
+                continue
+            parts = _chain(node.func.value, var)
+            rel = facts.relation(model, parts[0]) if parts and len(parts) == 1 else None
+            if rel is not None and rel.many and rel.kind in ("many_to_many", "reverse_many_to_many", "reverse_fk"):
+                found.setdefault(parts[0], node.lineno)  # type: ignore[index]
     return found
 
 
@@ -194,6 +210,11 @@ class LoopChecker:
                 confidence = min(confidence, 0.85)
         if missing:
             self._report(qs, model, var, missing, line, confidence, "py-relation-read-per-item")
+        if self.facts.models[model].orm == "django":
+            for rel, at in _many_writes(body, var, model, self.facts).items():
+                evidence = (f"`{var}.{rel}` is written once for each {model} row of the loop "
+                            "(add/remove/set/clear run their own queries per call)")
+                self.hits.append(Hit("py-m2m-write-per-item", at, at, evidence, min(confidence, 0.85)))
 
     def _serialized(self, qs: QuerySet, serializer: str, line: int, end: int) -> None:
         ser = self.facts.serializers[serializer]
