@@ -159,3 +159,22 @@ def test_an_index_no_kept_index_leads_with_is_still_reported() -> None:
     assert _sources(migration_base, migration_head, "db/migrate/20260101_a.rb") == []
     other_table = migration_head.replace("add_index :devices", "add_index :phones")
     assert _sources(migration_base, other_table, "db/migrate/20260101_a.rb") == ["safeguard-index"]
+
+
+CHAIN = '''class PointsController < ApplicationController
+  def index
+{query}
+    render json: points
+  end
+end
+'''
+
+
+def test_a_paginated_chain_cut_back_to_one_line_is_reported() -> None:
+    base = CHAIN.format(query="    points = current_user\n             .points\n             .where(day: period)\n"
+                              "             .order(:timestamp)\n             .page(params[:page])\n"
+                              "             .per(params[:per_page] || 100)")
+    head = CHAIN.format(query="    points = current_user.points.where(day: period)")
+    assert _sources(base, head, "app/controllers/points_controller.rb") == ["safeguard-limit"]
+    rewritten = CHAIN.format(query="    points = PointsQuery.new(current_user, period).call")
+    assert _sources(base, rewritten, "app/controllers/points_controller.rb") == []

@@ -43,7 +43,13 @@ def rewritten(s: Safeguard, line: int, lines: LineMap, base_lines: list[str], he
     new = [head_lines[n - 1].strip() for n in added[:MAX_COMPARED] if n <= len(head_lines)]
     if any(_LOOP.search(b) for b in new):
         return False  # the replacement loops: the work may have come back once per item
-    return not any(_similar(a, b) for a in old for b in new if b)
+    if any(_similar(a, b) for a in old for b in new if b):
+        return False
+    return not _similar(_flat(old), _flat(new))  # a chain over several lines cut to one, or joined
+
+
+def _flat(lines: list[str]) -> str:
+    return "".join("".join(line.split()) for line in lines)[:1000]
 
 
 def _similar(old: str, new: str) -> bool:
