@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from bot.analyzers.sql_lexer import Statement, Token
@@ -72,8 +73,47 @@ def _check_drop_column(script: SqlScript, table: str, action: list[Token], aw: l
         return
     i = skip(aw, i, "IF", "EXISTS")
     column, _ = qualified_name(action, i)
-    if column:
-        script.add(DROP_COLUMN, action, table=table, column=column)
+    if not column:
+        return
+    script.add(DROP_COLUMN, action, table=table, column=column)
+    copied = _copied_before(script.text[: action[0].start], column)
+    if copied:
+        script.issues[-1] = replace(
+            script.issues[-1], severity=Severity.low, confidence=COPIED_CONFIDENCE,
+            note=NOTE_COPIED.format(column=column, statement=copied),
+        )
+
+
+COPIED_CONFIDENCE = 0.5
+NOTE_COPIED = (
+    "This migration copies `{column}` first (`{statement}`): the values are kept, so what is left is the "
+    "rolling-deploy question (does the previous release still read it?)."
+)
+MAX_BEFORE = 200_000
+_COMMENT = re.compile(r"--[^\n]*|/\*.{0,20000}?\*/", re.DOTALL)
+_STRING = re.compile(r"'[^'\n]{0,2000}'")
+_SET = re.compile(r"(?i)\bSET\b")
+_WRITE_STATEMENT = re.compile(r"(?is)\b(?:update|insert\s+into)\b[^;]{0,4000}")
+
+
+def _copied_before(before: str, column: str) -> str:
+    """An UPDATE or INSERT ... SELECT earlier in the script that reads the column (its values moved elsewhere),
+    or ''. A statement that only assigns the column (`SET col = ...`) does not count."""
+    name = re.escape(column)
+    read = re.compile(rf"(?i)(?<![\w\"`]){name}(?![\w\"`])|[\"`]{name}[\"`]")
+    target = re.compile(rf"(?i)(?:(?<![\w\"`.]){name}|[\"`]{name}[\"`])\s*=(?!=)")
+    code = _COMMENT.sub(" ", before[-MAX_BEFORE:])
+    for m in _WRITE_STATEMENT.finditer(code):
+        statement = _STRING.sub("''", m.group(0))
+        if statement[:6].upper() == "UPDATE":
+            at = _SET.search(statement)
+            source = target.sub(" ", statement[at.end() :]) if at else ""
+        else:
+            upper = statement.upper()
+            source = statement[upper.index("SELECT") :] if "SELECT" in upper else ""
+        if read.search(source):
+            return " ".join(statement.split())[:80]
+    return ""
 
 
 def _check_add(script: SqlScript, table: str, action: list[Token], aw: list[str]) -> None:

@@ -157,6 +157,7 @@ def sql_file_hits(path: str, text: str, deadline: Deadline = NEVER) -> list[Hit]
             values=issue.values,
             suggestion=_suggestion(text, issue),
             severity=issue.severity,
+            confidence=issue.confidence,
             note=issue.note,
         )
         for issue in issues

@@ -90,6 +90,7 @@ class SqlIssue:
     insert: tuple[int, str] | None = None  # mechanical fix: insert this text at this offset
     severity: Severity | None = None
     note: str | None = None
+    confidence: float | None = None
 
 
 @dataclass

@@ -384,3 +384,29 @@ def test_validating_not_valid_constraint_later_is_quiet() -> None:
         "ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;\n"
     )
     assert [f.source for f in run("db/migrations/004_orders.sql", text)] == []
+
+
+def test_a_column_dropped_after_the_migration_copied_its_values_is_low_and_never_blocks() -> None:
+    text = (
+        "-- keep the hash: move it into the credentials document\n"
+        "UPDATE clients SET credentials = jsonb_build_object('hash', secret) WHERE secret IS NOT NULL;\n"
+        "ALTER TABLE clients DROP COLUMN secret;\n"
+    )
+    [f] = run("db/migrations/005_clients.up.sql", text)
+    assert f.source == "sql-drop-column" and f.start_line == 3
+    assert f.severity == Severity.low and f.confidence < 0.8
+    assert "copies `secret` first" in (f.advice or "")
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "",
+        "UPDATE clients SET secret = NULL;\n",  # assigns the column, keeps nothing
+        "-- we update the secret elsewhere\nUPDATE clients SET name = 'secret';\n",  # a comment and a string
+    ],
+)
+def test_a_column_dropped_with_nothing_copying_it_keeps_its_severity(before: str) -> None:
+    found = run("db/migrations/006_clients.up.sql", before + "ALTER TABLE clients DROP COLUMN secret;\n")
+    [f] = [f for f in found if f.source == "sql-drop-column"]
+    assert f.severity == Severity.medium and f.confidence == 0.8
