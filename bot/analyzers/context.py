@@ -99,6 +99,14 @@ _FILE_FACTS: tuple[tuple[PathKind, int, re.Pattern[str], tuple[str, ...]], ...] 
             ("click.command", "click.group", "app.command", "typer."),
         ),
         (PathKind.command, STRONG, r"&cobra\.Command\{", ("&cobra.Command{",)),
+        # a stand-alone script that boots the application itself, run by hand (`ruby script.rb`, `python x.py`)
+        (
+            PathKind.command,
+            STRONG,
+            r"^require(?:_relative)?[ \t(]+(?:File\.expand_path\()?['\"][\w./]*config/environment['\"]"
+            r"|^django\.setup\(\)",
+            ("config/environment", "django.setup()"),
+        ),
         (PathKind.command, WEAK, r"^if __name__ == ['\"]__main__['\"]:", ("__main__",)),
         (PathKind.command, WEAK, r"^[ \t]*(?:import argparse|from argparse\b)", ("argparse",)),
         # seeds and fixtures
@@ -184,7 +192,9 @@ _PRIORITY = (
     PathKind.request_handler,
 )
 
-_SEED_NAME = re.compile(r"(?:^|[_\-/])(?:seeds?|populate\w*|fixtures?|fake\w*|sample_?data|demo_?data)(?:[_\-.]|$)")
+_SEED_NAME = re.compile(
+    r"(?:^|[_\-/])(?:seeds?|populate\w*|fixtures?|fake\w*|sample_?data|demo_?data|synthetic\w*|dummy_?data)(?:[_\-.]|$)"
+)
 _TEST_NAME = re.compile(
     r"^(?:test_.*\.py|.*_test\.(?:py|go|rb)|conftest\.py|.*_spec\.rb|.*\.(?:test|spec)\.[cm]?[jt]sx?)$"
 )

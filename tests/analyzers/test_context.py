@@ -150,6 +150,8 @@ def test_hostile_text_is_bounded() -> None:
 
 
 _FACT_EXAMPLES = (
+    "require_relative '../config/environment'\n",
+    "django.setup()\n",
     "import pytest\n",
     "from unittest import mock\n",
     "class T(unittest.TestCase):\n",
@@ -224,3 +226,21 @@ def test_every_file_fact_is_tried_only_on_text_holding_one_of_its_literals() -> 
                 assert any(literal in text for literal in literals), (pattern.pattern, text[:200])
     assert all(any(p.search(t) for t in _FACT_EXAMPLES) for _, _, p, _ in _FILE_FACTS)  # each one exercised
     assert matched > len(_FILE_FACTS)
+
+
+RUBY_SCRIPT = """# Usage: ruby synthetic_data.rb data.jsonl
+require_relative '../config/environment'
+
+File.foreach(ARGV[0]) do |line|
+  Intake.create!(JSON.parse(line))
+end
+"""
+
+
+def test_a_script_that_boots_the_application_itself_is_a_command_or_a_seed_script() -> None:
+    assert classify("scripts/backfill_intakes.rb", RUBY_SCRIPT, 5).kind == PathKind.command
+    assert classify("scripts/synthetic_data.rb", RUBY_SCRIPT, 5).kind == PathKind.seed_script
+    python = "import django\n\ndjango.setup()\n\nfor o in Order.objects.all():\n    o.save()\n"
+    assert classify("tools/reindex.py", python, 6).kind == PathKind.command
+    # the application's own code mentions its environment file without booting it
+    assert classify("app/models/intake.rb", "class Intake < ApplicationRecord\nend\n", 1).kind == PathKind.library
