@@ -178,3 +178,28 @@ def test_a_paginated_chain_cut_back_to_one_line_is_reported() -> None:
     assert _sources(base, head, "app/controllers/points_controller.rb") == ["safeguard-limit"]
     rewritten = CHAIN.format(query="    points = PointsQuery.new(current_user, period).call")
     assert _sources(base, rewritten, "app/controllers/points_controller.rb") == []
+
+
+FEED_BASE = '''class TagsController < ApplicationController
+  def feed
+    @works = @tag.canonical? ? @tag.filtered_works : @tag.works
+    @works = @works.visible_to_all.order(created_at: :desc).limit(25).includes(:tags, :language)
+  end
+end
+'''
+FEED_HEAD = '''class TagsController < ApplicationController
+  def feed
+    if @tag.canonical?
+      @works = @tag.filtered_works.visible_to_all.order('created_at DESC').limit(25)
+    else
+      @works = @tag.works.visible_to_all.order('created_at DESC').limit(25)
+    end
+  end
+end
+'''
+
+
+def test_an_eager_load_dropped_from_the_same_query_written_differently_is_reported() -> None:
+    assert _sources(FEED_BASE, FEED_HEAD, "app/controllers/tags_controller.rb") == ["safeguard-eager-loading"]
+    other_query = FEED_HEAD.replace("visible_to_all", "recent_public")  # the head reads another scope
+    assert _sources(FEED_BASE, other_query, "app/controllers/tags_controller.rb") == []

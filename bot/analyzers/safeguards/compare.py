@@ -142,13 +142,36 @@ def _weakened(s: Safeguard, head: _Counts, point: int) -> Safeguard | None:
     return twin if twin.value >= WEAKENED_RATIO * s.value else None
 
 
+_ARGS = re.compile(r"\([^()]{0,200}\)")
+_IDENT = re.compile(r"[@$]?[A-Za-z_][\w$]*")
+_GENERIC = frozenset({
+    "all", "order", "order_by", "limit", "offset", "where", "filter", "exclude", "includes", "preload", "eager_load",
+    "joins", "select", "distinct", "page", "per", "first", "last", "find", "find_by", "objects", "reorder",
+    "findmany", "findfirst", "findunique", "findall", "findone", "query", "take", "skip", "prisma", "db", "self",
+})
+
+
+def _same_query(query: str, scope_text: str) -> bool:
+    """The head still makes the query, written differently (`.order(created_at: :desc)` for `.order('created_at
+    DESC')`): the last name of its chain that says what it reads (a scope, a relation, a model) is still there."""
+    bare = query
+    for _ in range(4):
+        bare = _ARGS.sub("", bare)
+    names = [w for w in _IDENT.findall(bare) if w.lstrip("@$").lower() not in _GENERIC and len(w.lstrip("@$")) >= 3]
+    if not names:
+        return False
+    word = re.compile(rf"(?<![\w$@]){re.escape(names[-1])}(?![\w$])")
+    return word.search(scope_text) is not None
+
+
 def _query_replaced(s: Safeguard, head: _Counts, head_flat: dict[str, str]) -> bool:
     """The base relation was loaded for a query (`org.kits.includes(...)`) that the head no longer makes
     at all, or that no eager load of the head's function is attached to while another query's is."""
     if s.kind is not Kind.eager_loading or not s.target.startswith("eager:"):
         return False
     query = s.target.removeprefix("eager:")
-    if len(query) >= 3 and query not in head_flat.get(s.scope, head_flat[""]):
+    scope_text = head_flat.get(s.scope, head_flat[""])
+    if len(query) >= 3 and query not in scope_text and not _same_query(query, scope_text):
         return True
     targets = head.eager_targets.get(s.scope, set())
     return s.target not in targets and any(t.startswith("eager:") for t in targets)
