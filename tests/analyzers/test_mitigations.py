@@ -158,3 +158,100 @@ def test_a_bounded_loop_bounds_only_what_it_encloses() -> None:
     assert loop_bound("a.rb", outer, 3) is None  # bounded inside, per user outside
     nested = "for (let i = 0; i < 3; i++) {\n  if (ready) {\n    await get(i);\n  }\n}\n"
     assert loop_bound("a.js", nested, 3)
+
+
+RB_CONSTANT_LOOP = """class RestoreAccreditation < ActiveRecord::Migration[8.1]
+  PROVIDERS = [
+    { name: "North", code: "5564" },
+    { name: "South", code: "1504" },
+  ].freeze
+
+  def up
+    PROVIDERS.each do |attrs|
+      provider = Provider.find_by!(code: attrs[:code])
+      provider.update!(name: attrs[:name])
+    end
+  end
+end
+"""
+
+
+def test_a_ruby_loop_over_a_constant_bound_to_a_literal_is_bounded() -> None:
+    assert loop_bound("db/data/1_restore.rb", RB_CONSTANT_LOOP, 9) == (
+        "the loop runs over PROVIDERS, a literal collection of 2 bound once in this file")
+    assert loop_bound("a.rb", RB_CONSTANT_LOOP.replace("PROVIDERS.each", "PROVIDERS.each_with_index.each"), 9)
+    assert loop_bound("a.rb", "KINDS = %w[a b c].freeze\nKINDS.each do |k|\n  Kind.find_by(name: k)\nend\n", 3)
+    # fires: the constant is loaded from the data, grown after its literal, or the loop is over a relation
+    assert loop_bound("a.rb", RB_CONSTANT_LOOP.replace("PROVIDERS = [", "PROVIDERS = load(["), 9) is None
+    grown = RB_CONSTANT_LOOP.replace("  def up\n", "  def up\n    PROVIDERS << extra\n")
+    assert loop_bound("a.rb", grown, 10) is None
+    assert loop_bound("a.rb", RB_CONSTANT_LOOP.replace("PROVIDERS.each", "Provider.all.each"), 9) is None
+    rebound = RB_CONSTANT_LOOP.replace("  def up\n", "  def up\n    providers = Provider.all\n").replace(
+        "PROVIDERS.each", "providers.each")
+    assert loop_bound("a.rb", rebound, 10) is None
+
+
+def test_js_and_go_loops_bounded_by_a_named_small_constant_or_literal() -> None:
+    js = ("const CREATE_ATTEMPTS = 2;\nexport async function create() {\n"
+          "  for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {\n    await redis.set(key(), v);\n  }\n}\n")
+    assert loop_bound("a.ts", js, 4) == "the loop is bounded by CREATE_ATTEMPTS, the constant 2"
+    assert loop_bound("a.ts", js.replace("= 2;", "= Number(env.ATTEMPTS);"), 4) is None
+    assert loop_bound("a.ts", js.replace("= 2;", "= 5000;"), 4) is None
+    kinds = "const KINDS = ['a', 'b'] as const;\nfor (const k of KINDS) {\n  await db.get(k);\n}\n"
+    assert loop_bound("a.ts", kinds, 3)
+    assert loop_bound("a.ts", kinds.replace("for (const k of KINDS)", "for (const k of rows)"), 3) is None
+    go = ("const maxRetries = 3\n\nfunc f(db *sql.DB) {\n\tfor i := 0; i < maxRetries; i++ {\n"
+          "\t\tdb.QueryRow(q)\n\t}\n}\n")
+    assert loop_bound("a.go", go, 5) == "the loop is bounded by maxRetries, the constant 3"
+    assert loop_bound("a.go", go.replace("maxRetries = 3", "maxRetries = cfg.N"), 5) is None
+    names = "func f() {\n\tnames := []string{\"a\", \"b\"}\n\tfor _, n := range names {\n\t\tdb.Get(n)\n\t}\n}\n"
+    assert loop_bound("a.go", names, 4)
+    grown = names.replace("\tfor _, n", "\tnames = append(names, more...)\n\tfor _, n")
+    assert loop_bound("a.go", grown, 5) is None
+
+
+def test_a_retry_loop_that_stops_on_success_is_bounded() -> None:
+    retry = ("async function take(redis, max) {\n  for (let attempt = 0; attempt < max; attempt++) {\n"
+             "    const ok = await redis.set(k(), v, 'NX');\n    if (ok === 'OK') return ok;\n  }\n}\n")
+    assert loop_bound("a.ts", retry, 3) == "a retry loop: it stops at the first success, bounded by its attempts"
+    # fires: the same counted loop without an exit on success, or a counter that is not an attempt
+    assert loop_bound("a.ts", retry.replace("    if (ok === 'OK') return ok;\n", ""), 3) is None
+    assert loop_bound("a.ts", retry.replace("attempt", "i"), 3) is None
+
+
+HATCHET_LIKE = """func backfill(ctx context.Context, db *sql.DB, partitions []string) error {
+\tfor _, partition := range partitions {
+\t\tvar last int64
+\t\tfor {
+\t\t\tstmt := fmt.Sprintf(`
+\t\t\t\tUPDATE %s SET done = true WHERE id IN (
+\t\t\t\t\tSELECT id FROM %s WHERE id > $1 ORDER BY id LIMIT $2
+\t\t\t\t) RETURNING id`, partition, partition)
+\t\t\trows, err := db.QueryContext(ctx, stmt, last, batchSize)
+\t\t\tif err != nil {
+\t\t\t\treturn err
+\t\t\t}
+\t\t\tn := count(rows, &last)
+\t\t\tif n < batchSize {
+\t\t\t\tbreak
+\t\t\t}
+\t\t}
+\t}
+\treturn nil
+}
+"""
+
+
+def test_a_keyset_paginated_batch_loop_runs_one_query_per_batch() -> None:
+    finding = _finding("migrate/1.go", 9, Category.n_plus_one, "go-query-in-loop")
+    mitigation = find_mitigation(finding, HATCHET_LIKE)
+    assert mitigation is not None and mitigation.effect == Effect.silence
+    assert "stmt pages with LIMIT" in mitigation.why
+    inline = "for {\n\trows, _ := db.Query(\"SELECT id FROM t WHERE id > $1 LIMIT $2\", last, 500)\n}\n"
+    assert find_mitigation(_finding("a.go", 2, Category.n_plus_one), inline) is not None
+    # fires: no LIMIT, or the innermost loop walks a collection (one query per item, LIMIT or not)
+    assert find_mitigation(finding, HATCHET_LIKE.replace(" LIMIT $2", "")) is None
+    per_item = "for _, id := range ids {\n\trows, _ := db.Query(\"SELECT * FROM t WHERE a = $1 LIMIT 1\", id)\n}\n"
+    assert find_mitigation(_finding("a.go", 2, Category.n_plus_one), per_item) is None
+    js_of = "for (const id of ids) {\n  await db.query('SELECT * FROM t WHERE a = $1 LIMIT 1', [id]);\n}\n"
+    assert find_mitigation(_finding("a.ts", 2, Category.n_plus_one), js_of) is None
