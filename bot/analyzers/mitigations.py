@@ -12,6 +12,9 @@
   bot.analyzers.other_loop_bounds) cannot grow with data: silenced;
 - a query per pass of a condition loop (`for {`, `while`) whose SQL has a LIMIT runs once per batch (a paginated
   backfill): silenced;
+- a Python save of the same object on every pass (`work.save()` in a loop over its children, the receiver
+  neither the loop's target nor bound in its body: bot.analyzers.same_object_writes) is one row written again,
+  nothing to batch: silenced;
 - Ruby relations built per item and folded with `.reduce(:or)` run as one query: silenced.
 """
 
@@ -24,6 +27,7 @@ from enum import StrEnum
 
 from bot.analyzers.literal_bounds import loops_bound
 from bot.analyzers.other_loop_bounds import batched_statement, other_loops_bound
+from bot.analyzers.same_object_writes import same_object_saved
 from bot.core.model import Category, Finding
 
 MAX_LINE_CHARS = 400
@@ -93,6 +97,10 @@ def find_mitigation(
         bound = loop_bound(finding.path, text, finding.start_line)
         if bound:
             return Mitigation(Effect.silence, bound)
+        if finding.category == Category.per_item_writes and finding.path.endswith(".py"):
+            same = same_object_saved(lines, finding.start_line, MAX_LOOKBACK)
+            if same:
+                return Mitigation(Effect.silence, same)
         batched = batched_statement(lines, finding.start_line, finding.end_line, MAX_LOOKBACK)
         if batched and finding.category == Category.n_plus_one:
             return Mitigation(Effect.silence, batched)

@@ -255,3 +255,33 @@ def test_a_keyset_paginated_batch_loop_runs_one_query_per_batch() -> None:
     assert find_mitigation(_finding("a.go", 2, Category.n_plus_one), per_item) is None
     js_of = "for (const id of ids) {\n  await db.query('SELECT * FROM t WHERE a = $1 LIMIT 1', [id]);\n}\n"
     assert find_mitigation(_finding("a.ts", 2, Category.n_plus_one), js_of) is None
+
+
+SAME_OBJECT = """def attach_series(work, edition, series_list):
+    for series in series_list:
+        instance = find_series(series)
+        work.series = None
+        work.save()
+        self.touched.save(update_fields=["at"])
+        link(
+            work=work,
+            series=series,
+        )
+"""
+
+
+def test_saving_the_same_object_on_every_pass_is_not_a_per_item_write() -> None:
+    for line in (5, 6):
+        mitigation = find_mitigation(_finding("a.py", line, Category.per_item_writes, "py-save-in-loop"), SAME_OBJECT)
+        assert mitigation is not None and mitigation.effect == Effect.silence, line
+        assert "saved on every pass" in mitigation.why
+    # fires: the loop's own item, an object bound in the loop body, one reached through the item
+    for saved in ("series.save()", "instance.save()", "series.book.save()"):
+        text = SAME_OBJECT.replace("work.save()", saved)
+        assert find_mitigation(_finding("a.py", 5, Category.per_item_writes, "py-save-in-loop"), text) is None, saved
+    rebound = SAME_OBJECT.replace("        instance = find_series(series)\n", "        work = series.work\n")
+    assert find_mitigation(_finding("a.py", 5, Category.per_item_writes, "py-save-in-loop"), rebound) is None
+    nested = "def f(works):\n    for w in works:\n        for s in w.series.all():\n            w.save()\n"
+    assert find_mitigation(_finding("a.py", 4, Category.per_item_writes, "py-save-in-loop"), nested) is None
+    keyed = "def f(rows, by_id):\n    for r in rows:\n        by_id[r.id].save()\n"
+    assert find_mitigation(_finding("a.py", 3, Category.per_item_writes, "py-save-in-loop"), keyed) is None
