@@ -60,16 +60,25 @@ _PERCENT = re.compile(r"^%[wi]\[([^\]]{0,300})\]$")
 _OTHER_LOOP = re.compile(
     r"^\s*(?:for|while|until|loop)\b|\.(?:each\w*|map|flat_map|forEach|times|find_each|find_in_batches)\b"
 )
-_RETRY = re.compile(r"(?i)\w*(?:attempt|retr(?:y|ies)|tries)\w*")
+# attempt/retry/tries as a word or a word part (`attempt`, `maxAttempts`, `max_tries`, `MAX_RETRIES`), not inside
+# another word (`entries`, `ENTRIES`)
+_RETRY = re.compile(
+    r"(?<![A-Za-z])(?:attempt|retr(?:y|ies)|tries)|(?:Attempt|Retr(?:y|ies)|Tries)|(?<![A-Z])(?:ATTEMPT|RETR(?:Y|IES)|TRIES)"
+)
 _LOOP_HEADER = re.compile(r"^\s*(?:for|while|until|do)\b|^\s*loop\s+do\b")
 _EXIT = re.compile(r"\b(?:return|break)\b")
 _CONDITION_LOOP = re.compile(
     r"^\s*(?:for\s*\{|for\s+(?!\()(?!.*\brange\b)[^{]{1,300}\{\s*$|for\s*\([^;)]{0,200};|while\b|until\b|do\s*\{"
     r"|loop\s+do\b)"
 )
+# a page of rows, not a one-row lookup (`LIMIT 1`, `.limit(1)` per item is the N+1 itself)
 _SQL_LIMIT = re.compile(
-    r"(?i)\bLIMIT\s+(?:\$\d+|\?|:\w+|@\w+|%[sdv]|\$\{|\{|\d+)|\bFETCH\s+FIRST\b"
-    r"|\.(?:limit|Limit|take)\(\s*\w|\btake:\s*\w"
+    r"(?i)\bLIMIT\s+(?:\$\d+|\?|:\w+|@\w+|%[sdv]|\$\{|\{|(?!1\b)\d+)|\bFETCH\s+FIRST\s+(?!1\b)"
+    r"|\.(?:limit|Limit|take)\(\s*(?!1\s*\))\w|\btake:\s*(?!1\b)\w"
+)
+# a condition loop that walks rows or a collection one at a time (`for rows.Next()`, `i < items.length`)
+_WALKS_ITEMS = re.compile(
+    r"\.(?:Next|next|hasNext|Scan|shift|pop)\(|\.(?:length|size|count)\b|\blen\(|\.Len\(\)|\bof\b|\bin\b"
 )
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _GO_TYPED = re.compile(r"(?:\[\d*\]|\[\.\.\.\]|map\[[\w.*\[\]]{1,80}\])\*?[\w.]+(?=\{)")
@@ -227,7 +236,7 @@ def batched_statement(lines: list[str], start: int, end: int, lookback: int) -> 
         return None
     loop = next(((i, t) for i, t, _ in enclosing_lines(lines, start, lookback)
                  if i != start - 1 and (_OTHER_LOOP.search(t) or _LOOP_HEADER.match(t))), None)
-    if loop is None or not _CONDITION_LOOP.match(loop[1]):
+    if loop is None or not _CONDITION_LOOP.match(loop[1]) or _WALKS_ITEMS.search(loop[1]):
         return None
     statement = "\n".join(lines[start - 1 : end])
     if _SQL_LIMIT.search(statement):

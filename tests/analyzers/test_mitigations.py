@@ -285,3 +285,23 @@ def test_saving_the_same_object_on_every_pass_is_not_a_per_item_write() -> None:
     assert find_mitigation(_finding("a.py", 4, Category.per_item_writes, "py-save-in-loop"), nested) is None
     keyed = "def f(rows, by_id):\n    for r in rows:\n        by_id[r.id].save()\n"
     assert find_mitigation(_finding("a.py", 3, Category.per_item_writes, "py-save-in-loop"), keyed) is None
+
+
+def test_one_row_lookups_and_loops_that_walk_items_are_not_batches() -> None:
+    lookup = "while (queue.length) {\n  await db.query('SELECT * FROM t WHERE id = $1 LIMIT 1', [queue.shift()]);\n}\n"
+    assert find_mitigation(_finding("a.ts", 2, Category.n_plus_one), lookup) is None
+    one = "while (more) {\n  await db.query('SELECT * FROM t WHERE id = $1 LIMIT 1', [next()]);\n}\n"
+    assert find_mitigation(_finding("a.ts", 2, Category.n_plus_one), one) is None
+    rows = "for rows.Next() {\n\tdb.QueryRow(\"SELECT a FROM t WHERE b = $1 LIMIT $2\", id, n)\n}\n"
+    assert find_mitigation(_finding("a.go", 2, Category.n_plus_one), rows) is None
+    walk = ("for (let i = 0; i < ids.length; i++) {\n"
+            "  await db.query('SELECT * FROM t WHERE a = $1 LIMIT 50', [ids[i]]);\n}\n")
+    assert find_mitigation(_finding("a.ts", 2, Category.n_plus_one), walk) is None
+
+
+def test_retry_words_inside_other_words_are_not_retries() -> None:
+    walk = ("func f(entries []E) {\n\tfor i := 0; i < len(entries); i++ {\n\t\tif db.Get(entries[i]) != nil {\n"
+            "\t\t\treturn\n\t\t}\n\t}\n}\n")
+    assert loop_bound("a.go", walk, 3) is None
+    retry = walk.replace("i < len(entries); i++", "attempt < maxAttempts; attempt++").replace("i := 0", "attempt := 0")
+    assert loop_bound("a.go", retry, 3) == "a retry loop: it stops at the first success, bounded by its attempts"
