@@ -249,6 +249,12 @@ def test_a_keyset_paginated_batch_loop_runs_one_query_per_batch() -> None:
     assert "stmt pages with LIMIT" in mitigation.why
     inline = "for {\n\trows, _ := db.Query(\"SELECT id FROM t WHERE id > $1 LIMIT $2\", last, 500)\n}\n"
     assert find_mitigation(_finding("a.go", 2, Category.n_plus_one), inline) is not None
+    js = ("for (const table of tables) {\n  while (true) {\n"
+          "    const rows = await db.select().from(table).where(gt(table.id, last)).limit(500);\n"
+          "    if (rows.length < 500) break;\n  }\n}\n")
+    assert find_mitigation(_finding("a.ts", 3, Category.n_plus_one), js) is not None
+    rb = "users.each do |u|\n  loop do\n    batch = Event.where(user: u).where('id > ?', n).limit(1000)\n  end\nend\n"
+    assert find_mitigation(_finding("a.rb", 3, Category.n_plus_one), rb) is not None
     # fires: no LIMIT, or the innermost loop walks a collection (one query per item, LIMIT or not)
     assert find_mitigation(finding, HATCHET_LIKE.replace(" LIMIT $2", "")) is None
     per_item = "for _, id := range ids {\n\trows, _ := db.Query(\"SELECT * FROM t WHERE a = $1 LIMIT 1\", id)\n}\n"
