@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.analyzers.association_facts import weigh_association_reads
 from bot.analyzers.base import Analyzer, FileInput, NotAnalysed
 from bot.analyzers.calibrate import DATA_VOLUME, as_startup, calibrate
 from bot.analyzers.change_context import ChangeContext, ChangedText, bounded_reader
@@ -34,6 +35,7 @@ from bot.core.model import CoverageStatus, FileCoverage, Finding
 from bot.core.repo import RepoAccessError, RepoView, glob_match
 from bot.core.repo_config import RepoConfig
 from bot.facts.databases import database_facts_for
+from bot.facts.graph import RepoFacts
 
 MAX_FILES = 3000
 MAX_CHANGED_LINES_PER_FILE = 20_000
@@ -397,6 +399,9 @@ def analyze_change(
     texts = {item.change.path: item.text for item in inputs}
     result.findings = _drop_ignored_columns(result.findings, texts, repo)
     result.findings = _place_startup_code(result.findings, texts, repo)
+    head_facts = _facts_of(repo)
+    result.findings = weigh_association_reads(result.findings, texts, head_facts)
+    result.pre_existing = weigh_association_reads(result.pre_existing, texts, head_facts)
     result.findings, engine_notes = weigh_index_locks(result.findings, lambda: database_facts_for(repo))
     result.pre_existing, _ = weigh_index_locks(result.pre_existing, lambda: database_facts_for(repo))
     result.notes.extend(engine_notes)
@@ -406,6 +411,13 @@ def analyze_change(
     result.pre_existing = dedupe(_apply_overrides(result.pre_existing, config))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _facts_of(repo: RepoView) -> Callable[[], RepoFacts]:
+    """The head's model graph, built on first use (shared per commit with the analyzers that need it)."""
+    from bot.facts import facts_provider
+
+    return facts_provider(repo)
 
 
 def with_facts(analyzers: Sequence[Analyzer], repo: RepoView) -> list[Analyzer]:

@@ -145,15 +145,16 @@ def _split_top(args: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def display_size(lines: list[str], row: int, col: int) -> int | None:
+def display_size(lines: list[str], row: int, col: int, tails: tuple[str, ...] = ()) -> int | None:
     """Top-level elements of the list/tuple/set/dict display starting at lines[row][col], when it is one
-    (no comprehension, no `*`/`**` unpacking; a parenthesis needs a comma to be a tuple); else None."""
+    (no comprehension, no `*`/`**` unpacking; a parenthesis needs a comma to be a tuple); else None.
+    `tails`: what may follow the closing bracket besides `)`, `,` and `:` (Ruby's `.freeze`, TS's `as const`)."""
     opener = lines[row][col : col + 1]
     if opener not in _OPEN:
         return None
     stack: list[str] = []
     commas, elements_seen, quote = 0, False, ""
-    tail = ""
+    tail, last = "", ""  # last: the last character that is neither blank nor in a string or comment
     for r in range(row, min(len(lines), row + MAX_LITERAL_LINES)):
         text = lines[r]
         i = col if r == row else 0
@@ -165,7 +166,7 @@ def display_size(lines: list[str], row: int, col: int) -> int | None:
                     continue
                 if text.startswith(quote, i):
                     i += len(quote)
-                    quote = ""
+                    quote, last = "", quote[0]
                     continue
                 i += 1
                 continue
@@ -185,7 +186,7 @@ def display_size(lines: list[str], row: int, col: int) -> int | None:
                     return None
                 if not stack:
                     tail = text[i + 1 :].split("#", 1)[0].strip()
-                    return _size(opener, commas, elements_seen, tail, text[:i])
+                    return _size(opener, commas, elements_seen, tail, last, tails)
             elif len(stack) == 1:
                 if ch == ",":
                     commas += 1
@@ -195,16 +196,18 @@ def display_size(lines: list[str], row: int, col: int) -> int | None:
                     return None
                 elif not ch.isspace():
                     elements_seen = True
+            if not ch.isspace():
+                last = ch
             i += 1
         if quote and len(quote) == 1:
             quote = ""  # an unterminated one-line string: stop treating the rest as text
     return None
 
 
-def _size(opener: str, commas: int, seen: bool, tail: str, before: str) -> int | None:
-    if tail and not tail.startswith((")", ",", ":")):
+def _size(opener: str, commas: int, seen: bool, tail: str, last: str, tails: tuple[str, ...] = ()) -> int | None:
+    if tail and not tail.startswith((")", ",", ":", *tails)):
         return None  # `[...] + rest`, `(...)[0]`, `{...}.get(...)`: not a plain display
-    trailing = before.rstrip().endswith(",")
+    trailing = last == ","
     size = 0 if not seen else commas + (0 if trailing else 1)
     if opener == "(" and seen and commas == 0:
         return None  # a parenthesised expression, not a tuple

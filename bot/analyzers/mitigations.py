@@ -8,7 +8,13 @@
   deadlines: a missing-timeout finding on it is lowered;
 - a per-item finding inside loops bounded by small literals (`range(5)`, `items[:10]`, a literal list,
   a name bound to one, a local list appended to only inside such loops: bot.analyzers.literal_bounds;
-  `5.times`, `i < 10`) cannot grow with data: silenced;
+  `5.times`, `i < MAX_ATTEMPTS`, `PROVIDERS.each` over a literal, a retry loop that stops on success:
+  bot.analyzers.other_loop_bounds) cannot grow with data: silenced;
+- a query per pass of a condition loop (`for {`, `while`) whose SQL has a LIMIT runs once per batch (a paginated
+  backfill): silenced;
+- a Python save of the same object on every pass (`work.save()` in a loop over its children, the receiver
+  neither the loop's target nor bound in its body: bot.analyzers.same_object_writes) is one row written again,
+  nothing to batch: silenced;
 - Ruby relations built per item and folded with `.reduce(:or)` run as one query: silenced.
 """
 
@@ -19,7 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.analyzers.literal_bounds import SMALL_BOUND, loops_bound
+from bot.analyzers.literal_bounds import loops_bound
+from bot.analyzers.other_loop_bounds import batched_statement, other_loops_bound
+from bot.analyzers.same_object_writes import same_object_saved
 from bot.core.model import Category, Finding
 
 MAX_LINE_CHARS = 400
@@ -48,46 +56,10 @@ _GO_DEADLINES = re.compile(
     r"\b(?:ResponseHeaderTimeout|TLSHandshakeTimeout|IdleConnTimeout)\s*:|\bnet\.Dialer\s*\{[^}]{0,400}\bTimeout\s*:"
 )
 _OR_FOLD = re.compile(r"^\s*(?:end|\})\s*\.(?:reduce|inject)\(\s*(?:&?:or|:or)\s*\)")
-_C_FOR = re.compile(r"^\s*for\s*\(?\s*(?:let\s+|var\s+|const\s+)?\w+\s*:?=\s*\d+\s*;\s*\w+\s*<=?\s*(\d+)\s*;")
-_RUBY_TIMES = re.compile(r"^\s*(\d+)\.times\b")
-_OTHER_LOOP = re.compile(
-    r"^\s*(?:for|while|until|loop)\b|\.(?:each\w*|map|flat_map|forEach|times|find_each|find_in_batches)\b"
-)
 
 
 def _lines(text: str) -> list[str]:
     return [line[:MAX_LINE_CHARS] for line in text.splitlines()]
-
-
-def _small(number: str) -> bool:
-    return int(number) <= SMALL_BOUND
-
-
-def _indent(text: str) -> int:
-    return len(text) - len(text.lstrip())
-
-
-def _bounded_other_loop(lines: list[str], line: int) -> str | None:
-    """Go/JS `for i := 0; i < 10; i++` or Ruby `5.times` around the finding: every loop that encloses it
-    (read by indentation, climbing from the finding's line) is bounded by a small literal, and one is there.
-    A bounded loop that ended above the finding, or an unbounded loop inside or around it, bounds nothing."""
-    if not 0 < line <= len(lines):
-        return None
-    depth = _indent(lines[line - 1])
-    reason = None
-    for i in range(line - 2, max(-1, line - 1 - MAX_LOOKBACK), -1):
-        text = lines[i]
-        if not text.strip() or _indent(text) >= depth:
-            continue  # the same block or a deeper one: not around the finding
-        depth = _indent(text)
-        match = _C_FOR.match(text) or _RUBY_TIMES.match(text)
-        if match and _small(match.group(1)):
-            reason = f"the loop is bounded by the literal {match.group(1)}"
-        elif _OTHER_LOOP.search(text):
-            return None  # an enclosing loop over something else: the finding runs per item of it
-        if depth == 0:
-            break
-    return reason
 
 
 def loop_bound(path: str, text: str, line: int) -> str | None:
@@ -95,7 +67,7 @@ def loop_bound(path: str, text: str, line: int) -> str | None:
     lines = _lines(text)
     if path.endswith(".py"):
         return loops_bound(lines, line, MAX_LOOKBACK)
-    return _bounded_other_loop(lines, line)
+    return other_loops_bound(lines, line, MAX_LOOKBACK)
 
 
 def folded_into_one_query(path: str, text: str, end_line: int) -> bool:
@@ -125,6 +97,13 @@ def find_mitigation(
         bound = loop_bound(finding.path, text, finding.start_line)
         if bound:
             return Mitigation(Effect.silence, bound)
+        if finding.category == Category.per_item_writes and finding.path.endswith(".py"):
+            same = same_object_saved(lines, finding.start_line, MAX_LOOKBACK)
+            if same:
+                return Mitigation(Effect.silence, same)
+        batched = batched_statement(lines, finding.start_line, finding.end_line, MAX_LOOKBACK)
+        if batched and finding.category == Category.n_plus_one:
+            return Mitigation(Effect.silence, batched)
         if folded_into_one_query(finding.path, text, finding.end_line):
             return Mitigation(Effect.silence, "the per-item relations are OR-ed into one query")
     if finding.category == Category.locking_migration or finding.source.startswith("sql-"):

@@ -91,6 +91,9 @@ class RepoFacts:
     admins: list[Admin] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)  # DRF/Django settings the rules need
     view_loops: dict[str, list[ViewLoop]] = field(default_factory=dict)  # template folder -> loops over @ivars
+    # every association name a Rails model file declares (has_many/has_one/belongs_to/habtm/has_*_attached),
+    # in model classes and in concerns (`included do has_many :tags end`), which no model class holds
+    rails_associations: set[str] = field(default_factory=set)
     files_read: list[str] = field(default_factory=list)
     not_read: list[str] = field(default_factory=list)  # "path: reason", and budget notes
 
@@ -111,6 +114,7 @@ class RepoFacts:
         self.admins.extend(a for a in other.admins if (a.path, a.name) not in known)
         for k, v in other.settings.items():
             self.settings.setdefault(k, v)
+        self.rails_associations |= other.rails_associations
 
     def models_with_relations(self, names: set[str]) -> list[Model]:
         """Models that have every one of `names` as a relation (to identify an untyped queryset)."""

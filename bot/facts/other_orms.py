@@ -76,6 +76,8 @@ def read_rails(text: str, path: str, facts: RepoFacts) -> None:
     model: Model | None = None
     in_models = "app/models/" in path
     for n, line in enumerate(_lines(text), 1):
+        if m := _RB_ASSOC.match(line) or _RB_ATTACHED.match(line):
+            facts.rails_associations.add(m.group(2))
         if m := _RB_CLASS.match(line):
             name = m.group(1).rsplit("::", 1)[-1]
             if not (in_models or _RB_AR_BASE.match(m.group(2))):

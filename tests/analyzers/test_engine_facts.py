@@ -38,3 +38,59 @@ def test_binding_leaves_the_shared_instance_untouched_and_other_analyzers_as_the
     file = FileInput(change=change_for(VIEW, "shop/views.py"), text=VIEW)
     assert len(bound[0].analyze(file)) == 1
     assert shared.analyze(file) == []  # unbound: Order is unknown in this file alone
+
+
+RAILS_MODELS = {
+    "app/models/application_record.rb": "class ApplicationRecord < ActiveRecord::Base\n  primary_abstract_class\nend\n",
+    "app/models/order.rb": "class Order < ApplicationRecord\n  has_many :items\n  include Labelled\nend\n",
+    "app/models/concerns/labelled.rb": (
+        "module Labelled\n  extend ActiveSupport::Concern\n  included do\n    has_many :labels\n  end\nend\n"),
+}
+LOOPS = (
+    "class Report\n"
+    "  def initialize(values, orders)\n"
+    "    @values = values\n"
+    "    @orders = orders\n"
+    "  end\n\n"
+    "  def aliases\n"
+    "    @values.each do |value|\n"
+    "      value.aliases.each do |name|\n"
+    "        puts name\n"
+    "      end\n"
+    "    end\n"
+    "  end\n\n"
+    "  def totals\n"
+    "    @orders.each do |order|\n"
+    "      order.items.each do |item|\n"
+    "        puts item.price\n"
+    "      end\n"
+    "    end\n"
+    "  end\n\n"
+    "  def labels\n"
+    "    @orders.each do |record|\n"
+    "      record.labels.each do |label|\n"
+    "        puts label\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+)
+
+
+def _association_findings(files: dict[str, str], rev: str) -> list[tuple[int, float]]:
+    repo = MemoryRepo({**files, "app/lib/report.rb": LOOPS}, rev=rev)
+    changes = ChangeSet((change_for(LOOPS, "app/lib/report.rb"),))
+    result = analyze_change(changes, repo, RepoConfig(), default_analyzers())
+    return [(f.start_line, f.confidence) for f in result.findings if f.source == "rb-association-in-each"]
+
+
+def test_an_association_no_rails_model_declares_is_a_plain_attribute() -> None:
+    found = dict(_association_findings(RAILS_MODELS, "rails-assoc-1"))
+    assert 9 not in found  # `aliases`: no model declares it, so `value` is a plain object
+    assert found[17] == 0.7  # Order declares `items` and `order` names an Order: confirmed
+    assert found[25] == 0.55  # declared in a concern: kept as the rule guessed
+    # without ActiveRecord models the rule's guess stands
+    assert [line for line, _ in _association_findings({}, "rails-assoc-2")] == [9, 17, 25]
+    # a model that declares `aliases` keeps the first one
+    declares = {**RAILS_MODELS, "app/models/value.rb": "class Value < ApplicationRecord\n  has_many :aliases\nend\n"}
+    assert dict(_association_findings(declares, "rails-assoc-3"))[9] == 0.7

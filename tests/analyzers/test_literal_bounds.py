@@ -119,3 +119,12 @@ def test_lists_filled_from_lists_filled_from_literals_stay_cheap() -> None:
         lines += [f"        l{k}.append(y)"] * 40
     lines += ["    for z in l2:", "        Thing.objects.get(pk=z)"]
     assert loop_bound("m.py", "\n".join(lines) + "\n", len(lines))  # memoised: one scan per name, not 40**3
+
+
+def test_a_multi_line_display_with_a_trailing_comma_counts_its_elements() -> None:
+    from bot.analyzers.literal_bounds import display_size
+
+    assert display_size(["[", "    'a',", "    'b',", "]"], 0, 0) == 2
+    assert display_size(["[", "    'a',", "    'b'", "]"], 0, 0) == 2
+    assert display_size(["[1, 2].freeze"], 0, 0) is None  # not a plain display unless the caller allows the tail
+    assert display_size(["[1, 2].freeze"], 0, 0, tails=(".freeze",)) == 2

@@ -158,3 +158,156 @@ def test_a_bounded_loop_bounds_only_what_it_encloses() -> None:
     assert loop_bound("a.rb", outer, 3) is None  # bounded inside, per user outside
     nested = "for (let i = 0; i < 3; i++) {\n  if (ready) {\n    await get(i);\n  }\n}\n"
     assert loop_bound("a.js", nested, 3)
+
+
+RB_CONSTANT_LOOP = """class RestoreAccreditation < ActiveRecord::Migration[8.1]
+  PROVIDERS = [
+    { name: "North", code: "5564" },
+    { name: "South", code: "1504" },
+  ].freeze
+
+  def up
+    PROVIDERS.each do |attrs|
+      provider = Provider.find_by!(code: attrs[:code])
+      provider.update!(name: attrs[:name])
+    end
+  end
+end
+"""
+
+
+def test_a_ruby_loop_over_a_constant_bound_to_a_literal_is_bounded() -> None:
+    assert loop_bound("db/data/1_restore.rb", RB_CONSTANT_LOOP, 9) == (
+        "the loop runs over PROVIDERS, a literal collection of 2 bound once in this file")
+    assert loop_bound("a.rb", RB_CONSTANT_LOOP.replace("PROVIDERS.each", "PROVIDERS.each_with_index.each"), 9)
+    assert loop_bound("a.rb", "KINDS = %w[a b c].freeze\nKINDS.each do |k|\n  Kind.find_by(name: k)\nend\n", 3)
+    # fires: the constant is loaded from the data, grown after its literal, or the loop is over a relation
+    assert loop_bound("a.rb", RB_CONSTANT_LOOP.replace("PROVIDERS = [", "PROVIDERS = load(["), 9) is None
+    grown = RB_CONSTANT_LOOP.replace("  def up\n", "  def up\n    PROVIDERS << extra\n")
+    assert loop_bound("a.rb", grown, 10) is None
+    assert loop_bound("a.rb", RB_CONSTANT_LOOP.replace("PROVIDERS.each", "Provider.all.each"), 9) is None
+    rebound = RB_CONSTANT_LOOP.replace("  def up\n", "  def up\n    providers = Provider.all\n").replace(
+        "PROVIDERS.each", "providers.each")
+    assert loop_bound("a.rb", rebound, 10) is None
+
+
+def test_js_and_go_loops_bounded_by_a_named_small_constant_or_literal() -> None:
+    js = ("const CREATE_ATTEMPTS = 2;\nexport async function create() {\n"
+          "  for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {\n    await redis.set(key(), v);\n  }\n}\n")
+    assert loop_bound("a.ts", js, 4) == "the loop is bounded by CREATE_ATTEMPTS, the constant 2"
+    assert loop_bound("a.ts", js.replace("= 2;", "= Number(env.ATTEMPTS);"), 4) is None
+    assert loop_bound("a.ts", js.replace("= 2;", "= 5000;"), 4) is None
+    kinds = "const KINDS = ['a', 'b'] as const;\nfor (const k of KINDS) {\n  await db.get(k);\n}\n"
+    assert loop_bound("a.ts", kinds, 3)
+    assert loop_bound("a.ts", kinds.replace("for (const k of KINDS)", "for (const k of rows)"), 3) is None
+    go = ("const maxRetries = 3\n\nfunc f(db *sql.DB) {\n\tfor i := 0; i < maxRetries; i++ {\n"
+          "\t\tdb.QueryRow(q)\n\t}\n}\n")
+    assert loop_bound("a.go", go, 5) == "the loop is bounded by maxRetries, the constant 3"
+    assert loop_bound("a.go", go.replace("maxRetries = 3", "maxRetries = cfg.N"), 5) is None
+    names = "func f() {\n\tnames := []string{\"a\", \"b\"}\n\tfor _, n := range names {\n\t\tdb.Get(n)\n\t}\n}\n"
+    assert loop_bound("a.go", names, 4)
+    grown = names.replace("\tfor _, n", "\tnames = append(names, more...)\n\tfor _, n")
+    assert loop_bound("a.go", grown, 5) is None
+
+
+def test_a_retry_loop_that_stops_on_success_is_bounded() -> None:
+    retry = ("async function take(redis, max) {\n  for (let attempt = 0; attempt < max; attempt++) {\n"
+             "    const ok = await redis.set(k(), v, 'NX');\n    if (ok === 'OK') return ok;\n  }\n}\n")
+    assert loop_bound("a.ts", retry, 3) == "a retry loop: it stops at the first success, bounded by its attempts"
+    # fires: the same counted loop without an exit on success, or a counter that is not an attempt
+    assert loop_bound("a.ts", retry.replace("    if (ok === 'OK') return ok;\n", ""), 3) is None
+    assert loop_bound("a.ts", retry.replace("attempt", "i"), 3) is None
+
+
+HATCHET_LIKE = """func backfill(ctx context.Context, db *sql.DB, partitions []string) error {
+\tfor _, partition := range partitions {
+\t\tvar last int64
+\t\tfor {
+\t\t\tstmt := fmt.Sprintf(`
+\t\t\t\tUPDATE %s SET done = true WHERE id IN (
+\t\t\t\t\tSELECT id FROM %s WHERE id > $1 ORDER BY id LIMIT $2
+\t\t\t\t) RETURNING id`, partition, partition)
+\t\t\trows, err := db.QueryContext(ctx, stmt, last, batchSize)
+\t\t\tif err != nil {
+\t\t\t\treturn err
+\t\t\t}
+\t\t\tn := count(rows, &last)
+\t\t\tif n < batchSize {
+\t\t\t\tbreak
+\t\t\t}
+\t\t}
+\t}
+\treturn nil
+}
+"""
+
+
+def test_a_keyset_paginated_batch_loop_runs_one_query_per_batch() -> None:
+    finding = _finding("migrate/1.go", 9, Category.n_plus_one, "go-query-in-loop")
+    mitigation = find_mitigation(finding, HATCHET_LIKE)
+    assert mitigation is not None and mitigation.effect == Effect.silence
+    assert "stmt pages with LIMIT" in mitigation.why
+    inline = "for {\n\trows, _ := db.Query(\"SELECT id FROM t WHERE id > $1 LIMIT $2\", last, 500)\n}\n"
+    assert find_mitigation(_finding("a.go", 2, Category.n_plus_one), inline) is not None
+    js = ("for (const table of tables) {\n  while (true) {\n"
+          "    const rows = await db.select().from(table).where(gt(table.id, last)).limit(500);\n"
+          "    if (rows.length < 500) break;\n  }\n}\n")
+    assert find_mitigation(_finding("a.ts", 3, Category.n_plus_one), js) is not None
+    rb = "users.each do |u|\n  loop do\n    batch = Event.where(user: u).where('id > ?', n).limit(1000)\n  end\nend\n"
+    assert find_mitigation(_finding("a.rb", 3, Category.n_plus_one), rb) is not None
+    # fires: no LIMIT, or the innermost loop walks a collection (one query per item, LIMIT or not)
+    assert find_mitigation(finding, HATCHET_LIKE.replace(" LIMIT $2", "")) is None
+    per_item = "for _, id := range ids {\n\trows, _ := db.Query(\"SELECT * FROM t WHERE a = $1 LIMIT 1\", id)\n}\n"
+    assert find_mitigation(_finding("a.go", 2, Category.n_plus_one), per_item) is None
+    js_of = "for (const id of ids) {\n  await db.query('SELECT * FROM t WHERE a = $1 LIMIT 1', [id]);\n}\n"
+    assert find_mitigation(_finding("a.ts", 2, Category.n_plus_one), js_of) is None
+
+
+SAME_OBJECT = """def attach_series(work, edition, series_list):
+    for series in series_list:
+        instance = find_series(series)
+        work.series = None
+        work.save()
+        self.touched.save(update_fields=["at"])
+        link(
+            work=work,
+            series=series,
+        )
+"""
+
+
+def test_saving_the_same_object_on_every_pass_is_not_a_per_item_write() -> None:
+    for line in (5, 6):
+        mitigation = find_mitigation(_finding("a.py", line, Category.per_item_writes, "py-save-in-loop"), SAME_OBJECT)
+        assert mitigation is not None and mitigation.effect == Effect.silence, line
+        assert "saved on every pass" in mitigation.why
+    # fires: the loop's own item, an object bound in the loop body, one reached through the item
+    for saved in ("series.save()", "instance.save()", "series.book.save()"):
+        text = SAME_OBJECT.replace("work.save()", saved)
+        assert find_mitigation(_finding("a.py", 5, Category.per_item_writes, "py-save-in-loop"), text) is None, saved
+    rebound = SAME_OBJECT.replace("        instance = find_series(series)\n", "        work = series.work\n")
+    assert find_mitigation(_finding("a.py", 5, Category.per_item_writes, "py-save-in-loop"), rebound) is None
+    nested = "def f(works):\n    for w in works:\n        for s in w.series.all():\n            w.save()\n"
+    assert find_mitigation(_finding("a.py", 4, Category.per_item_writes, "py-save-in-loop"), nested) is None
+    keyed = "def f(rows, by_id):\n    for r in rows:\n        by_id[r.id].save()\n"
+    assert find_mitigation(_finding("a.py", 3, Category.per_item_writes, "py-save-in-loop"), keyed) is None
+
+
+def test_one_row_lookups_and_loops_that_walk_items_are_not_batches() -> None:
+    lookup = "while (queue.length) {\n  await db.query('SELECT * FROM t WHERE id = $1 LIMIT 1', [queue.shift()]);\n}\n"
+    assert find_mitigation(_finding("a.ts", 2, Category.n_plus_one), lookup) is None
+    one = "while (more) {\n  await db.query('SELECT * FROM t WHERE id = $1 LIMIT 1', [next()]);\n}\n"
+    assert find_mitigation(_finding("a.ts", 2, Category.n_plus_one), one) is None
+    rows = "for rows.Next() {\n\tdb.QueryRow(\"SELECT a FROM t WHERE b = $1 LIMIT $2\", id, n)\n}\n"
+    assert find_mitigation(_finding("a.go", 2, Category.n_plus_one), rows) is None
+    walk = ("for (let i = 0; i < ids.length; i++) {\n"
+            "  await db.query('SELECT * FROM t WHERE a = $1 LIMIT 50', [ids[i]]);\n}\n")
+    assert find_mitigation(_finding("a.ts", 2, Category.n_plus_one), walk) is None
+
+
+def test_retry_words_inside_other_words_are_not_retries() -> None:
+    walk = ("func f(entries []E) {\n\tfor i := 0; i < len(entries); i++ {\n\t\tif db.Get(entries[i]) != nil {\n"
+            "\t\t\treturn\n\t\t}\n\t}\n}\n")
+    assert loop_bound("a.go", walk, 3) is None
+    retry = walk.replace("i < len(entries); i++", "attempt < maxAttempts; attempt++").replace("i := 0", "attempt := 0")
+    assert loop_bound("a.go", retry, 3) == "a retry loop: it stops at the first success, bounded by its attempts"

@@ -63,6 +63,7 @@ def test_rails_associations_scopes_default_scope_and_schema_indexes() -> None:
     assert rel(facts, "Post", "comments") == ("has_many", "Comment", True)
     assert rel(facts, "Post", "tags") == ("has_and_belongs_to_many", "Tag", True)
     assert rel(facts, "Post", "cover") == ("has_one_attached", "ActiveStorage::Attachment", False)
+    assert {"author", "comments", "tags", "cover"} <= facts.rails_associations
     assert facts.models["Post"].scopes == {"with_author": {"author"}, "published": set()}
     assert facts.models["Comment"].default_eager == {"user"}
     assert "author_id" in facts.models["Post"].indexed and "slug" not in facts.models["Post"].indexed
