@@ -39,3 +39,17 @@ def test_rule_compiles_for_every_dialect_it_claims(rule) -> None:
 
     for language in rule.languages:
         SgRoot("const x = 1;\n", language).root().find_all(rule.config)
+
+
+def test_a_page_size_floor_is_rewritten_into_a_cap() -> None:
+    from tests.support.rules_harness import scan
+
+    text = (
+        "export function size(count: string) {\n"
+        "  const limit = parseInt(count) > 50 ? parseInt(count) : 50;\n"
+        "  return limit;\n"
+        "}\n"
+    )
+    (finding,) = scan(ANALYZER, "server/db/link.ts", text)
+    assert finding.source == "js-page-size-floor-not-cap"
+    assert finding.suggestion == "  const limit = Math.min(parseInt(count), 50);"
