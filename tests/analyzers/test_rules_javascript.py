@@ -29,3 +29,27 @@ def test_browser_code_is_outside_the_server_timeout_and_loop_rules() -> None:
     assert not any(f.source == "js-fetch-no-timeout" for f in scan(ANALYZER, "src/components/fetcher.ts", text))
     loop = (FIXTURES / "js-await-in-loop" / "fires.ts").read_text()
     assert not any(f.source == "js-await-in-loop" for f in scan(ANALYZER, "packages/lib/client-only/bulk.ts", loop))
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_compiles_for_every_dialect_it_claims(rule) -> None:
+    # a node kind one grammar lacks (TypeScript's `required_parameter` in plain JavaScript) makes ast-grep
+    # refuse the whole rule at match time, which drops every finding of the file
+    from ast_grep_py import SgRoot
+
+    for language in rule.languages:
+        SgRoot("const x = 1;\n", language).root().find_all(rule.config)
+
+
+def test_a_page_size_floor_is_rewritten_into_a_cap() -> None:
+    from tests.support.rules_harness import scan
+
+    text = (
+        "export function size(count: string) {\n"
+        "  const limit = parseInt(count) > 50 ? parseInt(count) : 50;\n"
+        "  return limit;\n"
+        "}\n"
+    )
+    (finding,) = scan(ANALYZER, "server/db/link.ts", text)
+    assert finding.source == "js-page-size-floor-not-cap"
+    assert finding.suggestion == "  const limit = Math.min(parseInt(count), 50);"
