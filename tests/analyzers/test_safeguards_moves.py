@@ -203,3 +203,35 @@ def test_an_eager_load_dropped_from_the_same_query_written_differently_is_report
     assert _sources(FEED_BASE, FEED_HEAD, "app/controllers/tags_controller.rb") == ["safeguard-eager-loading"]
     other_query = FEED_HEAD.replace("visible_to_all", "recent_public")  # the head reads another scope
     assert _sources(FEED_BASE, other_query, "app/controllers/tags_controller.rb") == []
+
+
+FORM = '''class EvaluationForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["questionnaires"].queryset = Questionnaire.objects.general().prefetch_related({loads})
+'''
+
+
+def test_a_relation_now_loaded_through_its_through_model_is_quiet() -> None:
+    base = FORM.format(loads='"questions"')
+    through = FORM.format(loads='"question_assignments", "question_assignments__question"')
+    assert _sources(base, through, "app/forms.py") == []
+    other = FORM.format(loads='"question_assignments"')
+    assert _sources(base, other, "app/forms.py") == ["safeguard-eager-loading"]
+
+
+INDEX = '''def questionnaire_index(request):
+{body}
+    return render(request, "index.html", {{"questionnaires": questionnaires}})
+'''
+
+
+def test_a_prefetch_list_built_elsewhere_that_became_named_loads_is_quiet() -> None:
+    base = INDEX.format(body='    prefetch_list = ("questions", "contributions__evaluation")\n'
+                             '    questionnaires = Questionnaire.objects.general().prefetch_related(*prefetch_list)')
+    named = INDEX.format(
+        body='    questionnaires = Questionnaire.objects.filter(q).prefetch_related("questions", "contributions")'
+    )
+    assert _sources(base, named, "app/views.py") == []
+    none = INDEX.format(body="    questionnaires = Questionnaire.objects.filter(q)")
+    assert _sources(base, none, "app/views.py") == ["safeguard-eager-loading"]

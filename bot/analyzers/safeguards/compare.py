@@ -56,6 +56,7 @@ class _Counts:
         self.by_key: dict[tuple[str, Kind, str], list[Safeguard]] = {}
         self.eager_targets: dict[str, set[str]] = {}
         self.roots: Counter[tuple[str, str]] = Counter()  # eager-loading paths per (scope, first relation)
+        self.eager_keys: dict[str, set[str]] = {}  # eager-loading keys per scope
         for s in side.safeguards:
             self.scoped[(s.scope, s.kind, s.key)] += 1
             self.filewide[(s.kind, s.key)] += 1
@@ -64,6 +65,7 @@ class _Counts:
             self.by_key.setdefault((s.scope, s.kind, s.key), []).append(s)
             if s.kind is Kind.eager_loading:
                 self.eager_targets.setdefault(s.scope, set()).add(s.target)
+                self.eager_keys.setdefault(s.scope, set()).add(s.key)
                 if root := _eager_root(s):
                     self.roots[(s.scope, root)] += 1
 
@@ -105,6 +107,28 @@ def _covered_index(s: Safeguard, head: Side) -> bool:
         if h.kind is not Kind.db_index or h.scope != s.scope or (theirs := _index_columns(h.key)) is None:
             continue
         if theirs[0] == table and len(theirs[1]) > len(columns) and theirs[1][: len(columns)] == columns:
+            return True
+    return False
+
+
+def _last_relation(key: str) -> str:
+    rel = key.removeprefix("eager:").strip("\"' ")
+    return rel.replace(".", "__").rsplit("__", 1)[-1].lower()
+
+
+def _singular(name: str) -> str:
+    return name[:-3] + "y" if name.endswith("ies") else name[:-1] if name.endswith("s") else name
+
+
+def _loaded_through(key: str, head_keys: set[str]) -> bool:
+    """A head eager load of a longer path whose last relation is the removed one (singular or plural): the
+    rows are now reached through an intermediate model (a through table)."""
+    last = _last_relation(key)
+    if not last.isidentifier():
+        return False
+    for other in head_keys:
+        rel = other.removeprefix("eager:")
+        if ("__" in rel or "." in rel) and _singular(_last_relation(other)) == _singular(last):
             return True
     return False
 
@@ -191,6 +215,10 @@ def _verdict(s: Safeguard, base: _Counts, head: _Counts, head_flat: dict[str, st
     opaque = (s.scope, s.kind, s.key.split(":", 1)[0] + ":?")
     if opaque != scoped and head.scoped[opaque] > base.scoped[opaque]:
         return None  # handed to a loader built elsewhere (`options(*Schema.loader_options())`)
+    if s.kind is Kind.eager_loading and s.key.split(":", 1)[-1] in ("?", "*") and head.eager_keys.get(s.scope):
+        return None  # a list built elsewhere (`*prefetch_list`) became loads the head names; what it held is unknown
+    if s.kind is Kind.eager_loading and _loaded_through(s.key, head.eager_keys.get(s.scope, set())):
+        return None  # the relation is now loaded through another path (`questions` -> `question_assignments__question`)
     families = [(s.scope, s.kind, f) for f in _families(s)]
     if s.kind in _KIND_EQUIVALENT and any(head.kinds[f] >= base.kinds[f] for f in families):
         return None  # replaced by an equivalent of the same kind
