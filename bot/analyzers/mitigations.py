@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.analyzers.literal_bounds import loops_bound
-from bot.analyzers.other_loop_bounds import batched_statement, other_loops_bound
+from bot.analyzers.other_loop_bounds import batched_statement, ddl_statement, other_loops_bound
 from bot.analyzers.same_object_writes import same_object_saved
 from bot.core.model import Category, Finding
 
@@ -101,6 +101,9 @@ def find_mitigation(
             same = same_object_saved(lines, finding.start_line, MAX_LOOKBACK)
             if same:
                 return Mitigation(Effect.silence, same)
+        ddl = ddl_statement(lines, finding.start_line, finding.end_line) if not finding.path.endswith(".py") else None
+        if ddl and finding.category in (Category.per_item_writes, Category.n_plus_one):
+            return Mitigation(Effect.silence, ddl)
         batched = batched_statement(lines, finding.start_line, finding.end_line, MAX_LOOKBACK)
         if batched and finding.category == Category.n_plus_one:
             return Mitigation(Effect.silence, batched)

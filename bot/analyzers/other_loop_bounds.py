@@ -248,8 +248,34 @@ def batched_statement(lines: list[str], start: int, end: int, lookback: int) -> 
     return None
 
 
+# a schema or maintenance statement (one per table, partition or index): nothing to batch
+_SQL_DDL = re.compile(
+    r"""(?i)["'`]\s*(?:CREATE|ALTER|DROP|VACUUM|ANALYZE|REINDEX|REFRESH\s+MATERIALIZED|CLUSTER|COMMENT\s+ON|GRANT"""
+    r"""|REVOKE|TRUNCATE|LOCK\s+TABLE)\b"""
+)
+
+
+def ddl_statement(lines: list[str], start: int, end: int) -> str | None:
+    """Why the statement at lines start..end (1-based) is not a per-row write: it runs a schema or maintenance
+    statement (CREATE INDEX per partition, ALTER ... ATTACH), written in the call or in the variable it names."""
+    if not 0 < start <= end <= len(lines):
+        return None
+    statement = "\n".join(lines[start - 1 : end])
+    if _SQL_DDL.search(statement):
+        return "a schema or maintenance statement per object: it cannot be batched into one"
+    arguments = statement.split("(", 1)[1] if "(" in statement else ""
+    for name in list(dict.fromkeys(_IDENT.findall(arguments)))[:MAX_NAMES]:
+        if _names_sql(lines, name, start - 1, _SQL_DDL):
+            return f"{name} is a schema or maintenance statement, run once per object: it cannot be batched into one"
+    return None
+
+
 def _names_limited_sql(lines: list[str], name: str, before: int) -> bool:
-    """The nearest binding of `name` above index `before` holds SQL with a LIMIT (read to the end of its
+    return _names_sql(lines, name, before, _SQL_LIMIT)
+
+
+def _names_sql(lines: list[str], name: str, before: int, pattern: re.Pattern[str]) -> bool:
+    """The nearest binding of `name` above index `before` holds SQL matching `pattern` (read to the end of its
     statement: the lines indented deeper than it, at most MAX_SQL_LINES)."""
     binding = re.compile(rf"^\s*(?:const\s+|var\s+|let\s+)?{re.escape(name)}\s*(?::=|=)(?![=>])")
     for row in range(before - 1, max(-1, before - 1 - MAX_FILE_LINES), -1):
@@ -262,5 +288,5 @@ def _names_limited_sql(lines: list[str], name: str, before: int) -> bool:
             if more.strip() and len(more) - len(more.lstrip()) <= indent:
                 break
             value.append(more)
-        return bool(_SQL_LIMIT.search("\n".join(value)))
+        return bool(pattern.search("\n".join(value)))
     return False

@@ -311,3 +311,29 @@ def test_retry_words_inside_other_words_are_not_retries() -> None:
     assert loop_bound("a.go", walk, 3) is None
     retry = walk.replace("i < len(entries); i++", "attempt < maxAttempts; attempt++").replace("i := 0", "attempt := 0")
     assert loop_bound("a.go", retry, 3) == "a retry loop: it stops at the first success, bounded by its attempts"
+
+
+PARTITIONS = """func rebuild(ctx context.Context, conn *pgx.Conn, parts []string) error {
+\tfor _, p := range parts {
+\t\tcreate := fmt.Sprintf(`CREATE INDEX CONCURRENTLY IF NOT EXISTS %s_idx ON %s (created_at)`, p, p)
+\t\tif _, err := conn.Exec(ctx, create); err != nil {
+\t\t\treturn err
+\t\t}
+\t\tif _, err := conn.Exec(ctx, "ALTER INDEX parent_idx ATTACH PARTITION "+p+"_idx"); err != nil {
+\t\t\treturn err
+\t\t}
+\t}
+\treturn nil
+}
+"""
+
+
+def test_a_schema_statement_per_partition_is_not_a_per_item_write() -> None:
+    for line in (4, 7):
+        mitigation = find_mitigation(_finding("idx/rebuild.go", line, Category.per_item_writes, "go-write-in-loop"),
+                                     PARTITIONS)
+        assert mitigation is not None and mitigation.effect == Effect.silence
+        assert "schema or maintenance statement" in mitigation.why
+    rows = PARTITIONS.replace("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s_idx ON %s (created_at)",
+                              "UPDATE %s SET archived = true WHERE id = $1")
+    assert find_mitigation(_finding("idx/rebuild.go", 4, Category.per_item_writes, "go-write-in-loop"), rows) is None
