@@ -192,6 +192,9 @@ def unindexed_lookups(tree: ast.Module, facts: RepoFacts, path: str) -> list[Hit
         model = facts.models.get(target.value.id)
         if model is None or model.orm != "django":
             continue
+        filtered = {(kw.arg or "").split("__")[0].removesuffix("_id") for kw in node.keywords}
+        if filtered & (set(model.indexed) | set(model.relations)):
+            continue  # another column of the same filter leads an index (a foreign key's, a db_index): it narrows first
         for kw in node.keywords:
             column = (kw.arg or "").split("__")[0]
             if not column or column in model.indexed or column in model.relations or column not in model.fields:
