@@ -235,3 +235,27 @@ def test_a_prefetch_list_built_elsewhere_that_became_named_loads_is_quiet() -> N
     assert _sources(base, named, "app/views.py") == []
     none = INDEX.format(body="    questionnaires = Questionnaire.objects.filter(q)")
     assert _sources(base, none, "app/views.py") == ["safeguard-eager-loading"]
+
+
+VIEWS = '''def questionnaire_index(request):
+    questionnaires = Questionnaire.objects.all(){load}
+    return render(request, "index.html", {{"questionnaires": questionnaires}})
+
+
+def questionnaire_view(request, pk):
+    questionnaire = Questionnaire.objects.get(pk=pk)
+    return render(request, "view.html", {{"questions": list(questionnaire.questions.all())}})
+'''
+
+
+def test_a_read_of_the_relation_in_another_view_of_the_file_does_not_make_the_removal_certain() -> None:
+    base, head = VIEWS.format(load='.prefetch_related("questions")'), VIEWS.format(load="")
+    [f] = SafeguardAnalyzer().analyze(file_input(base, head, "app/views.py"))
+    assert f.confidence < 0.8 and "still used" not in f.evidence
+    same = '''def questionnaire_index(request):
+    questionnaires = Questionnaire.objects.all(){load}
+    return render(request, "index.html", {{"rows": [q.questions.count() for q in questionnaires]}})
+'''
+    [g] = SafeguardAnalyzer().analyze(file_input(same.format(load='.prefetch_related("questions")'),
+                                                 same.format(load=""), "app/views.py"))
+    assert g.confidence >= 0.8 and "still used" in g.evidence

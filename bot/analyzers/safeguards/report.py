@@ -127,6 +127,16 @@ def _category(loss: Loss, text: KindText) -> Category:
     return text.category
 
 
+def _scope_text(scope: str, head: Side, head_text: str) -> str:
+    """The head's text of the function the safeguard sat in (a read elsewhere in a long views file says nothing
+    about this query's rows); the whole file when the function is not known."""
+    span = head.spans.get(scope) if scope else None
+    if span is None:
+        return head_text
+    lines = head_text.splitlines()
+    return "\n".join(lines[span[0] - 1 : span[1]])
+
+
 def still_used(loss: Loss, head: Side, head_text: str) -> bool:
     """Whether the head still visibly uses what the safeguard protected."""
     s = loss.safeguard
@@ -139,7 +149,7 @@ def still_used(loss: Loss, head: Side, head_text: str) -> bool:
         return (
             bool(rel)
             and rel.group(0) != "*"
-            and re.search(rf"\.{re.escape(rel.group(0))}\b", head_text, re.I) is not None
+            and re.search(rf"\.{re.escape(rel.group(0))}\b", _scope_text(s.scope, head, head_text), re.I) is not None
         )
     if s.kind is Kind.db_index:
         cols = [c.strip("\"' []:") for c in s.key.split(":", 1)[-1].split(",")]
