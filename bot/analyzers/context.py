@@ -255,7 +255,7 @@ def _file_scores(path: str, text: str) -> dict[PathKind, int]:
     # a command or a Rails seeds file whose name says it seeds the database is a seed script
     if scores.get(PathKind.seed_script, 0) and scores.get(PathKind.command, 0) >= STRONG:
         scores[PathKind.seed_script] = scores[PathKind.seed_script] + STRONG
-    if path.endswith("db/seeds.rb") or "/db/seeds/" in path:
+    if path.endswith("db/seeds.rb") or "/db/seeds/" in f"/{path}":
         scores[PathKind.seed_script] = scores.get(PathKind.seed_script, 0) + STRONG
     return scores
 

@@ -5,7 +5,8 @@ code a production path may import, so it is reviewed. A file is test code when i
 test framework's convention (pytest `test_*.py`/`*_test.py`/`conftest.py`, Go `*_test.go`, RSpec
 `*_spec.rb`, Minitest `*_test.rb`, Jest/Vitest/Mocha `*.test.ts`/`*.spec.js`), when it sits where a
 framework itself looks for tests by default (Jest's `__tests__/`, Go's ignored `testdata/` for Go
-files), or when the repository's configuration (`paths.tests`, read from the base branch) says so.
+files, RSpec's `spec/support/` and Cucumber's `features/step_definitions/` and `features/support/` for Ruby),
+or when the repository's configuration (`paths.tests`, read from the base branch) says so.
 
 One folder convention is enough on its own: the application a test suite builds for itself. Rails engines
 and gems test against a generated `test/dummy/` or `spec/dummy/` app (`rails plugin new` makes one), and
@@ -28,6 +29,7 @@ TEST_FILE = re.compile(
 _JS_TS = re.compile(r"\.[cm]?[jt]sx?$")
 _TEST_ROOTS = frozenset({"test", "tests", "spec"})
 _MIGRATION_FOLDERS = ("migrations", "migrate")
+_CUCUMBER = frozenset({"step_definitions", "support"})  # the folders Cucumber loads Ruby from by default
 TEST_REASON = "test code ({why})"
 
 
@@ -42,6 +44,10 @@ def reason_if_test(path: str, config_globs: Sequence[str] = ()) -> str | None:
         return TEST_REASON.format(why="Jest __tests__ folder")
     if "testdata" in folders and name.endswith(".go"):
         return TEST_REASON.format(why="Go testdata folder")
+    if name.endswith(".rb") and len(folders) >= 2 and folders[0] == "spec" and folders[1] == "support":
+        return TEST_REASON.format(why="RSpec's spec/support, loaded by the spec helper")
+    if name.endswith(".rb") and len(folders) >= 2 and folders[0] == "features" and folders[1] in _CUCUMBER:
+        return TEST_REASON.format(why="Cucumber's features folder")
     if len(folders) >= 2 and folders[0] in _TEST_ROOTS and folders[1] == "dummy":
         return TEST_REASON.format(why="the test suite's dummy application")
     if folders and folders[0] in _TEST_ROOTS and any(f in _MIGRATION_FOLDERS for f in folders[1:]):

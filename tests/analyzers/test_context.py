@@ -244,3 +244,9 @@ def test_a_script_that_boots_the_application_itself_is_a_command_or_a_seed_scrip
     assert classify("tools/reindex.py", python, 6).kind == PathKind.command
     # the application's own code mentions its environment file without booting it
     assert classify("app/models/intake.rb", "class Intake < ApplicationRecord\nend\n", 1).kind == PathKind.library
+
+
+def test_a_seeds_folder_at_the_repository_root_is_a_seed_script() -> None:
+    text = "Offence.all.each do |o|\n  o.fee_schemes.each { |f| puts f.name }\nend\n"
+    assert classify("db/seeds/schemas/clean_offences.rb", text, 2).kind == PathKind.seed_script
+    assert classify("engines/billing/db/seeds/plans.rb", text, 2).kind == PathKind.seed_script

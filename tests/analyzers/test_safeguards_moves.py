@@ -259,3 +259,12 @@ def test_a_read_of_the_relation_in_another_view_of_the_file_does_not_make_the_re
     [g] = SafeguardAnalyzer().analyze(file_input(same.format(load='.prefetch_related("questions")'),
                                                  same.format(load=""), "app/views.py"))
     assert g.confidence >= 0.8 and "still used" in g.evidence
+
+
+def test_a_capybara_first_with_a_css_selector_is_not_a_query_limit() -> None:
+    base = "def heading?\n  page.first('h1.govuk-heading-xl', minimum: 0)\nend\n"
+    head = "def heading?\n  patiently { page.find('h1.govuk-heading-xl') }\nend\n"
+    assert _sources(base, head, "app/helpers/page_helper.rb") == []
+    query_base = "def recent\n  Order.where(open: true).first(20)\nend\n"
+    query_head = "def recent\n  Order.where(open: true)\nend\n"
+    assert _sources(query_base, query_head, "app/models/order_query.rb") == ["safeguard-limit"]

@@ -119,7 +119,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         _p(
             "query limit",
             Kind.limit,
-            r"\.(?P<key>limit|per|page|paginate|first|take)\(\s*(?P<value>[^)]{1,40})",
+            r"\.(?P<key>limit|per|page|paginate|first|take)\(\s*(?P<value>(?![\"'])[^)]{1,40})",
             "limit:",
         ),
         _p(
