@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from bot.facts.graph import RepoFacts
 
 EAGER_METHODS = {"select_related", "prefetch_related"}
+OPAQUE = "*"  # an eager-load argument whose loads the code does not show
 SA_LOADERS = {"joinedload", "selectinload", "subqueryload", "contains_eager", "immediateload", "Prefetch"}
 ROW_SHAPES = {"values", "values_list", "count", "exists", "aggregate", "delete", "update"}
 QS_PARAM_NAMES = {"queryset", "qs"}
@@ -34,7 +35,7 @@ class QuerySet:
 
     def covers(self, path: str) -> bool:
         """Is relation path `a` or `a__b` eager-loaded (a prefetch of `a__b` also loads `a`)?"""
-        return any(e == path or e.startswith(path + "__") for e in self.eager)
+        return OPAQUE in self.eager or any(e == path or e.startswith(path + "__") for e in self.eager)
 
 
 def _loader_names(call: ast.Call) -> set[str]:
@@ -46,6 +47,8 @@ def _loader_names(call: ast.Call) -> set[str]:
             out |= _loader_names(arg)
         elif isinstance(arg, ast.Attribute):
             out.add(arg.attr)
+        elif isinstance(arg, (ast.Name, ast.Starred)):
+            out.add(OPAQUE)  # a loader built elsewhere (`prefetch_related(changes_prefetch)`): what it loads is unseen
         elif isinstance(arg, (ast.List, ast.Tuple)):
             out |= _loader_names(ast.Call(func=ast.Name("x"), args=list(arg.elts), keywords=[]))
     return out

@@ -81,6 +81,11 @@ def admin_columns(tree: ast.Module, facts: RepoFacts, path: str) -> list[Hit]:
         covered = set(admin.list_select_related or ())
         cls = classes.get(admin.name)
         methods = {f.name: f for f in (cls.body if cls else []) if isinstance(f, ast.FunctionDef)}
+        if "get_queryset" in methods:
+            loaded = _get_queryset_loads(methods["get_queryset"])
+            if loaded is None:
+                continue  # the admin builds its own queryset and loads what the code does not show
+            covered |= loaded
         missing: list[str] = []
         for column in admin.list_display:
             head = column.split("__")[0]
@@ -98,6 +103,23 @@ def admin_columns(tree: ast.Module, facts: RepoFacts, path: str) -> list[Hit]:
             hits.append(Hit("py-admin-list-through-relation", admin.list_display_line, admin.list_display_line,
                             f"{admin.name} lists {shown}: one query per row of the change list", 0.9))
     return hits
+
+
+def _get_queryset_loads(fn: ast.FunctionDef) -> set[str] | None:
+    """The first relations an admin's own `get_queryset` loads with select_related/prefetch_related
+    (`project__organization` covers `project`), or None when it passes something the code does not show."""
+    loads: set[str] = set()
+    for node in ast.walk(fn):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("select_related", "prefetch_related")):
+            continue
+        if not node.args and node.func.attr == "select_related":
+            return None  # select_related() with no argument follows every non-null foreign key
+        for arg in node.args:
+            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+                return None
+            loads.add(arg.value.split("__")[0])
+    return loads
 
 
 def attribute_heads(fn: ast.FunctionDef) -> set[str]:
