@@ -268,3 +268,10 @@ def test_a_capybara_first_with_a_css_selector_is_not_a_query_limit() -> None:
     query_base = "def recent\n  Order.where(open: true).first(20)\nend\n"
     query_head = "def recent\n  Order.where(open: true)\nend\n"
     assert _sources(query_base, query_head, "app/models/order_query.rb") == ["safeguard-limit"]
+
+
+def test_a_python_eager_load_handed_to_a_prefetch_object_built_above_is_quiet() -> None:
+    base = INDEX.format(body='    questionnaires = Questionnaire.objects.all().prefetch_related("questions")')
+    head = INDEX.format(body='    questions = Prefetch("questions", queryset=Question.objects.order_by("order"))\n'
+                             '    questionnaires = Questionnaire.objects.all().prefetch_related(questions)')
+    assert _sources(base, head, "app/views.py") == []

@@ -212,9 +212,10 @@ def _verdict(s: Safeguard, base: _Counts, head: _Counts, head_flat: dict[str, st
     root = _eager_root(s) if s.kind is Kind.eager_loading else ""
     if root and head.roots[(s.scope, root)] >= base.roots[(s.scope, root)]:
         return None  # re-routed through the same relation (`book__x` -> `book__work__x`); Django loads every level
-    opaque = (s.scope, s.kind, s.key.split(":", 1)[0] + ":?")
-    if opaque != scoped and head.scoped[opaque] > base.scoped[opaque]:
-        return None  # handed to a loader built elsewhere (`options(*Schema.loader_options())`)
+    for mark in ("?", "*"):  # line patterns write an unseen loader as `?`, the Python reader as `*`
+        opaque = (s.scope, s.kind, s.key.split(":", 1)[0] + ":" + mark)
+        if opaque != scoped and head.scoped[opaque] > base.scoped[opaque]:
+            return None  # handed to a loader built elsewhere (`options(*Schema.loader_options())`)
     if s.kind is Kind.eager_loading and s.key.split(":", 1)[-1] in ("?", "*") and head.eager_keys.get(s.scope):
         return None  # a list built elsewhere (`*prefetch_list`) became loads the head names; what it held is unknown
     if s.kind is Kind.eager_loading and _loaded_through(s.key, head.eager_keys.get(s.scope, set())):
