@@ -241,11 +241,8 @@ def batched_statement(lines: list[str], start: int, end: int, lookback: int) -> 
     statement = "\n".join(lines[start - 1 : end])
     if _SQL_LIMIT.search(statement):
         return "one query per batch: the loop pages with LIMIT until the rows run out"
-    arguments = statement.split("(", 1)[1] if "(" in statement else ""
-    for name in list(dict.fromkeys(_IDENT.findall(arguments)))[:MAX_NAMES]:
-        if _names_limited_sql(lines, name, start - 1):
-            return f"one query per batch: {name} pages with LIMIT until the rows run out"
-    return None
+    name = _argument_holding(lines, statement, start, _SQL_LIMIT)
+    return f"one query per batch: {name} pages with LIMIT until the rows run out" if name else None
 
 
 # a schema or maintenance statement (one per table, partition or index): nothing to batch
@@ -263,15 +260,17 @@ def ddl_statement(lines: list[str], start: int, end: int) -> str | None:
     statement = "\n".join(lines[start - 1 : end])
     if _SQL_DDL.search(statement):
         return "a schema or maintenance statement per object: it cannot be batched into one"
+    name = _argument_holding(lines, statement, start, _SQL_DDL)
+    return f"{name} is a schema or maintenance statement, run once per object: it cannot be batched" if name else None
+
+
+def _argument_holding(lines: list[str], statement: str, start: int, pattern: re.Pattern[str]) -> str | None:
+    """The first name among the call's arguments whose nearest binding above holds SQL matching `pattern`."""
     arguments = statement.split("(", 1)[1] if "(" in statement else ""
     for name in list(dict.fromkeys(_IDENT.findall(arguments)))[:MAX_NAMES]:
-        if _names_sql(lines, name, start - 1, _SQL_DDL):
-            return f"{name} is a schema or maintenance statement, run once per object: it cannot be batched into one"
+        if _names_sql(lines, name, start - 1, pattern):
+            return name
     return None
-
-
-def _names_limited_sql(lines: list[str], name: str, before: int) -> bool:
-    return _names_sql(lines, name, before, _SQL_LIMIT)
 
 
 def _names_sql(lines: list[str], name: str, before: int, pattern: re.Pattern[str]) -> bool:
