@@ -384,9 +384,10 @@ def analyze_change(
     budget = budget or AnalysisBudget()
     limits = (budget, Deadline.after(budget.review_seconds))
     result = AnalysisResult()
-    analyzers = with_facts(analyzers, repo)
+    head_facts = _facts_of(repo)  # one lazy graph for the analyzers, the change context and the weighing below
+    analyzers = with_facts(analyzers, head_facts)
     inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers, attributes)
-    analyzers = with_change_context(analyzers, inputs, repo, base_repo)
+    analyzers = with_change_context(analyzers, inputs, head_facts, base_repo)
     if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
         outcomes = _run_parallel(inputs, analyzers, workers, limits)
     else:
@@ -399,7 +400,6 @@ def analyze_change(
     texts = {item.change.path: item.text for item in inputs}
     result.findings = _drop_ignored_columns(result.findings, texts, repo)
     result.findings = _place_startup_code(result.findings, texts, repo)
-    head_facts = _facts_of(repo)
     result.findings = weigh_association_reads(result.findings, texts, head_facts)
     result.pre_existing = weigh_association_reads(result.pre_existing, texts, head_facts)
     result.findings, engine_notes = weigh_index_locks(result.findings, lambda: database_facts_for(repo))
@@ -414,31 +414,28 @@ def analyze_change(
 
 
 def _facts_of(repo: RepoView) -> Callable[[], RepoFacts]:
-    """The head's model graph, built on first use (shared per commit with the analyzers that need it)."""
+    """The head's model graph, built on first use only."""
     from bot.facts import facts_provider
 
     return facts_provider(repo)
 
 
-def with_facts(analyzers: Sequence[Analyzer], repo: RepoView) -> list[Analyzer]:
-    """Analyzers that declare `needs_facts` get the head's model graph (bot/facts/), built on first use."""
-    from bot.facts import facts_provider
-
-    provide = facts_provider(repo)
+def with_facts(analyzers: Sequence[Analyzer], provide: Callable[[], RepoFacts]) -> list[Analyzer]:
+    """Analyzers that declare `needs_facts` get the head's model graph (bot/facts/) from `provide`, built on
+    first use."""
     return [a.bind_facts(provide) if getattr(a, "needs_facts", False) else a for a in analyzers]  # type: ignore[attr-defined]
 
 
 def with_change_context(
-    analyzers: Sequence[Analyzer], inputs: list[_Input], repo: RepoView, base_repo: RepoView | None
+    analyzers: Sequence[Analyzer], inputs: list[_Input], head_facts: Callable[[], RepoFacts],
+    base_repo: RepoView | None,
 ) -> list[Analyzer]:
     """Analyzers that declare `needs_change_context` get what the whole change offers (bot.analyzers.change_context):
     the head's model graph and base-side reads on first use, the changed files' texts."""
     if not any(getattr(a, "needs_change_context", False) for a in analyzers):
         return list(analyzers)
-    from bot.facts import facts_provider
-
     context = ChangeContext(
-        head_facts=facts_provider(repo),
+        head_facts=head_facts,
         read_base=bounded_reader(base_repo.read_text, (RepoAccessError,)) if base_repo is not None else None,
         files=tuple(ChangedText(i.change.path, i.base_text, i.text) for i in inputs),
     )

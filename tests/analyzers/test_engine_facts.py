@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.analyzers import default_analyzers
 from bot.analyzers.base import FileInput
 from bot.analyzers.engine import analyze_change, with_facts
 from bot.analyzers.relations import RelationsAnalyzer
 from bot.core.diff import ChangeSet
+from bot.core.repo import RepoView
 from bot.core.repo_config import RepoConfig
+from bot.facts import RepoFacts, facts_provider
+from bot.facts.build import FactsBudget
 from tests.support.analyzer_fixtures import change_for
 from tests.support.memory_repo import MemoryRepo
 
@@ -33,7 +38,7 @@ def test_binding_leaves_the_shared_instance_untouched_and_other_analyzers_as_the
     shared = RelationsAnalyzer()
     other = default_analyzers()[0]
     repo = MemoryRepo({**MemoryRepo.from_folder(PROJECT).files, "shop/views.py": VIEW}, rev="engine-2")
-    bound = with_facts([shared, other], repo)
+    bound = with_facts([shared, other], facts_provider(repo))
     assert bound[1] is other and bound[0] is not shared
     file = FileInput(change=change_for(VIEW, "shop/views.py"), text=VIEW)
     assert len(bound[0].analyze(file)) == 1
@@ -94,3 +99,20 @@ def test_an_association_no_rails_model_declares_is_a_plain_attribute() -> None:
     # a model that declares `aliases` keeps the first one
     declares = {**RAILS_MODELS, "app/models/value.rb": "class Value < ApplicationRecord\n  has_many :aliases\nend\n"}
     assert dict(_association_findings(declares, "rails-assoc-3"))[9] == 0.7
+
+
+def test_one_change_builds_the_head_graph_once_even_when_it_cannot_be_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.facts.build as build
+
+    real, calls = build.build_facts, []
+
+    def counted(view: RepoView, budget: FactsBudget | None = None) -> RepoFacts:
+        calls.append(view)
+        return real(view, budget)
+
+    monkeypatch.setattr(build, "build_facts", counted)
+    repo = MemoryRepo({**RAILS_MODELS, "app/lib/report.rb": LOOPS}, rev="")  # no revision: no per-commit cache
+    changes = ChangeSet((change_for(LOOPS, "app/lib/report.rb"),))
+    result = analyze_change(changes, repo, RepoConfig(), default_analyzers())
+    assert any(f.source == "rb-association-in-each" for f in result.findings)  # the graph was needed after the run
+    assert len(calls) == 1
