@@ -23,6 +23,7 @@ from bot.analyzers.safeguards.lines import LineMap
 from bot.analyzers.safeguards.model import Kind, Loss, Safeguard, Side, Verdict
 from bot.analyzers.safeguards.python_side import trivial
 from bot.core.diff import FileChange
+from bot.facts.other_orms import singular
 
 WEAKENED_RATIO = 10.0
 MAX_LOSSES = 20  # per file: past this the change is a rewrite, not a removed protection
@@ -116,10 +117,6 @@ def _last_relation(key: str) -> str:
     return rel.replace(".", "__").rsplit("__", 1)[-1].lower()
 
 
-def _singular(name: str) -> str:
-    return name[:-3] + "y" if name.endswith("ies") else name[:-1] if name.endswith("s") else name
-
-
 def _loaded_through(key: str, head_keys: set[str]) -> bool:
     """A head eager load of a longer path whose last relation is the removed one (singular or plural): the
     rows are now reached through an intermediate model (a through table)."""
@@ -128,7 +125,7 @@ def _loaded_through(key: str, head_keys: set[str]) -> bool:
         return False
     for other in head_keys:
         rel = other.removeprefix("eager:")
-        if ("__" in rel or "." in rel) and _singular(_last_relation(other)) == _singular(last):
+        if ("__" in rel or "." in rel) and singular(_last_relation(other)) == singular(last):
             return True
     return False
 
