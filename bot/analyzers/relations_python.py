@@ -98,9 +98,11 @@ def _many_writes(nodes: list[ast.AST], var: str, model: str, facts: RepoFacts) -
                     and node.func.attr in MANY_WRITES and isinstance(node.func.value, ast.Attribute)):
                 continue
             parts = _chain(node.func.value, var)
-            rel = facts.relation(model, parts[0]) if parts and len(parts) == 1 else None
+            if parts is None or len(parts) != 1:
+                continue
+            rel = facts.relation(model, parts[0])
             if rel is not None and rel.many and rel.kind in ("many_to_many", "reverse_many_to_many", "reverse_fk"):
-                found.setdefault(parts[0], node.lineno)  # type: ignore[index]
+                found.setdefault(parts[0], node.lineno)
     return found
 
 
