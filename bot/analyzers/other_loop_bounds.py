@@ -238,11 +238,10 @@ def batched_statement(lines: list[str], start: int, end: int, lookback: int) -> 
                  if i != start - 1 and (_OTHER_LOOP.search(t) or _LOOP_HEADER.match(t))), None)
     if loop is None or not _CONDITION_LOOP.match(loop[1]) or _WALKS_ITEMS.search(loop[1]):
         return None
-    statement = "\n".join(lines[start - 1 : end])
-    if _SQL_LIMIT.search(statement):
-        return "one query per batch: the loop pages with LIMIT until the rows run out"
-    name = _argument_holding(lines, statement, start, _SQL_LIMIT)
-    return f"one query per batch: {name} pages with LIMIT until the rows run out" if name else None
+    where = _sql_matching(lines, start, end, _SQL_LIMIT)
+    if where is None:
+        return None
+    return f"one query per batch: {where or 'the loop'} pages with LIMIT until the rows run out"
 
 
 # a schema or maintenance statement (one per table, partition or index): nothing to batch
@@ -257,15 +256,20 @@ def ddl_statement(lines: list[str], start: int, end: int) -> str | None:
     statement (CREATE INDEX per partition, ALTER ... ATTACH), written in the call or in the variable it names."""
     if not 0 < start <= end <= len(lines):
         return None
-    statement = "\n".join(lines[start - 1 : end])
-    if _SQL_DDL.search(statement):
+    where = _sql_matching(lines, start, end, _SQL_DDL)
+    if where is None:
+        return None
+    if not where:
         return "a schema or maintenance statement per object: it cannot be batched into one"
-    name = _argument_holding(lines, statement, start, _SQL_DDL)
-    return f"{name} is a schema or maintenance statement, run once per object: it cannot be batched" if name else None
+    return f"{where} is a schema or maintenance statement, run once per object: it cannot be batched"
 
 
-def _argument_holding(lines: list[str], statement: str, start: int, pattern: re.Pattern[str]) -> str | None:
-    """The first name among the call's arguments whose nearest binding above holds SQL matching `pattern`."""
+def _sql_matching(lines: list[str], start: int, end: int, pattern: re.Pattern[str]) -> str | None:
+    """Where the SQL of the statement at lines start..end matches `pattern`: '' in its own text, else the first
+    of the call's arguments whose nearest binding above holds such SQL; None when neither does."""
+    statement = "\n".join(lines[start - 1 : end])
+    if pattern.search(statement):
+        return ""
     arguments = statement.split("(", 1)[1] if "(" in statement else ""
     for name in list(dict.fromkeys(_IDENT.findall(arguments)))[:MAX_NAMES]:
         if _names_sql(lines, name, start - 1, pattern):
