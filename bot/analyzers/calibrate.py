@@ -10,7 +10,9 @@ A finding learns the kind of path it sits on (bot.analyzers.context); its severi
 | start-up hook or one-off data fix run at start-up | medium, confidence lowered | unchanged |
 | request handler, background task, library | unchanged | unchanged |
 
-A mitigation lowers (severity at most `low`, confidence under the gate) or silences (None) it.
+A mitigation lowers (severity at most `low`, confidence under the gate) or silences (None) it. A per-item Python
+finding whose loops all run over the caller's input (a parameter, the request's data: bot.analyzers.loop_sources)
+keeps its severity but not its power to gate: how many items arrive is not in the code under review.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.analyzers.context import PathKind, classify
-from bot.analyzers.mitigations import Effect, find_mitigation
+from bot.analyzers.loop_sources import caller_sized
+from bot.analyzers.mitigations import PER_ITEM, Effect, find_mitigation
 from bot.core.model import Category, Finding, Severity
 
 LOWERED_CONFIDENCE = 0.5  # below any sensible gate.min_confidence: shown, never blocks
+CALLER_SIZED_CONFIDENCE = 0.7  # a per-item query over the caller's input: real, but its size is not in sight
+MAX_LOOKBACK = 200  # lines scanned up from a finding to its enclosing loops
 
 # findings whose cost grows with the rows a loop or a query touches
 DATA_VOLUME = frozenset(
@@ -89,6 +94,12 @@ def calibrate(
         notes.append(f"{_STARTUP_NOTE.format(severity=severity.value)}: {context.evidence}")
     elif severity != finding.severity:
         notes.append(f"severity capped at {severity.value}: {context.evidence or context.kind.value}")
+    if (
+        finding.path.endswith(".py") and finding.category in PER_ITEM and confidence > CALLER_SIZED_CONFIDENCE
+        and (why := caller_sized(text.splitlines(), finding.start_line, MAX_LOOKBACK))
+    ):
+        confidence = CALLER_SIZED_CONFIDENCE
+        notes.append(f"not gating: {why}")
     if mitigation is not None:
         severity = _at_most(severity, Severity.low)
         confidence = min(confidence, LOWERED_CONFIDENCE)

@@ -53,7 +53,7 @@ class _Reader:
 def loops_bound(lines: list[str], line: int, lookback: int) -> str | None:
     """Why every loop around `line` (1-based, up to its function) cannot grow with data; None when one can,
     or when there is no loop."""
-    loops = list(_enclosing_loops(lines, line, lookback))
+    loops = list(enclosing_loops(lines, line, lookback))
     if not loops:
         return None
     reader = _Reader(lines)
@@ -62,7 +62,7 @@ def loops_bound(lines: list[str], line: int, lookback: int) -> str | None:
     return reasons[0] if all(reasons) else None
 
 
-def _enclosing_loops(lines: list[str], line: int, lookback: int | None) -> Iterator[tuple[int, str | None]]:
+def enclosing_loops(lines: list[str], line: int, lookback: int | None) -> Iterator[tuple[int, str | None]]:
     """(index, iterable) of each loop around `line`, innermost first, up to its function; a `while` has None."""
     for i, text, here in enclosing_lines(lines, line, lookback):
         header = _joined_header(lines, i) if text.lstrip()[:1] in (")", "]") else text
@@ -91,7 +91,7 @@ def _iterable_bound(reader: _Reader, at: int, iterable: str, depth: int) -> str 
     text = iterable.strip()
     wrapped = _WRAPPER.match(text)
     if wrapped and _closing(text, len(wrapped.group(1)) + text.index(wrapped.group(1))) == len(text) - 1:
-        args = _split_top(wrapped.group(2))
+        args = split_top(wrapped.group(2))
         if wrapped.group(1) == "zip":  # stops at its shortest argument
             return next((why for a in args if "=" not in a and (why := _iterable_bound(reader, at, a, depth))), None)
         return _iterable_bound(reader, at, args[0], depth) if args else None
@@ -130,7 +130,7 @@ def _closing(text: str, opening: int) -> int:
     return -1
 
 
-def _split_top(args: str) -> list[str]:
+def split_top(args: str) -> list[str]:
     """Top-level comma-separated parts of a call's arguments."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(args):
@@ -225,7 +225,7 @@ def _is_word(text: str, i: int, n: int) -> bool:
     )
 
 
-def _function_range(lines: list[str], at: int) -> tuple[int, int, str] | None:
+def function_range(lines: list[str], at: int) -> tuple[int, int, str] | None:
     """(def index, end index exclusive, parameters text) of the function around index `at`."""
     for i, text, here in enclosing_lines(lines, at + 1):
         if i != at and _DEF.match(text):
@@ -248,7 +248,7 @@ def _block_end(lines: list[str], start: int, indent: int) -> int:
 
 def _name_bound(reader: _Reader, at: int, name: str, depth: int) -> str | None:
     """A plain name: a local of the loop's function, or a module-level constant (memoised per scope)."""
-    function = _function_range(reader.lines, at)
+    function = function_range(reader.lines, at)
     key = (name, function[0] if function else -1, depth)
     if key not in reader.known:
         reader.known[key] = None  # a name that feeds itself is not bounded
@@ -351,7 +351,7 @@ def _local_bound(reader: _Reader, name: str, local: _Writes, depth: int) -> str 
     if local.other or len(local.items) > MAX_ITEM_WRITES:
         return None
     for row in local.items:
-        loops = list(_enclosing_loops(reader.lines, row + 1, None))
+        loops = list(enclosing_loops(reader.lines, row + 1, None))
         if any(iterable is None or not _iterable_bound(reader, i, iterable, depth - 1) for i, iterable in loops):
             return None
     if local.items:
