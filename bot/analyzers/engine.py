@@ -21,7 +21,7 @@ from bot.analyzers.calibrate import DATA_VOLUME, as_startup, calibrate
 from bot.analyzers.change_context import ChangeContext, ChangedText, bounded_reader
 from bot.analyzers.database_engines import weigh_index_locks
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
-from bot.analyzers.matching import split_introduced, whole_file_change
+from bot.analyzers.matching import split_introduced, untouched_matches, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
 from bot.analyzers.same_problem import merge_same_problem
 from bot.analyzers.skips import NOT_ANALYSED, declined_reason, file_coverage, hides_code, over_line_cap
@@ -139,7 +139,7 @@ def _run_one(
                 twin, FileInput(whole_file_change(f.path, item.text), item.text, item.base_text, deadline), budget
             )
         if base is not None and whole is not None:
-            untouched = [x for x in whole if not f.touches(x.start_line, x.end_line)]  # they claim their twins first
+            untouched = untouched_matches(whole, found, f, item.text)  # they claim their twins first
             new, old = split_introduced(found + untouched, base, f, item.text, item.base_text)
     return _calibrated(new, item.text), _calibrated(old, item.text), partial
 

@@ -7,7 +7,10 @@ finding with at most one base finding of the same rule that is
    diff, overlap the head lines;
 2. the same statement edited in place: the mapped base lines overlap the head lines (an old multi-line
    call that gains one keyword keeps its old problem; the problem is not new);
-3. the same statement moved: equal normalised text anywhere in the file.
+3. the same statement moved: equal normalised text anywhere in the file;
+4. the same problem told at another of its lines: equal evidence that quotes code. An analyzer may place a
+   finding on whichever of its lines the change touches (an N+1's query, loop or per-item read) and so on
+   different lines at base and head; the quoted chain and reads name the problem wherever it is placed.
 
 A head finding with no partner is introduced. Each base finding answers for one head finding only, so
 a pasted second copy of an old problem is introduced.
@@ -106,14 +109,14 @@ def split_introduced(
     texts = [_text(head_lines, f.start_line, f.end_line) for f in ordered]
     used_base: set[int] = set()
     paired: set[int] = set()
-    for rank in range(3):
+    for rank in range(4):
         for h, f in enumerate(ordered):
             if h in paired:
                 continue
             for i, (b, lo, hi, btext) in enumerate(spots):
                 if i in used_base or _key(b) != _key(f):
                     continue
-                if _rank(f, texts[h], lo, hi, btext) == rank:
+                if _rank(f, texts[h], lo, hi, btext, b) == rank:
                     used_base.add(i)
                     paired.add(h)
                     break
@@ -121,7 +124,33 @@ def split_introduced(
     return [f for h, f in touched if h not in paired], [f for h, f in touched if h in paired]
 
 
-def _rank(f: Finding, text: str, lo: int, hi: int, btext: str) -> int | None:
+def untouched_matches(
+    whole: Sequence[Finding], found: Sequence[Finding], change: FileChange, head_text: str
+) -> list[Finding]:
+    """The findings of a whole-file head run that the change does not touch, less those that are a touched
+    finding told at another of its lines (rule 4): the whole-file run placed it on another statement (a copy of
+    the same statement elsewhere is a second problem and stays)."""
+    lines = head_text.splitlines()
+    placed_elsewhere = [
+        y for y in found
+        if not any(_key(w) == _key(y) and w.start_line <= y.end_line and y.start_line <= w.end_line for w in whole)
+    ]
+    return [
+        x for x in whole
+        if not change.touches(x.start_line, x.end_line)
+        and not told_again(x, [y for y in placed_elsewhere if _text(lines, y.start_line, y.end_line)
+                               != _text(lines, x.start_line, x.end_line)])
+    ]
+
+
+def told_again(finding: Finding, others: Sequence[Finding]) -> bool:
+    """`finding` is one of `others` placed on another line: same rule, equal evidence that quotes code."""
+    return "`" in finding.evidence and any(_key(o) == _key(finding) and o.evidence == finding.evidence for o in others)
+
+
+def _rank(f: Finding, text: str, lo: int, hi: int, btext: str, b: Finding) -> int | None:
     overlaps = lo <= f.end_line and f.start_line <= hi
     same = btext == text
-    return 0 if overlaps and same else 1 if overlaps else 2 if same else None
+    if overlaps or same:
+        return 0 if overlaps and same else 1 if overlaps else 2
+    return 3 if told_again(f, [b]) else None

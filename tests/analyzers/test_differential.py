@@ -150,3 +150,35 @@ def test_the_head_run_reports_the_untouched_matches_a_whole_file_run_of_the_fire
         FileInput(whole_file_change("app/api.py", new), new, old))
     assert [f.id for f in untouched] == [f.id for f in whole if not change.touches(f.start_line, f.end_line)]
     assert _rules(untouched) == [RULE]  # the old call; not the old `time.sleep`: its rule did not fire
+
+
+MODEL = "class Offence < ApplicationRecord\n  has_many :fee_schemes\nend\n"
+SERVICE = '''\
+class Cleaner
+  def remove_redundant
+    offences = Offence.all
+    offences.each do |offence|
+      if offence.fee_schemes.empty?
+        puts "removing #{offence.code}".red
+        offence.destroy
+      end
+    end
+  end
+end
+'''
+
+
+def test_an_old_n_plus_one_placed_on_another_touched_line_is_still_pre_existing(tmp_path: Path) -> None:
+    # the change only rewrites a print inside the loop: the finding may sit on the touched read at head and on
+    # the query at base; its evidence names the same chain and read, so it is the old problem
+    after = SERVICE.replace('puts "removing #{offence.code}".red', 'puts Rainbow("removing #{offence.code}").red')
+    result = _review(tmp_path, {"app/models/offence.rb": MODEL, "app/services/cleaner.rb": SERVICE},
+                     {"app/services/cleaner.rb": after})
+    assert "rb-association-per-record" not in _rules(result.findings)
+    assert "rb-association-per-record" in _rules(result.pre_existing)
+    # and a new loop with the same read, added by the change, is introduced
+    added = after.replace("  end\nend\n", "  end\n\n  def again\n    Offence.all.each { |o| o.fee_schemes.empty? }\n"
+                                          "  end\nend\n")
+    again = _review(tmp_path / "2", {"app/models/offence.rb": MODEL, "app/services/cleaner.rb": SERVICE},
+                    {"app/services/cleaner.rb": added})
+    assert "rb-association-per-record" in _rules(again.findings)
