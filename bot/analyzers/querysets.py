@@ -32,6 +32,7 @@ class QuerySet:
     chained: set[str] = field(default_factory=set)  # methods called on the chain
     from_model: bool = False  # rooted at `Model.objects` (not a parameter or a guess)
     guessed: bool = False  # model inferred from a relation's name (`obj.answers.filter(...)`)
+    via: str = ""  # that relation's name, when the queryset is `obj.<via>...` on an object loaded elsewhere
 
     def covers(self, path: str) -> bool:
         """Is relation path `a` or `a__b` eager-loaded (a prefetch of `a__b` also loads `a`)?"""
@@ -90,7 +91,7 @@ def _root(cur: ast.expr, methods: list[ast.Call], env: dict[str, QuerySet], fact
             r.target for m in facts.models.values() for r in m.relations.values() if r.name == cur.attr and r.many
         }
         if len(targets) == 1 and cur.value.id not in env and not cur.value.id[:1].isupper():
-            return QuerySet(targets.pop(), guessed=True)
+            return QuerySet(targets.pop(), guessed=True, via=cur.attr)
     if isinstance(cur, ast.Attribute) and isinstance(cur.value, ast.Name):
         owner = cur.value.id
         if cur.attr in ("objects", "query") and owner[:1].isupper():
@@ -161,3 +162,31 @@ def guess_model(qs: QuerySet, loop_var: str, facts: RepoFacts) -> tuple[str | No
     if by_name in facts.models:
         return by_name, 0.5
     return None, 0.0
+
+
+def loads_through(tree: ast.Module) -> dict[str, set[str]]:
+    """What the module eager-loads through each relation, wherever it loads it: `prefetch_related("a__b")` and
+    `Prefetch("a", queryset=X.select_related("b"))` both give {"a": {"b"}}. A relation queryset on an object
+    the function did not load itself (`obj.a.all()`) may come from one of those loads."""
+    out: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+        if name in EAGER_METHODS:
+            for path in _loader_names(node) - {OPAQUE}:
+                parts = path.split("__")
+                for i in range(len(parts) - 1):
+                    out.setdefault(parts[i], set()).add("__".join(parts[i + 1 :]))
+        elif name == "Prefetch" and node.args and isinstance(node.args[0], ast.Constant):
+            lookup = node.args[0].value
+            inner = next((k.value for k in node.keywords if k.arg == "queryset"), None)
+            if isinstance(lookup, str) and isinstance(inner, ast.expr):
+                loaded = set()
+                cur = inner
+                while isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute):
+                    if cur.func.attr in EAGER_METHODS:
+                        loaded |= _loader_names(cur) - {OPAQUE}
+                    cur = cur.func.value
+                out.setdefault(lookup.split("__")[-1], set()).update(loaded)
+    return out

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
-from bot.analyzers.querysets import QuerySet, guess_model, params_env, queryset_of, track_assignment
+from bot.analyzers.querysets import (
+    QuerySet,
+    guess_model,
+    loads_through,
+    params_env,
+    queryset_of,
+    track_assignment,
+)
 from bot.analyzers.relation_hits import Hit
 from bot.facts.graph import RepoFacts
 from bot.facts.python_api import attribute_reads
@@ -156,6 +164,7 @@ class LoopChecker:
         }
         self.hits: list[Hit] = []
         self.loops = 0
+        self.loaded_through = loads_through(tree)
 
     def run(self) -> list[Hit]:
         self._scope(self.tree.body, {})
@@ -202,6 +211,8 @@ class LoopChecker:
         model, confidence = guess_model(qs, var, self.facts)
         if model is None:
             return
+        if qs.via and qs.via in self.loaded_through:  # `obj.rel.all()`: obj may come from the module's own load
+            qs = replace(qs, eager=qs.eager | self.loaded_through[qs.via])
         direct = _reads_in(body, var)
         missing = {p: direct.get(p.replace("__", "."), direct.get(p.split("__")[0], line))
                    for p in relation_paths(set(direct), model, self.facts) if not qs.covers(p)}
