@@ -3,6 +3,7 @@ a statement that is still there is reported (issue 18: structural, not textual).
 
 from __future__ import annotations
 
+from bot.analyzers.change_context import ChangeContext, ChangedText
 from bot.analyzers.safeguards import SafeguardAnalyzer
 from bot.core.model import Finding
 from tests.support.two_sides import file_input
@@ -275,3 +276,39 @@ def test_a_python_eager_load_handed_to_a_prefetch_object_built_above_is_quiet() 
     head = INDEX.format(body='    questions = Prefetch("questions", queryset=Question.objects.order_by("order"))\n'
                              '    questionnaires = Questionnaire.objects.all().prefetch_related(questions)')
     assert _sources(base, head, "app/views.py") == []
+
+
+GO_QUERY = '''package store
+
+func (s *Store) Pending(ctx context.Context) ([]Row, error) {
+	return s.query(ctx, `SELECT id, payload FROM queue
+		WHERE state = 'pending'
+		ORDER BY created_at
+		LIMIT 1000`)
+}
+'''
+GO_MOVED = GO_QUERY.replace('''
+		ORDER BY created_at
+		LIMIT 1000`)''', '''
+		ORDER BY created_at`)''')  # the snapshot this now reads is capped where it is written
+GO_NEW_FILE = '''package store
+
+const writeSnapshot = `INSERT INTO queue_snapshot SELECT id, payload FROM queue
+	WHERE state = 'pending'
+	ORDER BY created_at
+	LIMIT 1000`
+'''
+
+
+def _go_sources(files: tuple[ChangedText, ...]) -> list[str]:
+    analyzer = SafeguardAnalyzer().bind_change(ChangeContext(files=files))
+    return [f.source for f in analyzer.analyze(file_input(GO_QUERY, GO_MOVED, "store/queue.go"))]
+
+
+def test_a_limit_moved_into_another_file_of_the_same_change_is_quiet() -> None:
+    this = ChangedText("store/queue.go", GO_QUERY, GO_MOVED)
+    assert _go_sources((this, ChangedText("store/snapshot.go", None, GO_NEW_FILE))) == []
+    # the limit was already in the other file at base: nothing moved, the removal stands
+    already = ChangedText("store/snapshot.go", GO_NEW_FILE, GO_NEW_FILE + "\n// touched\n")
+    assert _go_sources((this, already)) == ["safeguard-limit"]
+    assert _go_sources((this,)) == ["safeguard-limit"]

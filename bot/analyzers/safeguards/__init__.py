@@ -13,6 +13,7 @@ from bot.analyzers.safeguards.compare import hoisting_losses, safeguard_losses
 from bot.analyzers.safeguards.line_side import language_of, line_side
 from bot.analyzers.safeguards.lines import line_map
 from bot.analyzers.safeguards.model import Loss, Side
+from bot.analyzers.safeguards.moved_files import Gains
 from bot.analyzers.safeguards.protected import association_gone, reads_dropped_in_change
 from bot.analyzers.safeguards.python_side import python_side
 from bot.analyzers.safeguards.report import SafeguardRule, rule_ids, rules, to_finding
@@ -49,6 +50,7 @@ class SafeguardAnalyzer:
 
     def __init__(self, context: ChangeContext | None = None) -> None:
         self._context = context or ChangeContext()
+        self._gains = Gains(self._context.files, read_side)  # what the change's other files gained
 
     def bind_change(self, context: ChangeContext) -> SafeguardAnalyzer:
         """A copy that sees the whole change (the head's model graph, base reads, the changed files)."""
@@ -88,6 +90,7 @@ class SafeguardAnalyzer:
         losses = safeguard_losses(base, head, lines, base_lines, head_lines)
         losses += hoisting_losses(base, head, file.change, lines, base_lines)
         losses = [loss for loss in losses if not self._protected_gone(loss)]
+        losses = [loss for loss in losses if not self._gains.moved_to(loss, file.path, losses)]
         findings: list[Finding] = []
         taken: set[tuple[int, str]] = set()
         for loss in losses:
