@@ -53,6 +53,11 @@ _JS_METHOD = re.compile(
     r"((?:Object\.(?:keys|values|entries)\(\s*)?[A-Za-z_$][\w$]*\s*\)?)\.(?:forEach|map|flatMap|filter|reduce)\("
 )
 _GO_RANGE = re.compile(r"^\s*for\s+(?:[\w\s,]+:?=\s*)?range\s+(.{1,300}?)\s*\{\s*$")
+# `Array(27).keys()`, `new Array(n)`, `[...Array(5).keys()]`, `Array.from({ length: 3 }, ...)`: a loop of a count
+_JS_ARRAY_OF = re.compile(
+    r"^\[?(?:\.\.\.)?(?:new\s+)?Array(?:\(\s*(\w+)\s*\)|\.from\(\s*\{\s*length\s*:\s*(\w+)\s*\}[^()]{0,80}\))"
+    r"(?:\.(?:keys|fill|entries)\([^()]{0,40}\))?\]?$"
+)
 _OBJECT_VIEW = re.compile(r"^Object\.(?:keys|values|entries)\(\s*([A-Za-z_$][\w$]*)\s*\)$")
 _LENGTH = re.compile(r"^([A-Za-z_$][\w$]*)\.(?:length|size|count)$")
 _NUMBER = re.compile(r"^\d[\d_]*$")
@@ -141,6 +146,9 @@ def _iterable_bound(lines: list[str], expr: str) -> str | None:
     view = _OBJECT_VIEW.match(expr)
     if view:
         expr = view.group(1)
+    counted = _JS_ARRAY_OF.match(expr)
+    if counted:
+        return _count_bound(lines, counted.group(1) or counted.group(2))
     if _NUMBER.match(expr):  # Go 1.22 `for i := range 3`
         return f"the loop is bounded by the literal {expr}" if _small(expr) else None
     size = _literal_size([expr], 0, 0)

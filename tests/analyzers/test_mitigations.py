@@ -337,3 +337,11 @@ def test_a_schema_statement_per_partition_is_not_a_per_item_write() -> None:
     rows = PARTITIONS.replace("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s_idx ON %s (created_at)",
                               "UPDATE %s SET archived = true WHERE id = $1")
     assert find_mitigation(_finding("idx/rebuild.go", 4, Category.per_item_writes, "go-write-in-loop"), rows) is None
+
+
+def test_a_javascript_loop_over_a_counted_array_is_bounded_by_its_count() -> None:
+    poll = "for (const _ of {it}) {{\n  const status = await this.checkStatus(id);\n  await sleep(20000);\n}}\n"
+    for bounded in ("Array(27).keys()", "[...Array(5).keys()]", "new Array(3)", "Array.from({ length: 4 })"):
+        assert loop_bound("a.ts", poll.format(it=bounded), 2), bounded
+    for unbounded in ("Array(n).keys()", "Array(100000).keys()", "items"):
+        assert loop_bound("a.ts", poll.format(it=unbounded), 2) is None, unbounded
