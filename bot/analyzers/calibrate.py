@@ -10,9 +10,10 @@ A finding learns the kind of path it sits on (bot.analyzers.context); its severi
 | start-up hook or one-off data fix run at start-up | medium, confidence lowered | unchanged |
 | request handler, background task, library | unchanged | unchanged |
 
-A mitigation lowers (severity at most `low`, confidence under the gate) or silences (None) it. A per-item Python
-finding whose loops all run over the caller's input (a parameter, the request's data: bot.analyzers.loop_sources)
-keeps its severity but not its power to gate: how many items arrive is not in the code under review.
+A mitigation lowers (severity at most `low`, confidence under the gate) or silences (None) it. A per-item finding
+whose loops all run over the caller's input (a parameter, the request's data: bot.analyzers.loop_sources for
+Python, bot.analyzers.other_loop_sources for Ruby, Go and JavaScript/TypeScript) keeps its severity but not its
+power to gate: how many items arrive is not in the code under review.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from bot.analyzers.context import PathKind, classify
 from bot.analyzers.loop_sources import caller_sized
 from bot.analyzers.mitigations import PER_ITEM, Effect, find_mitigation
+from bot.analyzers.other_loop_sources import other_caller_sized
 from bot.core.model import Category, Finding, Severity
 
 LOWERED_CONFIDENCE = 0.5  # below any sensible gate.min_confidence: shown, never blocks
@@ -74,6 +76,19 @@ def _at_most(severity: Severity, cap: Severity | None) -> Severity:
     return cap if cap is not None and severity.rank > cap.rank else severity
 
 
+_LANGUAGES = {".go": "go", ".rb": "ruby", ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
+              ".cjs": "javascript", ".ts": "typescript", ".tsx": "typescript", ".mts": "typescript",
+              ".cts": "typescript"}
+
+
+def _caller_sized(path: str, text: str, line: int) -> str | None:
+    """Why the loops around `line` run over the caller's input (any language we read), or None."""
+    if path.endswith(".py"):
+        return caller_sized(text.splitlines(), line, MAX_LOOKBACK)
+    language = _LANGUAGES.get(path[path.rfind(".") :]) if "." in path else None
+    return other_caller_sized(text.splitlines(), line, MAX_LOOKBACK, language) if language else None
+
+
 def calibrate(
     finding: Finding,
     text: str,
@@ -94,12 +109,11 @@ def calibrate(
         notes.append(f"{_STARTUP_NOTE.format(severity=severity.value)}: {context.evidence}")
     elif severity != finding.severity:
         notes.append(f"severity capped at {severity.value}: {context.evidence or context.kind.value}")
-    if (
-        finding.path.endswith(".py") and finding.category in PER_ITEM and confidence > CALLER_SIZED_CONFIDENCE
-        and (why := caller_sized(text.splitlines(), finding.start_line, MAX_LOOKBACK))
-    ):
-        confidence = CALLER_SIZED_CONFIDENCE
-        notes.append(f"not gating: {why}")
+    if finding.category in PER_ITEM and confidence > CALLER_SIZED_CONFIDENCE:
+        why = _caller_sized(finding.path, text, finding.start_line)
+        if why:
+            confidence = CALLER_SIZED_CONFIDENCE
+            notes.append(f"not gating: {why}")
     if mitigation is not None:
         severity = _at_most(severity, Severity.low)
         confidence = min(confidence, LOWERED_CONFIDENCE)

@@ -174,7 +174,7 @@ def _bound_value(lines: list[str], name: str) -> tuple[str, int, int] | None:
         return None
     n = re.escape(name)
     binding = re.compile(
-        rf"(?<![\w.$@]){n}\s*(?::\s*[^=;]{{1,80}}?\s*)?(?::=|\|\|=|&&=|[-+*/%|&^]?=)(?![=>~])\s*"
+        rf"(?<![\w.$@]){n}\s*(?::\s*[^=;,()]{{1,80}}?\s*)?(?::=|\|\|=|&&=|[-+*/%|&^]?=)(?![=>~])\s*"
         rf"|^\s*var\s+{n}\s+[^=]{{1,80}}=(?![=>])\s*"
     )
     changed = re.compile(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.analyzers.calibrate import CALLER_SIZED_CONFIDENCE, calibrate
@@ -96,3 +98,92 @@ def test_no_loop_and_other_languages_are_left_alone() -> None:
     ruby = _finding(2).model_copy(update={"path": "app/x.rb"})
     calibrated = calibrate(ruby, "items.each do |x|\n  Log.find(x)\nend\n")
     assert calibrated is not None and calibrated.confidence == 0.85
+
+
+OTHER_INPUT = {
+    "app/controllers/subscriptions_controller.rb": (
+        "class SubscriptionsController < ApplicationController\n"
+        "  def create\n"
+        "    params[:vendor_ids].each do |id|\n"
+        "      Vendor.find(id)\n"
+        "    end\n"
+        "  end\n"
+        "end\n"),
+    "app/services/check.rb": (
+        "def validate(names, products)\n"
+        "  names.uniq.each do |name|\n"
+        "    products.each { |p| Product.where(name: name, code: p).exists? }\n"
+        "  end\n"
+        "end\n"),
+    "store/vendors.go": (
+        "func (s *Store) Validate(ctx context.Context, req *Request) error {\n"
+        "\tfor _, id := range req.VendorIDs {\n"
+        "\t\tif err := s.db.QueryRowContext(ctx, q, id).Scan(&v); err != nil {\n"
+        "\t\t\treturn err\n"
+        "\t\t}\n"
+        "\t}\n"
+        "\treturn nil\n"
+        "}\n"),
+    "src/routes/vendors.ts": (
+        "router.post('/vendors', async (req, res) => {\n"
+        "  for (const id of req.body.vendorIds) {\n"
+        "    await prisma.vendor.findUnique({ where: { id } });\n"
+        "  }\n"
+        "});\n"),
+    "src/services/check.ts": (
+        "export async function validate(ids: string[], opts: Options = {}): Promise<void> {\n"
+        "  for (const id of ids) {\n"
+        "    await prisma.vendor.findUnique({ where: { id } });\n"
+        "  }\n"
+        "}\n"),
+}
+
+OTHER_STORED = {
+    "app/services/sync.rb": "def sync(account)\n  account.users.each do |u|\n    Log.where(user: u).count\n"
+                            "  end\nend\n",
+    "app/services/all.rb": "def sync\n  User.all.each do |u|\n    Log.where(user: u).count\n  end\nend\n",
+    "store/rows.go": (
+        "func (s *Store) Sync(ctx context.Context) error {\n"
+        "\tids := s.pending(ctx)\n"
+        "\tfor _, id := range ids {\n"
+        "\t\ts.db.QueryRowContext(ctx, q, id)\n"
+        "\t}\n"
+        "\treturn nil\n"
+        "}\n"),
+    "src/jobs/sync.ts": (
+        "export async function sync(): Promise<void> {\n"
+        "  const users = await prisma.user.findMany();\n"
+        "  for (const u of users) {\n"
+        "    await prisma.log.count({ where: { userId: u.id } });\n"
+        "  }\n"
+        "}\n"),
+    "src/jobs/poll.ts": (
+        "export async function poll(ids: string[]): Promise<void> {\n"
+        "  while (ids.length) {\n"
+        "    await prisma.log.count({ where: { id: ids.pop() } });\n"
+        "  }\n"
+        "}\n"),
+}
+
+_QUERY_LINE = re.compile(r"find\(|where\(|QueryRow|findUnique|\.count\(")
+
+
+def _other(path: str, line: int) -> Finding:
+    return _finding(line).model_copy(update={"path": path, "confidence": 0.8})
+
+
+@pytest.mark.parametrize("path", sorted(OTHER_INPUT))
+def test_ruby_go_and_javascript_loops_over_the_callers_input_lose_the_gate(path: str) -> None:
+    text = OTHER_INPUT[path]
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if _QUERY_LINE.search(t))
+    calibrated = calibrate(_other(path, line), text)
+    assert calibrated is not None and calibrated.confidence == CALLER_SIZED_CONFIDENCE, path
+    assert "not gating" in calibrated.evidence
+
+
+@pytest.mark.parametrize("path", sorted(OTHER_STORED))
+def test_ruby_go_and_javascript_loops_over_stored_rows_keep_the_gate(path: str) -> None:
+    text = OTHER_STORED[path]
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if _QUERY_LINE.search(t))
+    calibrated = calibrate(_other(path, line), text)
+    assert calibrated is not None and calibrated.confidence == 0.8, path

@@ -345,3 +345,10 @@ def test_a_javascript_loop_over_a_counted_array_is_bounded_by_its_count() -> Non
         assert loop_bound("a.ts", poll.format(it=bounded), 2), bounded
     for unbounded in ("Array(n).keys()", "Array(100000).keys()", "items"):
         assert loop_bound("a.ts", poll.format(it=unbounded), 2) is None, unbounded
+
+
+def test_a_typescript_parameter_type_is_not_read_as_a_literal_binding() -> None:
+    # `ids: string[], opts: Options = {}` once read as `ids` bound to the empty literal `{}`
+    text = ("export async function check(ids: string[], opts: Options = {}): Promise<void> {\n"
+            "  for (const id of ids) {\n    await prisma.vendor.findUnique({ where: { id } });\n  }\n}\n")
+    assert loop_bound("a.ts", text, 3) is None
