@@ -278,17 +278,34 @@ def _sql_matching(lines: list[str], start: int, end: int, pattern: re.Pattern[st
     statement = "\n".join(lines[start - 1 : end])
     if pattern.search(statement):
         return ""
-    arguments = statement.split("(", 1)[1] if "(" in statement else ""
+    arguments = _call_arguments(statement)
     for name in list(dict.fromkeys(_IDENT.findall(arguments)))[:MAX_NAMES]:
         if _names_sql(lines, name, start - 1, pattern):
             return name
     return None
 
 
+def _call_arguments(statement: str) -> str:
+    """The text inside the first call's parentheses (to its matching `)`, or the end of the statement)."""
+    if "(" not in statement:
+        return ""
+    start = statement.index("(") + 1
+    depth = 1
+    for i in range(start, len(statement)):
+        depth += {"(": 1, ")": -1}.get(statement[i], 0)
+        if depth == 0:
+            return statement[start:i]
+    return statement[start:]
+
+
 def _names_sql(lines: list[str], name: str, before: int, pattern: re.Pattern[str]) -> bool:
     """The nearest binding of `name` above index `before` holds SQL matching `pattern` (read to the end of its
-    statement: the lines indented deeper than it, at most MAX_SQL_LINES)."""
-    binding = re.compile(rf"^\s*(?:const\s+|var\s+|let\s+)?{re.escape(name)}\s*(?::=|=)(?![=>])")
+    statement: the lines indented deeper than it, at most MAX_SQL_LINES), or is a call of a function of this file
+    whose body writes such SQL (`create, attach, err := childStatements(...)`)."""
+    n = re.escape(name)
+    binding = re.compile(
+        rf"^\s*(?:const\s+|var\s+|let\s+)?(?:[\w\s,]{{0,80}},\s*)?{n}\s*(?:,[\w\s,]{{0,80}})?(?::=|=)(?![=>])"
+    )
     for row in range(before - 1, max(-1, before - 1 - MAX_FILE_LINES), -1):
         text = lines[row]
         if name not in text or not binding.match(text):
@@ -299,5 +316,34 @@ def _names_sql(lines: list[str], name: str, before: int, pattern: re.Pattern[str
             if more.strip() and len(more) - len(more.lstrip()) <= indent:
                 break
             value.append(more)
-        return bool(pattern.search("\n".join(value)))
+        if pattern.search("\n".join(value)):
+            return True
+        bound = binding.match(text)
+        called = _CALLED.search(text[bound.end() :]) if bound else None
+        return called is not None and _function_writes(lines, called.group(1), pattern, name)
+    return False
+
+
+_CALLED = re.compile(r"^\s*(?:await\s+)?(?:this\.|self\.)?([A-Za-z_]\w*)\s*\(")
+
+
+def _function_writes(lines: list[str], function: str, pattern: re.Pattern[str], name: str) -> bool:
+    """The body of `function`, defined in this file (Go, JavaScript/TypeScript, Ruby), writes SQL matching
+    `pattern` (at most MAX_SQL_LINES lines of it read): in what it assigns to `name` (a Go named result) when it
+    does, else anywhere in it."""
+    header = re.compile(
+        rf"^\s*(?:func\s+(?:\([^)]{{0,120}}\)\s*)?|(?:export\s+)?(?:async\s+)?function\s+|def\s+(?:self\.)?"
+        rf"|(?:(?:private|public|protected|static|async)\s+)+){re.escape(function)}\s*\("
+    )
+    for row, text in enumerate(lines[:MAX_FILE_LINES]):
+        if function in text and header.match(text):
+            indent = len(text) - len(text.lstrip())
+            body = []
+            for more in lines[row + 1 : row + 1 + MAX_SQL_LINES]:
+                if more.strip() and len(more) - len(more.lstrip()) <= indent:
+                    break
+                body.append(more)
+            own = re.compile(rf"^\s*{re.escape(name)}\s*(?::=|=)(?![=>])")
+            assigned = [line for line in body if own.match(line)]
+            return bool(pattern.search("\n".join(assigned or body)))
     return False
