@@ -312,3 +312,9 @@ def test_a_limit_moved_into_another_file_of_the_same_change_is_quiet() -> None:
     already = ChangedText("store/snapshot.go", GO_NEW_FILE, GO_NEW_FILE + "\n// touched\n")
     assert _go_sources((this, already)) == ["safeguard-limit"]
     assert _go_sources((this,)) == ["safeguard-limit"]
+
+
+def test_a_limit_of_another_size_added_elsewhere_is_no_move() -> None:
+    this = ChangedText("store/queue.go", GO_QUERY, GO_MOVED)
+    other = ChangedText("store/snapshot.go", None, GO_NEW_FILE.replace("LIMIT 1000", "LIMIT 50000"))
+    assert _go_sources((this, other)) == ["safeguard-limit"]
