@@ -23,7 +23,7 @@ from bot.analyzers.database_engines import weigh_index_locks
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
 from bot.analyzers.matching import split_introduced, untouched_matches, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
-from bot.analyzers.same_problem import merge_same_problem
+from bot.analyzers.same_problem import SAFEGUARD_PREFIX, merge_same_problem
 from bot.analyzers.skips import NOT_ANALYSED, declined_reason, file_coverage, hides_code, over_line_cap
 from bot.analyzers.sql_migrations import is_code_migration, is_sql_migration
 from bot.analyzers.startup_paths import StartupFinder
@@ -448,10 +448,11 @@ def with_change_context(
 def dedupe(findings: list[Finding]) -> list[Finding]:
     """One finding per id, and per (path, lines, category): the most severe wins; a removed safeguard and
     another rule's finding on the same statement are one problem (bot.analyzers.same_problem)."""
-    best: dict[tuple[str, int, int, str], Finding] = {}
+    best: dict[tuple[str, int, int, str, bool], Finding] = {}
     seen_ids: set[str] = set()
     for f in sorted(findings, key=lambda x: (-x.severity.rank, -x.confidence, x.source)):
-        key = (f.path, f.start_line, f.end_line, f.category.value)
+        # a removed safeguard is merged below with a note, not dropped here for sharing the other rule's lines
+        key = (f.path, f.start_line, f.end_line, f.category.value, f.source.startswith(SAFEGUARD_PREFIX))
         if f.id in seen_ids or key in best:
             continue
         seen_ids.add(f.id)

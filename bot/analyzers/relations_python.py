@@ -197,6 +197,12 @@ class LoopChecker:
             if qs is not None and isinstance(gen.target, ast.Name):
                 parts: list[ast.AST] = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
                 self._loop(qs, gen.target.id, parts, node.lineno)
+        elif isinstance(node, ast.Call) and rendered_template(node) is not None:
+            template, context = rendered_template(node) or ("", {})
+            for name, value in context.items():
+                qs = queryset_of(value, env, self.facts)
+                if qs is not None:
+                    self._template(qs, template, name, node.lineno)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
             many = any(k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True
                        for k in node.keywords)
@@ -239,8 +245,22 @@ class LoopChecker:
             confidence = 0.9 if qs.model else 0.8
             self._report(qs, model, serializer, missing, line, confidence, "py-serializer-relation-per-item")
 
+    def _template(self, qs: QuerySet, template: str, name: str, line: int) -> None:
+        """The template renders `name` (this queryset) in a loop that reads relations of each row."""
+        for loop in self.facts.django_templates.get(template, []):
+            if loop.ivar != name:
+                continue
+            model, confidence = guess_model(qs, loop.var, self.facts)
+            if model is None:
+                continue
+            missing = {p: line for p in relation_paths(set(loop.reads), model, self.facts) if not qs.covers(p)}
+            if missing:
+                self._report(qs, model, f"{template}", missing, line, min(confidence, 0.85),
+                             "py-template-relation-per-item")
+
     def _view_class(self, cls: ast.ClassDef) -> None:
         attrs = {t.id: s for s in cls.body if isinstance(s, ast.Assign) for t in s.targets if isinstance(t, ast.Name)}
+        self._template_view(cls, attrs)
         if "queryset" not in attrs or "serializer_class" not in attrs:
             return
         ser = attrs["serializer_class"].value
@@ -251,6 +271,51 @@ class LoopChecker:
         qs.start_line, qs.end_line = stmt.lineno, stmt.end_lineno or stmt.lineno
         qs.text = ast.get_source_segment(self.source, stmt) or ""
         self._serialized(qs, ser.id, stmt.lineno, qs.end_line)
+
+    def _template_view(self, cls: ast.ClassDef, attrs: dict[str, ast.Assign]) -> None:
+        """A class-based list view: `template_name` renders its queryset as `object_list`, `<model>_list` or its
+        `context_object_name`."""
+        template = attrs.get("template_name")
+        if template is None or not (isinstance(template.value, ast.Constant) and isinstance(template.value.value, str)):
+            return
+        qs, line = self._view_queryset(cls, attrs)
+        if qs is None or not self.facts.django_templates.get(template.value.value):
+            return
+        names = {"object_list", "page_obj"}
+        if qs.model:
+            names.add(f"{qs.model.lower()}_list")
+        named = attrs.get("context_object_name")
+        if named is not None and isinstance(named.value, ast.Constant) and isinstance(named.value.value, str):
+            names.add(named.value.value)
+        for name in sorted(names):
+            self._template(qs, template.value.value, name, line)
+
+    def _view_queryset(self, cls: ast.ClassDef, attrs: dict[str, ast.Assign]) -> tuple[QuerySet | None, int]:
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "get_queryset":
+                env: dict[str, QuerySet] = {}
+                for inner in ordered(stmt.body):
+                    if isinstance(inner, ast.Return) and inner.value is not None:
+                        qs = queryset_of(inner.value, env, self.facts)
+                        if qs is not None:
+                            if not qs.start_line:
+                                qs.start_line = qs.end_line = inner.lineno
+                            return qs, inner.lineno
+                    track_assignment(inner, env, self.facts, self.source)
+                return None, 0
+        if "queryset" in attrs:
+            stmt = attrs["queryset"]
+            qs = queryset_of(stmt.value, {}, self.facts)
+            if qs is not None:
+                qs.start_line, qs.end_line = stmt.lineno, stmt.end_lineno or stmt.lineno
+                qs.text = ast.get_source_segment(self.source, stmt) or ""
+            return qs, stmt.lineno
+        if "model" in attrs and isinstance(attrs["model"].value, ast.Name):
+            stmt = attrs["model"]
+            name = attrs["model"].value.id
+            if name in self.facts.models:
+                return QuerySet(name, start_line=stmt.lineno, end_line=stmt.lineno, from_model=True), stmt.lineno
+        return None, 0
 
     def _feed_class(self, cls: ast.ClassDef) -> None:
         """A presenter such as a syndication Feed: `items()` returns the rows, `item_<x>(self, item)` runs per row."""
@@ -293,6 +358,29 @@ class LoopChecker:
         if (start, end) == (qs.start_line, qs.end_line) and start == end and lines[start - 1].strip() == qs.text:
             suggestion = _with_eager(lines[start - 1], paths, model, self.facts)
         self.hits.append(Hit(rule, start, end, evidence, confidence, suggestion))
+
+
+_RENDERERS = frozenset({"render", "render_to_response", "TemplateResponse", "render_to_string"})
+
+
+def rendered_template(call: ast.Call) -> tuple[str, dict[str, ast.expr]] | None:
+    """(template name, context entries) of `render(request, "x.html", {"orders": orders})` and its kin."""
+    name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(
+        call.func, ast.Attribute) else ""
+    if name not in _RENDERERS:
+        return None
+    template = next((a.value for a in call.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)),
+                    None)
+    template = template or next((k.value.value for k in call.keywords if k.arg == "template_name"
+                                 and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)), None)
+    context = next((a for a in call.args[1:] if isinstance(a, ast.Dict)), None)
+    context = context or next((k.value for k in call.keywords if k.arg == "context" and isinstance(k.value, ast.Dict)),
+                              None)
+    if template is None or not isinstance(context, ast.Dict):
+        return None
+    entries = {k.value: v for k, v in zip(context.keys, context.values, strict=False)
+               if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+    return template, entries
 
 
 def _with_eager(text: str, paths: list[str], model: str, facts: RepoFacts) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.core.repo import RepoAccessError, RepoView
 from bot.facts.budgeted_read import read_within_budget
 from bot.facts.commit_cache import CommitCache
+from bot.facts.django_templates import read_django_template
 from bot.facts.graph import RepoFacts
 from bot.facts.other_orms import (
     read_gorm,
@@ -44,6 +45,7 @@ _PY_NAMES = re.compile(
 )
 _RB_MODEL = re.compile(r"(^|/)app/models/.+\.rb$")
 _RB_VIEW = re.compile(r"(^|/)app/views/.+\.(erb|haml|slim|jbuilder|builder|rabl)$")
+_DJ_TEMPLATE = re.compile(r"(^|/)templates/.+\.(html|txt|jinja2?|j2)$")
 _TS_MODEL = re.compile(r"\.(entity|model)\.[jt]s$|(^|/)(models|entities|entity)/[^/]+\.[jt]s$|\.prisma$")
 _GO_MODEL = re.compile(r"(^|/)(models?|entity|entities|schema|store|domain|db)(/[^/]+)?\.go$")
 _SKIP = re.compile(r"(^|/)(node_modules|vendor|\.venv|venv|site-packages|dist|build|migrations|test|tests|spec)/")
@@ -64,6 +66,8 @@ def candidate_files(paths: list[str]) -> list[str]:
             rank = 1
         elif _RB_VIEW.search(p):
             rank = 2
+        elif _DJ_TEMPLATE.search(p) and not _RB_VIEW.search(p):
+            rank = 3
         else:
             continue
         picked.append((rank, p))
@@ -92,6 +96,8 @@ def read_source(path: str, text: str, facts: RepoFacts, classes: ClassIndex | No
         read_rails(text, path, facts)
     elif _RB_VIEW.search(path):
         read_rails_view(text, path, facts)
+    elif _DJ_TEMPLATE.search(path):
+        read_django_template(text, path, facts)
     elif path.endswith(".prisma"):
         read_prisma(text, path, facts)
     elif path.endswith((".ts", ".js")):

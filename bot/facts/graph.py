@@ -91,6 +91,9 @@ class RepoFacts:
     admins: list[Admin] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)  # DRF/Django settings the rules need
     view_loops: dict[str, list[ViewLoop]] = field(default_factory=dict)  # template folder -> loops over @ivars
+    # Django/Jinja templates by name ("shop/orders.html", the path after `templates/`) -> their loops over a
+    # context variable (`ivar` holds the context name): `{% for order in orders %}{{ order.customer.name }}`
+    django_templates: dict[str, list[ViewLoop]] = field(default_factory=dict)
     # every association name a Rails model file declares (has_many/has_one/belongs_to/habtm/has_*_attached),
     # in model classes and in concerns (`included do has_many :tags end`), which no model class holds
     rails_associations: set[str] = field(default_factory=set)
