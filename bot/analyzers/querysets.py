@@ -105,6 +105,8 @@ def _root(cur: ast.expr, methods: list[ast.Call], env: dict[str, QuerySet], fact
             model = first.args[0].id
             if model in facts.models:
                 return QuerySet(model, from_model=True)
+        if fname == "scalars" and first.args and isinstance(first.args[0], ast.Call):
+            return queryset_of(first.args[0], env, facts)  # `session.scalars(select(Model).options(...))`
     if isinstance(cur, ast.Call) and isinstance(cur.func, ast.Name) and cur.func.id == "select" and cur.args:
         arg = cur.args[0]
         if isinstance(arg, ast.Name) and arg.id in facts.models:

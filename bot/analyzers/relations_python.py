@@ -364,9 +364,15 @@ _RENDERERS = frozenset({"render", "render_to_response", "TemplateResponse", "ren
 
 
 def rendered_template(call: ast.Call) -> tuple[str, dict[str, ast.expr]] | None:
-    """(template name, context entries) of `render(request, "x.html", {"orders": orders})` and its kin."""
+    """(template name, context entries) of `render(request, "x.html", {"orders": orders})` and its kin, and of
+    Flask's `render_template("x.html", orders=orders)`."""
     name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(
         call.func, ast.Attribute) else ""
+    if name == "render_template" and call.args:  # Flask: render_template("x.html", orders=orders)
+        first = call.args[0]
+        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            return None
+        return first.value, {k.arg: k.value for k in call.keywords if k.arg}
     if name not in _RENDERERS:
         return None
     template = next((a.value for a in call.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)),
