@@ -276,10 +276,16 @@ class LoopChecker:
         """A class-based list view: `template_name` renders its queryset as `object_list`, `<model>_list` or its
         `context_object_name`."""
         template = attrs.get("template_name")
-        if template is None or not (isinstance(template.value, ast.Constant) and isinstance(template.value.value, str)):
-            return
         qs, line = self._view_queryset(cls, attrs)
-        if qs is None or not self.facts.django_templates.get(template.value.value):
+        if qs is None:
+            return
+        if template is not None and isinstance(template.value, ast.Constant) and isinstance(template.value.value, str):
+            name = template.value.value
+        elif template is None and any(getattr(b, "id", getattr(b, "attr", "")) == "ListView" for b in cls.bases):
+            name = self._default_list_template(qs)  # Django's `<app_label>/<model_name>_list.html`
+        else:
+            return
+        if not self.facts.django_templates.get(name):
             return
         names = {"object_list", "page_obj"}
         if qs.model:
@@ -287,8 +293,15 @@ class LoopChecker:
         named = attrs.get("context_object_name")
         if named is not None and isinstance(named.value, ast.Constant) and isinstance(named.value.value, str):
             names.add(named.value.value)
-        for name in sorted(names):
-            self._template(qs, template.value.value, name, line)
+        for context in sorted(names):
+            self._template(qs, name, context, line)
+
+    def _default_list_template(self, qs: QuerySet) -> str:
+        model = self.facts.model(qs.model)
+        if model is None or model.orm != "django":
+            return ""
+        app = model.path.rsplit("/", 2)[-2] if model.path.count("/") >= 1 else ""
+        return f"{app}/{model.name.lower()}_list.html"
 
     def _view_queryset(self, cls: ast.ClassDef, attrs: dict[str, ast.Assign]) -> tuple[QuerySet | None, int]:
         for stmt in cls.body:
