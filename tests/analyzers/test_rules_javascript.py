@@ -9,7 +9,7 @@ from bot.analyzers.rule_pack import builtin_rules
 from tests.support.rules_harness import check_rule
 
 ANALYZER = AstGrepAnalyzer.load_builtin()
-RULES = [r for r in builtin_rules() if r.language == "javascript"]
+RULES = [r for r in builtin_rules() if r.language in ("javascript", "typescript", "tsx")]
 
 
 def test_the_pack_has_javascript_rules() -> None:
