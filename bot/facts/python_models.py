@@ -25,6 +25,10 @@ def dotted(node: ast.AST) -> str:
 
 
 def last_name(node: ast.AST) -> str:
+    """The last name of a dotted reference; a parametrised generic (`ModelSerializer[Order]`, as type stubs
+    such as djangorestframework-stubs and django-stubs have classes written) is named by its class."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
     return dotted(node).rsplit(".", 1)[-1]
 
 

@@ -41,6 +41,8 @@ def test_drf_serializers_admin_and_settings() -> None:
     assert ser.nested == {"customer": "CustomerSerializer"}
     assert ser.sources == {"region_code": "customer.region.code"}
     assert set(ser.method_fields) == {"tag_count"} and "tags.count" in ser.method_reads
+    typed = facts.serializers["TypedOrderSerializer"]  # `ModelSerializer[Order]`: still a serializer
+    assert typed.model == "Order" and set(typed.method_fields) == {"tag_names"}
     admins = {a.name: a for a in facts.admins}
     assert admins["OrderAdmin"].model == "Order" and admins["OrderAdmin"].list_select_related is False
     assert admins["InvoiceAdmin"].model == "Invoice"  # from admin.site.register(Invoice, InvoiceAdmin)
