@@ -24,7 +24,8 @@ from bot.analyzers.rule_info import Hit as RuleHit
 from bot.analyzers.rule_info import RuleInfo, findings_from_hits, load_rule_infos
 from bot.core.model import Finding, Severity
 from bot.facts import RepoFacts, read_source
-from bot.facts.python_models import add_reverse_accessors
+from bot.facts.python_api import inherit_serializer_models
+from bot.facts.python_models import add_reverse_accessors, resolve_user_model
 
 ANALYZER_NAME = "relations"
 RULES_FILE = Path(__file__).parent / "rules" / "relations.yml"
@@ -118,6 +119,8 @@ class RelationsAnalyzer:
         if not (local.models or local.serializers or local.admins):
             return graph
         local.merge(graph)
+        resolve_user_model(local)
+        inherit_serializer_models(local)
         add_reverse_accessors(local)
         return local
 

@@ -66,8 +66,10 @@ def _first_query(
             if rel is None and not target.attr.endswith("_set"):
                 continue
             strong = node.func.attr in STRONG_QUERY_CALLS
+            counted = (" (a COUNT query each; where the view prefetches the relation, every related row is "
+                       "loaded to be counted)") if node.func.attr == "count" else ""
             return Hit("py-serializer-method-query", node.lineno, node.end_lineno or node.lineno,
-                       f"`{fn.name}` runs `{text}` for every serialized object", 0.9 if strong and rel else 0.6)
+                       f"`{fn.name}` runs `{text}` for every serialized object{counted}", 0.9 if strong and rel else 0.6)
     return None
 
 

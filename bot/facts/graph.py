@@ -94,6 +94,7 @@ class RepoFacts:
     # Django/Jinja templates by name ("shop/orders.html", the path after `templates/`) -> their loops over a
     # context variable (`ivar` holds the context name): `{% for order in orders %}{{ order.customer.name }}`
     django_templates: dict[str, list[ViewLoop]] = field(default_factory=dict)
+    user_model: str = ""  # Django's AUTH_USER_MODEL setting ("accounts.User"), when a settings module sets it
     # every association name a Rails model file declares (has_many/has_one/belongs_to/habtm/has_*_attached),
     # in model classes and in concerns (`included do has_many :tags end`), which no model class holds
     rails_associations: set[str] = field(default_factory=set)
@@ -118,6 +119,7 @@ class RepoFacts:
         for k, v in other.settings.items():
             self.settings.setdefault(k, v)
         self.rails_associations |= other.rails_associations
+        self.user_model = self.user_model or other.user_model
 
     def models_with_relations(self, names: set[str]) -> list[Model]:
         """Models that have every one of `names` as a relation (to identify an untyped queryset)."""

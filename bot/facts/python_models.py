@@ -63,6 +63,8 @@ def _target_name(node: ast.AST | None, owner: str) -> str:
     if text is not None:
         name = text.rsplit(".", 1)[-1]
         return owner if name == "self" else name
+    if isinstance(node, ast.Call):  # ForeignKey(get_user_model(), ...)
+        return last_name(node.func)
     return last_name(node)
 
 
@@ -227,6 +229,23 @@ def read_python_models(tree: ast.Module, path: str, facts: RepoFacts) -> None:
     index = ClassIndex()
     index.collect(tree, path)
     resolve_models(index, facts)
+
+
+USER_MODEL_REFERENCES = frozenset({"AUTH_USER_MODEL", "get_user_model"})
+
+
+def resolve_user_model(facts: RepoFacts) -> None:
+    """`ForeignKey(settings.AUTH_USER_MODEL)` / `ForeignKey(get_user_model())` point at the model the
+    AUTH_USER_MODEL setting names (Django's swappable user model); without the setting, at the
+    project's own `User` model if it declares one (else Django's `auth.User`, which no file shows)."""
+    named = facts.user_model.rsplit(".", 1)[-1] if facts.user_model else "User"
+    target = facts.models.get(named)
+    if target is None or target.orm != "django":
+        return
+    for model in facts.models.values():
+        for rel in model.relations.values():
+            if model.orm == "django" and rel.target in USER_MODEL_REFERENCES:
+                rel.target = target.name
 
 
 def add_reverse_accessors(facts: RepoFacts) -> None:

@@ -32,6 +32,9 @@ def test_django_relations_reverse_accessors_and_indexes() -> None:
     assert "status" in facts.models["Order"].indexed  # leads Meta.indexes
     assert "created" not in facts.models["Order"].indexed  # second column of that index
     assert "code" in facts.models["Region"].indexed  # db_index
+    # a foreign key to settings.AUTH_USER_MODEL points at the model the setting names (no django.db import there)
+    assert rel(facts, "Tag", "created_by") == ("foreign_key", "Member", False)
+    assert rel(facts, "Member", "tags") == ("reverse_fk", "Tag", True)
 
 
 def test_drf_serializers_admin_and_settings() -> None:
