@@ -69,7 +69,8 @@ def _first_query(
             counted = (" (a COUNT query each; where the view prefetches the relation, every related row is "
                        "loaded to be counted)") if node.func.attr == "count" else ""
             return Hit("py-serializer-method-query", node.lineno, node.end_lineno or node.lineno,
-                       f"`{fn.name}` runs `{text}` for every serialized object{counted}", 0.9 if strong and rel else 0.6)
+                       f"`{fn.name}` runs `{text}` for every serialized object{counted}",
+                       0.9 if strong and rel else 0.6)
     return None
 
 
