@@ -19,6 +19,7 @@ from bot.facts.commit_cache import CommitCache
 from bot.facts.django_templates import read_django_template
 from bot.facts.graph import RepoFacts
 from bot.facts.other_orms import (
+    inherit_rails_models,
     read_gorm,
     read_prisma,
     read_rails,
@@ -138,6 +139,7 @@ def build_facts(
     for path, text in read_within_budget(view, schema_last, budget, facts, clock, started):
         read_source(path, text, facts, classes)
     resolve_models(classes, facts)
+    inherit_rails_models(facts)
     resolve_user_model(facts)
     inherit_serializer_models(facts)
     add_reverse_accessors(facts)

@@ -41,6 +41,7 @@ class Model:
     indexed: set[str] = field(default_factory=set)  # columns that lead an index (pk, unique, db_index, Meta)
     scopes: dict[str, set[str]] = field(default_factory=dict)  # scope name -> associations it eager-loads
     default_eager: set[str] = field(default_factory=set)  # eager-loaded by default_scope
+    parent: str = ""  # the superclass's name, for models that inherit another model's (STI: `class Admin < User`)
 
 
 @dataclass

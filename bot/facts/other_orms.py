@@ -83,10 +83,8 @@ def read_rails(text: str, path: str, facts: RepoFacts) -> None:
             if not (in_models or _RB_AR_BASE.match(m.group(2))):
                 model = None
                 continue
-            parent = facts.models.get(m.group(2).rsplit("::", 1)[-1])
             model = facts.models.setdefault(name, Model(name, "rails", path, n, indexed={"id"}))
-            if parent is not None and parent is not model:
-                model.relations = {**parent.relations, **model.relations}
+            model.parent = model.parent or m.group(2).rsplit("::", 1)[-1]
         elif model is None:
             continue
         elif m := _RB_ASSOC.match(line):
@@ -106,6 +104,26 @@ def read_rails(text: str, path: str, facts: RepoFacts) -> None:
             model.scopes[m.group(1)] = eager_names(m.group(2))
         elif m := _RB_DEFAULT_SCOPE.match(line):
             model.default_eager |= eager_names(m.group(1))
+
+
+MAX_INHERITANCE = 8
+
+
+def inherit_rails_models(facts: RepoFacts) -> None:
+    """A Rails model whose superclass is another model (single-table inheritance) has its associations,
+    scopes and default eager loads too, wherever the files declaring them were read in the order;
+    its own declarations win. Chains are followed up to MAX_INHERITANCE levels, cycles stop."""
+    for model in facts.models.values():
+        if model.orm != "rails":
+            continue
+        seen = {model.name}
+        parent = facts.models.get(model.parent)
+        while parent is not None and parent.orm == "rails" and parent.name not in seen and len(seen) <= MAX_INHERITANCE:
+            seen.add(parent.name)
+            model.relations = {**parent.relations, **model.relations}
+            model.scopes = {**parent.scopes, **model.scopes}
+            model.default_eager |= parent.default_eager
+            parent = facts.models.get(parent.parent)
 
 
 def read_rails_schema(text: str, facts: RepoFacts) -> None:

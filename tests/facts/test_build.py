@@ -71,6 +71,9 @@ def test_rails_associations_scopes_default_scope_and_schema_indexes() -> None:
     assert {"author", "comments", "tags", "cover"} <= facts.rails_associations
     assert facts.models["Post"].scopes == {"with_author": {"author"}, "published": set()}
     assert facts.models["Comment"].default_eager == {"user"}
+    assert rel(facts, "Announcement", "comments") == ("has_many", "Comment", True)  # STI: Post's, read later
+    assert rel(facts, "Announcement", "pins") == ("has_many", "Pin", True)
+    assert facts.models["Announcement"].scopes["with_author"] == {"author"}
     assert "author_id" in facts.models["Post"].indexed and "slug" not in facts.models["Post"].indexed
     assert "post_id" in facts.models["Comment"].indexed  # add_index
     loops = {(v.ivar, v.var): v.reads for v in facts.view_loops["app/views/posts"]}
