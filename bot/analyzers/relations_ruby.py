@@ -51,6 +51,25 @@ def _lines(text: str) -> list[str]:
     return [_COMMENT.sub("", line[:MAX_LINE]) for line in text.splitlines()]
 
 
+_CONTINUED = re.compile(r"^\s*&?\.(?!\.)\w")  # `  .where(x)` / `  &.first`: the chain goes on from the line above
+MAX_JOINED = 1000
+
+
+def _logical(lines: list[str]) -> list[str]:
+    """A method chain written one call per line (leading dots, the Ruby style guide's default) joined onto
+    its first line, so `Post\n  .published\n  .each do |p|` reads as one loop; the lines it took stay
+    empty, so every line keeps its number. A joined line is at most MAX_JOINED characters."""
+    out = list(lines)
+    head = -1
+    for i, line in enumerate(lines):
+        if head >= 0 and _CONTINUED.match(line) and len(out[head]) + len(line) <= MAX_JOINED:
+            out[head] = out[head].rstrip() + line.strip()
+            out[i] = ""
+        elif line.strip():
+            head = i
+    return out
+
+
 def _walk(model: Model, rest: str, facts: RepoFacts) -> tuple[Model, int] | None:
     """Follow association hops (`.supplied_products`) from `model`; None when a hop's target is unknown."""
     hops = 0
@@ -140,7 +159,7 @@ def n_plus_one_hits(
     text: str, path: str, facts: RepoFacts, touches: Callable[[int, int], bool],
     check: Callable[[], None] = lambda: None,
 ) -> list[Hit]:
-    lines = _lines(text)
+    lines = _logical(_lines(text))
     env: dict[str, Chain] = {}
     hits: list[Hit] = []
     controller = _CONTROLLER.search(path)
