@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.analyzers import relations_django as dj
 from bot.analyzers.base import FileInput
+from bot.analyzers.model_methods import model_method_hits
 from bot.analyzers.relation_hits import Hit, is_offline_path, is_test_path
 from bot.analyzers.relations_js import CANDIDATE, association_hits
 from bot.analyzers.relations_python import n_plus_one_hits
@@ -139,6 +140,7 @@ class RelationsAnalyzer:
             *dj.whole_table_loops(tree, file.text, facts, file.path),
             *dj.unpaginated_lists(tree, facts, settings_known),
             *dj.unindexed_lookups(tree, facts, file.path),
+            *model_method_hits(tree, facts, file.change.touches),
         ]
 
     def _ruby(self, file: FileInput, facts: RepoFacts, check: Callable[[], None]) -> list[Hit]:

@@ -41,6 +41,9 @@ class Model:
     indexed: set[str] = field(default_factory=set)  # columns that lead an index (pk, unique, db_index, Meta)
     scopes: dict[str, set[str]] = field(default_factory=dict)  # scope name -> associations it eager-loads
     default_eager: set[str] = field(default_factory=set)  # eager-loaded by default_scope
+    query_methods: dict[str, int] = field(default_factory=dict)  # method name -> line, for methods that query
+    query_properties: set[str] = field(default_factory=set)  # those of query_methods read as attributes (@property)
+    methods: set[str] = field(default_factory=set)  # every method and property the model class defines
     parent: str = ""  # the superclass's name, for models that inherit another model's (STI: `class Admin < User`)
 
 

@@ -110,6 +110,52 @@ def _read_meta(cls: ast.ClassDef, model: Model) -> None:
                         model.indexed.update(f.lstrip("-") for f in strings(keyword(idx, "fields"))[:1])
 
 
+_QUERY_CALLS = frozenset({
+    "filter", "filter_by", "exclude", "get", "first", "one", "one_or_none", "scalar", "scalars", "count",
+    "exists", "aggregate", "annotate", "values", "values_list", "order_by", "latest", "earliest", "all", "execute",
+})
+_QUERY_SOURCES = ("objects", "query", "session")
+MAX_METHOD_NODES = 2_000
+
+
+def _runs_query(fn: ast.FunctionDef | ast.AsyncFunctionDef, relations: set[str]) -> bool:
+    """The method body calls a query method on a manager (`X.objects`), a query (`X.query`, `session`,
+    `db.session`), a SQLAlchemy `filter_by`, or a relation of its own row (`self.orders.filter(...)`)."""
+    for n, node in enumerate(ast.walk(fn)):
+        if n > MAX_METHOD_NODES:
+            return False
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _QUERY_CALLS):
+            continue
+        if node.func.attr == "filter_by":
+            return True
+        names: list[str] = []
+        cur: ast.AST = node.func.value
+        while isinstance(cur, (ast.Attribute, ast.Call)) and len(names) < 12:
+            if isinstance(cur, ast.Attribute):
+                names.append(cur.attr)
+                cur = cur.value
+            else:
+                cur = cur.func
+        root = cur.id if isinstance(cur, ast.Name) else ""
+        if any(s in names for s in _QUERY_SOURCES) or root == "session":
+            return True
+        if root == "self" and names and (names[-1] in relations or names[-1].endswith("_set")):
+            return True
+    return False
+
+
+def _read_query_methods(cls: ast.ClassDef, model: Model) -> None:
+    """Methods and properties of a model class that run a query each time they are called."""
+    relations = set(model.relations)
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not stmt.name.startswith("__"):
+            model.methods.add(stmt.name)
+            if _runs_query(stmt, relations):
+                model.query_methods[stmt.name] = stmt.lineno
+                if any(last_name(d) in ("property", "cached_property", "hybrid_property") for d in stmt.decorator_list):
+                    model.query_properties.add(stmt.name)
+
+
 def _read_django(cls: ast.ClassDef, path: str) -> Model:
     model = Model(cls.name, "django", path, cls.lineno)
     model.indexed.update({"id", "pk"})
@@ -132,6 +178,7 @@ def _read_django(cls: ast.ClassDef, path: str) -> Model:
         if kind != "many_to_many":  # Django indexes foreign keys by default
             model.indexed.update({name, f"{name}_id"})
     _read_meta(cls, model)
+    _read_query_methods(cls, model)
     return model
 
 
@@ -156,6 +203,7 @@ def _read_sqlalchemy(cls: ast.ClassDef, path: str) -> Model:
             many = not (isinstance(uselist, ast.Constant) and uselist.value is False) and _looks_many(stmt)
             lazy = const_str(keyword(call, "lazy")) or "select"
             model.relations[name] = Relation(name, target, "relationship", path, stmt.lineno, many=many, loading=lazy)
+    _read_query_methods(cls, model)
     return model
 
 
@@ -221,6 +269,9 @@ def resolve_models(index: ClassIndex, facts: RepoFacts) -> None:
                 for k, line in base.fields.items():
                     model.fields.setdefault(k, line)
                 model.indexed |= base.indexed
+                for k, line in base.query_methods.items():
+                    model.query_methods.setdefault(k, line)
+                model.query_properties |= base.query_properties
         facts.models.setdefault(name, model)
 
 

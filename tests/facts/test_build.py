@@ -35,6 +35,9 @@ def test_django_relations_reverse_accessors_and_indexes() -> None:
     # a foreign key to settings.AUTH_USER_MODEL points at the model the setting names (no django.db import there)
     assert rel(facts, "Tag", "created_by") == ("foreign_key", "Member", False)
     assert rel(facts, "Member", "tags") == ("reverse_fk", "Tag", True)
+    coupon = facts.models["Coupon"]  # methods and properties whose body runs a query
+    assert set(coupon.query_methods) == {"redemptions_for", "latest_redemption", "status"}
+    assert coupon.query_properties == {"latest_redemption"} and "describe" in coupon.methods
 
 
 def test_drf_serializers_admin_and_settings() -> None:
