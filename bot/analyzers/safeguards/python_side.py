@@ -324,9 +324,9 @@ class _Collector(ast.NodeVisitor):
         if _PAGE_ATTRS.match(name):
             self._add(Kind.limit, f"attr:{name}", node, name, number(value))
         elif _EAGER_ATTRS.match(name) and isinstance(value, ast.List | ast.Tuple):
-            for elt in value.elts:  # one per relation, on the line that names it
-                if isinstance(elt, ast.Constant) and isinstance(elt.value, str):
-                    self._add(Kind.eager_loading, f"eager:{elt.value}", elt, name)
+            for item in value.elts:  # one per relation, on the line that names it
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    self._add(Kind.eager_loading, f"eager:{item.value}", item, name)
         elif name in ("indexes", "index_together", "__table_args__"):
             if name == "index_together":
                 elts = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
