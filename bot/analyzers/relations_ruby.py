@@ -117,10 +117,27 @@ def _symbol_loops(
         if chain is None:
             continue
         rel = chain.model.relations.get(m.group(2))
-        if rel is None or m.group(2) in _eager(chain):
+        if rel is None:
+            via = _method_reads(chain, m.group(2))
+            if via:
+                reads = ", ".join(f"`{a}`" for a in via)
+                evidence = (f"`{m.group(2)}` reads {reads} on each {chain.model.name} record of "
+                            f"`{chain.text.strip()[:120]}`, which does not `includes` it: one query per record")
+                at = next((k for k in (chain.line, n) if touches(k, k)), n)
+                hits.append(Hit("rb-association-per-record", at, at, evidence, 0.75 if chain.guessed else 0.8))
+            continue
+        if m.group(2) in _eager(chain):
             continue
         hits.append(_hit(chain, "record", {m.group(2): n}, n, touches))
     return hits
+
+
+def _method_reads(chain: Chain, method: str) -> list[str]:
+    """The associations an instance method of the chain's model reads on its record, that the chain does
+    not eager-load (`def current_role_appointment; current_role_appointments.first; end`)."""
+    reads = chain.model.method_reads.get(method, set())
+    eager = _eager(chain)
+    return sorted(a for a in reads if a in chain.model.relations and a not in eager and a != method)[:3]
 
 
 def _eager(chain: Chain) -> set[str]:

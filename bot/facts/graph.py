@@ -44,6 +44,9 @@ class Model:
     query_methods: dict[str, int] = field(default_factory=dict)  # method name -> line, for methods that query
     query_properties: set[str] = field(default_factory=set)  # those of query_methods read as attributes (@property)
     methods: set[str] = field(default_factory=set)  # every method and property the model class defines
+    # Rails: instance method -> the bare names its body reads (`current_role_appointments.first`), for the
+    # associations it reads on the record it is called on (resolved against `relations` when used)
+    method_reads: dict[str, set[str]] = field(default_factory=dict)
     parent: str = ""  # the superclass's name, for models that inherit another model's (STI: `class Admin < User`)
 
 

@@ -77,6 +77,8 @@ def test_rails_associations_scopes_default_scope_and_schema_indexes() -> None:
     assert rel(facts, "Announcement", "comments") == ("has_many", "Comment", True)  # STI: Post's, read later
     assert rel(facts, "Announcement", "pins") == ("has_many", "Pin", True)
     assert facts.models["Announcement"].scopes["with_author"] == {"author"}
+    assert "comments" in facts.models["Post"].method_reads["latest_comment"]  # a method reading an association
+    assert "comments" in facts.models["Announcement"].method_reads["latest_comment"]  # inherited
     assert "author_id" in facts.models["Post"].indexed and "slug" not in facts.models["Post"].indexed
     assert "post_id" in facts.models["Comment"].indexed  # add_index
     loops = {(v.ivar, v.var): v.reads for v in facts.view_loops["app/views/posts"]}
