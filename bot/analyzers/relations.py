@@ -17,6 +17,7 @@ from bot.analyzers import relations_django as dj
 from bot.analyzers.base import FileInput
 from bot.analyzers.model_methods import model_method_hits
 from bot.analyzers.relation_hits import Hit, is_offline_path, is_test_path
+from bot.analyzers.relation_membership import membership_hits
 from bot.analyzers.relations_js import CANDIDATE, association_hits
 from bot.analyzers.relations_python import n_plus_one_hits
 from bot.analyzers.relations_ruby import n_plus_one_hits as rb_n_plus_one_hits
@@ -34,7 +35,7 @@ RULES_FILE = Path(__file__).parent / "rules" / "relations.yml"
 MAX_TEXT_CHARS = 600_000
 MAX_FINDINGS = 30
 MAX_DETAIL_CHARS = 600  # the evidence sentence: one line, bounded (it is prose with its own code spans)
-_PY_HINTS = ("objects", "Serializer", "Admin", "query", "select(", "ViewSet", "APIView")
+_PY_HINTS = ("objects", "Serializer", "Admin", "query", "select(", "ViewSet", "APIView", "models")
 _RB_HINTS = (".each", ".map", ".all", "includes", ".where")
 
 FactsProvider = Callable[[], RepoFacts]
@@ -141,6 +142,7 @@ class RelationsAnalyzer:
             *dj.unpaginated_lists(tree, facts, settings_known),
             *dj.unindexed_lookups(tree, facts, file.path),
             *model_method_hits(tree, facts, file.change.touches),
+            *membership_hits(tree, facts),
         ]
 
     def _ruby(self, file: FileInput, facts: RepoFacts, check: Callable[[], None]) -> list[Hit]:

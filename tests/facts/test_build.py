@@ -36,8 +36,9 @@ def test_django_relations_reverse_accessors_and_indexes() -> None:
     assert rel(facts, "Tag", "created_by") == ("foreign_key", "Member", False)
     assert rel(facts, "Member", "tags") == ("reverse_fk", "Tag", True)
     coupon = facts.models["Coupon"]  # methods and properties whose body runs a query
-    assert set(coupon.query_methods) == {"redemptions_for", "latest_redemption", "status"}
-    assert coupon.query_properties == {"latest_redemption"} and "describe" in coupon.methods
+    assert set(coupon.query_methods) == {"redemptions_for", "latest_redemption", "status", "holder_list"}
+    assert coupon.query_properties == {"latest_redemption", "holder_list"} and "describe" in coupon.methods
+    assert coupon.method_reads["holder_list"] == {"holders"}  # what a property reads on its row
 
 
 def test_drf_serializers_admin_and_settings() -> None:
