@@ -6,7 +6,10 @@ finding with at most one base finding of the same rule that is
 1. the same statement at the same place: equal normalised text and the base lines, mapped through the
    diff, overlap the head lines;
 2. the same statement edited in place: the mapped base lines overlap the head lines (an old multi-line
-   call that gains one keyword keeps its old problem; the problem is not new);
+   call that gains one keyword keeps its old problem; the problem is not new), unless the edit made the
+   rule surer of it: a base finding below the gate (`GATE`) whose head partner is at or above it was a
+   weaker problem (a read of a prefetched relation became a query of its own), and the change brought
+   the strong one;
 3. the same statement moved: equal normalised text anywhere in the file;
 4. the same problem told at another of its lines: equal evidence that quotes code. An analyzer may place a
    finding on whichever of its lines the change touches (an N+1's query, loop or per-item read) and so on
@@ -24,6 +27,7 @@ from bot.core.diff import FileChange, FileStatus, Hunk
 from bot.core.model import Finding, normalize_code
 
 MAX_FINDINGS = 400  # per side and file: the pairing is quadratic; beyond this, findings count as introduced
+GATE = 0.8  # the default gate.min_confidence: an edit that lifts a finding over it is not "the same problem"
 
 
 def whole_file_change(path: str, text: str) -> FileChange:
@@ -116,7 +120,7 @@ def split_introduced(
             for i, (b, lo, hi, btext) in enumerate(spots):
                 if i in used_base or _key(b) != _key(f):
                     continue
-                if _rank(f, texts[h], lo, hi, btext, b) == rank:
+                if _rank(f, texts[h], lo, hi, btext, b) == rank and (rank != 1 or not _surer(f, b)):
                     used_base.add(i)
                     paired.add(h)
                     break
@@ -146,6 +150,11 @@ def untouched_matches(
 def told_again(finding: Finding, others: Sequence[Finding]) -> bool:
     """`finding` is one of `others` placed on another line: same rule, equal evidence that quotes code."""
     return "`" in finding.evidence and any(_key(o) == _key(finding) and o.evidence == finding.evidence for o in others)
+
+
+def _surer(head: Finding, base: Finding) -> bool:
+    """The head finding crosses the gate its base partner stayed under, or is of a higher severity."""
+    return (base.confidence < GATE <= head.confidence) or head.severity.rank > base.severity.rank
 
 
 def _rank(f: Finding, text: str, lo: int, hi: int, btext: str, b: Finding) -> int | None:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from bot.analyzers import relations_django as dj
 from bot.analyzers.base import FileInput
+from bot.analyzers.model_methods import model_method_hits
 from bot.analyzers.relation_hits import Hit, is_offline_path, is_test_path
+from bot.analyzers.relation_membership import membership_hits
 from bot.analyzers.relations_js import CANDIDATE, association_hits
 from bot.analyzers.relations_python import n_plus_one_hits
 from bot.analyzers.relations_ruby import n_plus_one_hits as rb_n_plus_one_hits
@@ -24,14 +26,16 @@ from bot.analyzers.rule_info import Hit as RuleHit
 from bot.analyzers.rule_info import RuleInfo, findings_from_hits, load_rule_infos
 from bot.core.model import Finding, Severity
 from bot.facts import RepoFacts, read_source
-from bot.facts.python_models import add_reverse_accessors
+from bot.facts.other_orms import inherit_rails_models
+from bot.facts.python_api import inherit_serializer_models
+from bot.facts.python_models import add_reverse_accessors, resolve_user_model
 
 ANALYZER_NAME = "relations"
 RULES_FILE = Path(__file__).parent / "rules" / "relations.yml"
 MAX_TEXT_CHARS = 600_000
 MAX_FINDINGS = 30
 MAX_DETAIL_CHARS = 600  # the evidence sentence: one line, bounded (it is prose with its own code spans)
-_PY_HINTS = ("objects", "Serializer", "Admin", "query", "select(", "ViewSet", "APIView")
+_PY_HINTS = ("objects", "Serializer", "Admin", "query", "select(", "ViewSet", "APIView", "models")
 _RB_HINTS = (".each", ".map", ".all", "includes", ".where")
 
 FactsProvider = Callable[[], RepoFacts]
@@ -118,6 +122,9 @@ class RelationsAnalyzer:
         if not (local.models or local.serializers or local.admins):
             return graph
         local.merge(graph)
+        inherit_rails_models(local)
+        resolve_user_model(local)
+        inherit_serializer_models(local)
         add_reverse_accessors(local)
         return local
 
@@ -134,6 +141,8 @@ class RelationsAnalyzer:
             *dj.whole_table_loops(tree, file.text, facts, file.path),
             *dj.unpaginated_lists(tree, facts, settings_known),
             *dj.unindexed_lookups(tree, facts, file.path),
+            *model_method_hits(tree, facts, file.change.touches),
+            *membership_hits(tree, facts),
         ]
 
     def _ruby(self, file: FileInput, facts: RepoFacts, check: Callable[[], None]) -> list[Hit]:

@@ -10,7 +10,7 @@ from bot.analyzers.querysets import QuerySet, queryset_of, track_assignment
 from bot.analyzers.relation_hits import Hit
 from bot.analyzers.relations_python import ordered
 from bot.facts.graph import RepoFacts
-from bot.facts.python_models import last_name
+from bot.facts.python_models import keyword, last_name
 
 QUERY_CALLS = {"filter", "exclude", "count", "exists", "aggregate", "annotate", "get", "first", "last",
                "all", "values", "values_list", "order_by", "latest", "earliest"}
@@ -50,9 +50,46 @@ def method_field_queries(tree: ast.Module, facts: RepoFacts) -> list[Hit]:
     return hits
 
 
+def _nested_many(fn: ast.FunctionDef | ast.AsyncFunctionDef, facts: RepoFacts) -> Hit | None:
+    """`OtherSerializer(rows, many=True).data` in a method field: the rows are fetched, held and serialized
+    whole, once for every object the outer serializer renders (a literal list is not a query)."""
+    for node in ast.walk(fn):
+        if not (isinstance(node, ast.Call) and node.args and last_name(node.func) in facts.serializers):
+            continue
+        many = keyword(node, "many")
+        if not (isinstance(many, ast.Constant) and many.value is True):
+            continue
+        if not _fetches_rows(node.args[0], fn):
+            continue
+        text = ast.unparse(node)[:160]
+        return Hit("py-serializer-method-query", node.lineno, node.end_lineno or node.lineno,
+                   f"`{fn.name}` serializes every row of `{text}` for each serialized object, "
+                   "fetching and holding all of them at once", 0.8)
+    return None
+
+
+_NOT_QUERIES = frozenset({"list", "sorted", "set", "tuple", "filter", "map", "reversed", "dict"})
+
+
+def _fetches_rows(rows: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`rows` is fetched by a call here (a query chain or a service returning one), directly or through
+    the name it was last assigned to; a slice, a list built in Python or an attribute (a prefetched
+    `to_attr`) is not."""
+    if isinstance(rows, ast.Name):
+        assigned = [a.value for a in ast.walk(fn) if isinstance(a, ast.Assign) and len(a.targets) == 1
+                    and isinstance(a.targets[0], ast.Name) and a.targets[0].id == rows.id]
+        if len(assigned) != 1:
+            return False
+        rows = assigned[0]
+    return isinstance(rows, ast.Call) and last_name(rows.func) not in _NOT_QUERIES
+
+
 def _first_query(
     fn: ast.FunctionDef | ast.AsyncFunctionDef, obj: str, model: str | None, facts: RepoFacts
 ) -> Hit | None:
+    nested = _nested_many(fn, facts)
+    if nested is not None:
+        return nested
     for node in ast.walk(fn):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_CALLS):
             continue
@@ -66,8 +103,11 @@ def _first_query(
             if rel is None and not target.attr.endswith("_set"):
                 continue
             strong = node.func.attr in STRONG_QUERY_CALLS
+            counted = (" (a COUNT query each; where the view prefetches the relation, every related row is "
+                       "loaded to be counted)") if node.func.attr == "count" else ""
             return Hit("py-serializer-method-query", node.lineno, node.end_lineno or node.lineno,
-                       f"`{fn.name}` runs `{text}` for every serialized object", 0.9 if strong and rel else 0.6)
+                       f"`{fn.name}` runs `{text}` for every serialized object{counted}",
+                       0.9 if strong and rel else 0.6)
     return None
 
 

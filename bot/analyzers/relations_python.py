@@ -263,6 +263,8 @@ class LoopChecker:
         self._template_view(cls, attrs)
         if "queryset" not in attrs or "serializer_class" not in attrs:
             return
+        if _builds_own_queryset(cls, attrs["queryset"].value):
+            return
         ser = attrs["serializer_class"].value
         qs = queryset_of(attrs["queryset"].value, {}, self.facts)
         if qs is None or not isinstance(ser, ast.Name) or ser.id not in self.facts.serializers:
@@ -421,3 +423,23 @@ def n_plus_one_hits(
     tree: ast.Module, source: str, facts: RepoFacts, touches: Touches, check: Callable[[], None] = lambda: None
 ) -> list[Hit]:
     return LoopChecker(tree, source, facts, touches, check).run()
+
+
+def _builds_own_queryset(cls: ast.ClassDef, queryset: ast.expr) -> bool:
+    """The class `queryset` is not what the view serializes: a `get_queryset` of the view builds it (DRF
+    calls that method, the attribute is only its default), or the attribute is `Model.objects.none()`, the
+    placeholder schema generators need. A `get_queryset` that starts from `self.queryset` or
+    `super().get_queryset()` still serializes the attribute's rows."""
+    for f in cls.body:
+        if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == "get_queryset":
+            return not _uses_class_queryset(f)
+    return isinstance(queryset, ast.Call) and isinstance(queryset.func, ast.Attribute) and queryset.func.attr == "none"
+
+
+def _uses_class_queryset(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Attribute) and node.attr == "queryset" and isinstance(node.value, ast.Name):
+            return node.value.id in ("self", "cls")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
+            return True
+    return False

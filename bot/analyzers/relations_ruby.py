@@ -51,6 +51,25 @@ def _lines(text: str) -> list[str]:
     return [_COMMENT.sub("", line[:MAX_LINE]) for line in text.splitlines()]
 
 
+_CONTINUED = re.compile(r"^\s*&?\.(?!\.)\w")  # `  .where(x)` / `  &.first`: the chain goes on from the line above
+MAX_JOINED = 1000
+
+
+def _logical(lines: list[str]) -> list[str]:
+    """A method chain written one call per line (leading dots, the Ruby style guide's default) joined onto
+    its first line, so `Post\n  .published\n  .each do |p|` reads as one loop; the lines it took stay
+    empty, so every line keeps its number. A joined line is at most MAX_JOINED characters."""
+    out = list(lines)
+    head = -1
+    for i, line in enumerate(lines):
+        if head >= 0 and _CONTINUED.match(line) and len(out[head]) + len(line) <= MAX_JOINED:
+            out[head] = out[head].rstrip() + line.strip()
+            out[i] = ""
+        elif line.strip():
+            head = i
+    return out
+
+
 def _walk(model: Model, rest: str, facts: RepoFacts) -> tuple[Model, int] | None:
     """Follow association hops (`.supplied_products`) from `model`; None when a hop's target is unknown."""
     hops = 0
@@ -98,10 +117,58 @@ def _symbol_loops(
         if chain is None:
             continue
         rel = chain.model.relations.get(m.group(2))
-        if rel is None or m.group(2) in _eager(chain):
+        if rel is None:
+            via = _method_reads(chain, m.group(2))
+            if via:
+                hits.append(_method_hit(chain, "record", {m.group(2): via}, n, touches))
+            continue
+        if m.group(2) in _eager(chain):
             continue
         hits.append(_hit(chain, "record", {m.group(2): n}, n, touches))
     return hits
+
+
+def _method_needs(var: str, body: list[tuple[int, str]], chain: Chain, eager: set[str]) -> dict[str, list[str]]:
+    """`var.latest_comment` in a loop body, where that instance method reads associations the chain does
+    not eager-load: method -> those associations."""
+    calls = re.compile(rf"\b{re.escape(var)}\.([a-z_]\w*[?!]?)")
+    found: dict[str, list[str]] = {}
+    for _n, text in body:
+        for method in calls.findall(text):
+            if method in chain.model.relations or method in found:
+                continue
+            reads = _method_reads(chain, method)
+            if reads:
+                found[method] = reads
+    return found
+
+
+def _method_hit(
+    chain: Chain, var: str, via: dict[str, list[str]], line: int, touches: Callable[[int, int], bool]
+) -> Hit:
+    what = "; ".join(f"`{var}.{m}` reads " + ", ".join(f"`{a}`" for a in reads) for m, reads in list(via.items())[:3])
+    evidence = (f"{what} on each {chain.model.name} record of `{chain.text.strip()[:120]}`, which does not "
+                "`includes` it: one query per record")
+    at = next((k for k in (chain.line, line) if touches(k, k)), line)
+    return Hit("rb-association-per-record", at, at, evidence, 0.75 if chain.guessed else 0.8)
+
+
+# Ruby and Active Record methods a model may override: calling one per record is not a read helper, and a
+# bang method is a per-record write (another concern than eager loading)
+CORE_METHODS = frozenset({
+    "dup", "clone", "to_s", "to_param", "to_json", "as_json", "to_h", "inspect", "save", "update", "destroy",
+    "delete", "valid?", "reload", "touch", "hash", "eql?",
+})
+
+
+def _method_reads(chain: Chain, method: str) -> list[str]:
+    """The associations an instance method of the chain's model reads on its record, that the chain does
+    not eager-load (`def current_role_appointment; current_role_appointments.first; end`)."""
+    if method in CORE_METHODS or method.endswith("!"):
+        return []
+    reads = chain.model.method_reads.get(method, set())
+    eager = _eager(chain)
+    return sorted(a for a in reads if a in chain.model.relations and a not in eager and a != method)[:3]
 
 
 def _eager(chain: Chain) -> set[str]:
@@ -140,7 +207,7 @@ def n_plus_one_hits(
     text: str, path: str, facts: RepoFacts, touches: Callable[[int, int], bool],
     check: Callable[[], None] = lambda: None,
 ) -> list[Hit]:
-    lines = _lines(text)
+    lines = _logical(_lines(text))
     env: dict[str, Chain] = {}
     hits: list[Hit] = []
     controller = _CONTROLLER.search(path)
@@ -160,6 +227,8 @@ def n_plus_one_hits(
                 missing = {a: n for a, n in needed.items() if "." in a or a not in eager}
                 if missing:
                     hits.append(_hit(chain, var, missing, i + 1, touches))
+                elif via := _method_needs(var, body, chain, eager):
+                    hits.append(_method_hit(chain, var, via, i + 1, touches))
         hits.extend(_symbol_loops(line, i + 1, env, facts, touches))
         if m := _DEF.match(line):
             action = m.group(1)

@@ -19,6 +19,7 @@ from bot.facts.commit_cache import CommitCache
 from bot.facts.django_templates import read_django_template
 from bot.facts.graph import RepoFacts
 from bot.facts.other_orms import (
+    inherit_rails_models,
     read_gorm,
     read_prisma,
     read_rails,
@@ -27,8 +28,14 @@ from bot.facts.other_orms import (
     read_sequelize,
     read_typeorm,
 )
-from bot.facts.python_api import read_python_api
-from bot.facts.python_models import ClassIndex, add_reverse_accessors, read_python_models, resolve_models
+from bot.facts.python_api import inherit_serializer_models, read_python_api
+from bot.facts.python_models import (
+    ClassIndex,
+    add_reverse_accessors,
+    read_python_models,
+    resolve_models,
+    resolve_user_model,
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class FactsBudget:
 
 _PY_NAMES = re.compile(
     r"(^|/)(serializers|admin|settings|base|tables|entities|schemas?|orm|db)(/[^/]+)?\.py$|(^|/)settings/[^/]*\.py$"
-    r"|(^|/)models?/.*\.py$|[^/]*models?[^/]*\.py$"
+    r"|(^|/)models?/.*\.py$|[^/]*models?[^/]*\.py$|(^|/)(serializers|admin)/[^/]+/[^/]+\.py$"
 )
 _RB_MODEL = re.compile(r"(^|/)app/models/.+\.rb$")
 _RB_VIEW = re.compile(r"(^|/)app/views/.+\.(erb|haml|slim|jbuilder|builder|rabl)$")
@@ -49,7 +56,10 @@ _DJ_TEMPLATE = re.compile(r"(^|/)templates/.+\.(html|txt|jinja2?|j2)$")
 _TS_MODEL = re.compile(r"\.(entity|model)\.[jt]s$|(^|/)(models|entities|entity)/[^/]+\.[jt]s$|\.prisma$")
 _GO_MODEL = re.compile(r"(^|/)(models?|entity|entities|schema|store|domain|db)(/[^/]+)?\.go$")
 _SKIP = re.compile(r"(^|/)(node_modules|vendor|\.venv|venv|site-packages|dist|build|migrations|test|tests|spec)/")
-_PY_HINT = re.compile(r"django\.db|models\.Model|sqlalchemy|serializers|admin\.|REST_FRAMEWORK|__tablename__")
+_PY_HINT = re.compile(
+    r"django\.db|django\.contrib\.auth|models\.Model|sqlalchemy|serializers|admin\.|REST_FRAMEWORK|__tablename__"
+    r"|AUTH_USER_MODEL"
+)
 
 
 def candidate_files(paths: list[str]) -> list[str]:
@@ -129,6 +139,9 @@ def build_facts(
     for path, text in read_within_budget(view, schema_last, budget, facts, clock, started):
         read_source(path, text, facts, classes)
     resolve_models(classes, facts)
+    inherit_rails_models(facts)
+    resolve_user_model(facts)
+    inherit_serializer_models(facts)
     add_reverse_accessors(facts)
     return facts
 

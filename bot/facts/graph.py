@@ -41,6 +41,13 @@ class Model:
     indexed: set[str] = field(default_factory=set)  # columns that lead an index (pk, unique, db_index, Meta)
     scopes: dict[str, set[str]] = field(default_factory=dict)  # scope name -> associations it eager-loads
     default_eager: set[str] = field(default_factory=set)  # eager-loaded by default_scope
+    query_methods: dict[str, int] = field(default_factory=dict)  # method name -> line, for methods that query
+    query_properties: set[str] = field(default_factory=set)  # those of query_methods read as attributes (@property)
+    methods: set[str] = field(default_factory=set)  # every method and property the model class defines
+    # Rails: instance method -> the bare names its body reads (`current_role_appointments.first`), for the
+    # associations it reads on the record it is called on (resolved against `relations` when used)
+    method_reads: dict[str, set[str]] = field(default_factory=dict)
+    parent: str = ""  # the superclass's name, for models that inherit another model's (STI: `class Admin < User`)
 
 
 @dataclass
@@ -94,6 +101,7 @@ class RepoFacts:
     # Django/Jinja templates by name ("shop/orders.html", the path after `templates/`) -> their loops over a
     # context variable (`ivar` holds the context name): `{% for order in orders %}{{ order.customer.name }}`
     django_templates: dict[str, list[ViewLoop]] = field(default_factory=dict)
+    user_model: str = ""  # Django's AUTH_USER_MODEL setting ("accounts.User"), when a settings module sets it
     # every association name a Rails model file declares (has_many/has_one/belongs_to/habtm/has_*_attached),
     # in model classes and in concerns (`included do has_many :tags end`), which no model class holds
     rails_associations: set[str] = field(default_factory=set)
@@ -118,6 +126,7 @@ class RepoFacts:
         for k, v in other.settings.items():
             self.settings.setdefault(k, v)
         self.rails_associations |= other.rails_associations
+        self.user_model = self.user_model or other.user_model
 
     def models_with_relations(self, names: set[str]) -> list[Model]:
         """Models that have every one of `names` as a relation (to identify an untyped queryset)."""

@@ -21,6 +21,11 @@ _RB_SCOPE = re.compile(r"^\s*scope\s+:(\w+)\s*,(.*)$")
 _RB_DEFAULT_SCOPE = re.compile(r"^\s*default_scope\b(.*)$")
 _RB_EAGER = re.compile(r"\b(?:includes|preload|eager_load)\(?\s*([^)]{0,300})")
 _RB_SYMBOL = re.compile(r":(\w+)|(\w+):")
+_RB_DEF = re.compile(r"^(\s*)def\s+(self\.)?([a-z_]\w*[?!]?)\s*(?:\(|$)")
+_RB_END = re.compile(r"^(\s*)end\b")
+_RB_BARE = re.compile(r"(?<![.:@\w])(?:self\.)?([a-z_]\w*)\b(?!\s*[(:]|\s*=[^=>~])")
+MAX_METHOD_LINES = 60
+MAX_METHOD_WORDS = 40
 _RB_TABLE = re.compile(r"^\s*create_table\s+['\"](\w+)['\"]")
 _RB_INDEX = re.compile(r"^\s*(?:t\.index|add_index\s+['\"](\w+)['\"],)\s*\[?\s*['\"](\w+)['\"]")
 _TS_ENTITY = re.compile(r"^\s*@Entity\b")
@@ -75,7 +80,14 @@ def read_rails(text: str, path: str, facts: RepoFacts) -> None:
     `< Spree::Base`, `< Post` for STI); one elsewhere only when it derives from an ActiveRecord base."""
     model: Model | None = None
     in_models = "app/models/" in path
+    method: tuple[str, str, int] | None = None  # (name, indent, first line) of the instance method being read
     for n, line in enumerate(_lines(text), 1):
+        if model is not None and method is not None:
+            method = _method_line(model, method, line, n)
+        if model is not None and method is None and (d := _RB_DEF.match(line)) and not d.group(2):
+            if not line.rstrip().endswith("end"):  # a one-line `def x = ...; end` reads too little to matter
+                method = (d.group(3), d.group(1), n)
+                model.method_reads.setdefault(d.group(3), set())
         if m := _RB_ASSOC.match(line) or _RB_ATTACHED.match(line):
             facts.rails_associations.add(m.group(2))
         if m := _RB_CLASS.match(line):
@@ -83,10 +95,8 @@ def read_rails(text: str, path: str, facts: RepoFacts) -> None:
             if not (in_models or _RB_AR_BASE.match(m.group(2))):
                 model = None
                 continue
-            parent = facts.models.get(m.group(2).rsplit("::", 1)[-1])
             model = facts.models.setdefault(name, Model(name, "rails", path, n, indexed={"id"}))
-            if parent is not None and parent is not model:
-                model.relations = {**parent.relations, **model.relations}
+            model.parent = model.parent or m.group(2).rsplit("::", 1)[-1]
         elif model is None:
             continue
         elif m := _RB_ASSOC.match(line):
@@ -106,6 +116,41 @@ def read_rails(text: str, path: str, facts: RepoFacts) -> None:
             model.scopes[m.group(1)] = eager_names(m.group(2))
         elif m := _RB_DEFAULT_SCOPE.match(line):
             model.default_eager |= eager_names(m.group(1))
+
+
+MAX_INHERITANCE = 8
+
+
+def inherit_rails_models(facts: RepoFacts) -> None:
+    """A Rails model whose superclass is another model (single-table inheritance) has its associations,
+    scopes and default eager loads too, wherever the files declaring them were read in the order;
+    its own declarations win. Chains are followed up to MAX_INHERITANCE levels, cycles stop."""
+    for model in facts.models.values():
+        if model.orm != "rails":
+            continue
+        seen = {model.name}
+        parent = facts.models.get(model.parent)
+        while parent is not None and parent.orm == "rails" and parent.name not in seen and len(seen) <= MAX_INHERITANCE:
+            seen.add(parent.name)
+            model.relations = {**parent.relations, **model.relations}
+            model.scopes = {**parent.scopes, **model.scopes}
+            model.default_eager |= parent.default_eager
+            for name, reads in parent.method_reads.items():
+                model.method_reads.setdefault(name, reads)
+            parent = facts.models.get(parent.parent)
+
+
+def _method_line(model: Model, method: tuple[str, str, int], line: str, n: int) -> tuple[str, str, int] | None:
+    """One line of an instance method's body: the bare names it reads; None once its `end` is reached
+    (or MAX_METHOD_LINES later: a method that long is not read further)."""
+    name, indent, start = method
+    end = _RB_END.match(line)
+    if (end and end.group(1) == indent) or n - start > MAX_METHOD_LINES:
+        return None
+    reads = model.method_reads.setdefault(name, set())
+    if len(reads) < MAX_METHOD_WORDS:
+        reads.update(w.group(1) for w in _RB_BARE.finditer(line[:MAX_LINE]))
+    return method
 
 
 def read_rails_schema(text: str, facts: RepoFacts) -> None:

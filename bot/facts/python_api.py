@@ -113,6 +113,12 @@ def _site_registrations(tree: ast.Module) -> dict[str, str]:
 
 def _read_settings(tree: ast.Module, facts: RepoFacts) -> None:
     for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "AUTH_USER_MODEL" for t in stmt.targets)
+            and const_str(stmt.value)
+        ):
+            facts.user_model = facts.user_model or (const_str(stmt.value) or "")[:200]
         if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict)):
             continue
         if not any(isinstance(t, ast.Name) and t.id == "REST_FRAMEWORK" for t in stmt.targets):
@@ -121,6 +127,21 @@ def _read_settings(tree: ast.Module, facts: RepoFacts) -> None:
             name = const_str(key)
             if name in SETTINGS_KEYS and value is not None:
                 facts.settings.setdefault(name, ast.unparse(value)[:200])
+
+
+MAX_SERIALIZER_DEPTH = 8
+
+
+def inherit_serializer_models(facts: RepoFacts) -> None:
+    """A serializer without a `Meta.model` of its own (`class Meta(Base.Meta)`, or no Meta) serializes its
+    base serializer's model, as DRF's inherited Meta does; bases are followed up to MAX_SERIALIZER_DEPTH."""
+    for ser in facts.serializers.values():
+        current, depth = ser, 0
+        while ser.model is None and depth < MAX_SERIALIZER_DEPTH:
+            base = next((facts.serializers[b] for b in current.bases if b in facts.serializers), None)
+            if base is None or base is ser:
+                break
+            ser.model, current, depth = base.model, base, depth + 1
 
 
 def read_python_api(tree: ast.Module, path: str, facts: RepoFacts) -> None:

@@ -25,6 +25,10 @@ def dotted(node: ast.AST) -> str:
 
 
 def last_name(node: ast.AST) -> str:
+    """The last name of a dotted reference; a parametrised generic (`ModelSerializer[Order]`, as type stubs
+    such as djangorestframework-stubs and django-stubs have classes written) is named by its class."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
     return dotted(node).rsplit(".", 1)[-1]
 
 
@@ -59,6 +63,8 @@ def _target_name(node: ast.AST | None, owner: str) -> str:
     if text is not None:
         name = text.rsplit(".", 1)[-1]
         return owner if name == "self" else name
+    if isinstance(node, ast.Call):  # ForeignKey(get_user_model(), ...)
+        return last_name(node.func)
     return last_name(node)
 
 
@@ -104,6 +110,57 @@ def _read_meta(cls: ast.ClassDef, model: Model) -> None:
                         model.indexed.update(f.lstrip("-") for f in strings(keyword(idx, "fields"))[:1])
 
 
+_QUERY_CALLS = frozenset({
+    "filter", "filter_by", "exclude", "get", "first", "one", "one_or_none", "scalar", "scalars", "count",
+    "exists", "aggregate", "annotate", "values", "values_list", "order_by", "latest", "earliest", "all", "execute",
+})
+_QUERY_SOURCES = ("objects", "query", "session")
+MAX_METHOD_NODES = 2_000
+
+
+def _runs_query(fn: ast.FunctionDef | ast.AsyncFunctionDef, relations: set[str]) -> bool:
+    """The method body calls a query method on a manager (`X.objects`), a query (`X.query`, `session`,
+    `db.session`), a SQLAlchemy `filter_by`, or a relation of its own row (`self.orders.filter(...)`)."""
+    for n, node in enumerate(ast.walk(fn)):
+        if n > MAX_METHOD_NODES:
+            return False
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _QUERY_CALLS):
+            continue
+        if node.func.attr == "filter_by":
+            return True
+        names: list[str] = []
+        cur: ast.AST = node.func.value
+        while isinstance(cur, (ast.Attribute, ast.Call)) and len(names) < 12:
+            if isinstance(cur, ast.Attribute):
+                names.append(cur.attr)
+                cur = cur.value
+            else:
+                cur = cur.func
+        root = cur.id if isinstance(cur, ast.Name) else ""
+        if any(s in names for s in _QUERY_SOURCES) or root == "session":
+            return True
+        if root == "self" and names and (names[-1] in relations or names[-1].endswith("_set")):
+            return True
+    return False
+
+
+def _read_query_methods(cls: ast.ClassDef, model: Model) -> None:
+    """Methods and properties of a model class that run a query each time they are called."""
+    relations = set(model.relations)
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not stmt.name.startswith("__"):
+            model.methods.add(stmt.name)
+            if any(last_name(d) in ("property", "cached_property") for d in stmt.decorator_list):
+                model.method_reads[stmt.name] = {  # the row's own attributes a property reads
+                    n.attr for n in ast.walk(stmt)
+                    if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self"
+                }
+            if _runs_query(stmt, relations):
+                model.query_methods[stmt.name] = stmt.lineno
+                if any(last_name(d) in ("property", "cached_property", "hybrid_property") for d in stmt.decorator_list):
+                    model.query_properties.add(stmt.name)
+
+
 def _read_django(cls: ast.ClassDef, path: str) -> Model:
     model = Model(cls.name, "django", path, cls.lineno)
     model.indexed.update({"id", "pk"})
@@ -126,6 +183,7 @@ def _read_django(cls: ast.ClassDef, path: str) -> Model:
         if kind != "many_to_many":  # Django indexes foreign keys by default
             model.indexed.update({name, f"{name}_id"})
     _read_meta(cls, model)
+    _read_query_methods(cls, model)
     return model
 
 
@@ -150,6 +208,7 @@ def _read_sqlalchemy(cls: ast.ClassDef, path: str) -> Model:
             many = not (isinstance(uselist, ast.Constant) and uselist.value is False) and _looks_many(stmt)
             lazy = const_str(keyword(call, "lazy")) or "select"
             model.relations[name] = Relation(name, target, "relationship", path, stmt.lineno, many=many, loading=lazy)
+    _read_query_methods(cls, model)
     return model
 
 
@@ -215,6 +274,9 @@ def resolve_models(index: ClassIndex, facts: RepoFacts) -> None:
                 for k, line in base.fields.items():
                     model.fields.setdefault(k, line)
                 model.indexed |= base.indexed
+                for k, line in base.query_methods.items():
+                    model.query_methods.setdefault(k, line)
+                model.query_properties |= base.query_properties
         facts.models.setdefault(name, model)
 
 
@@ -223,6 +285,23 @@ def read_python_models(tree: ast.Module, path: str, facts: RepoFacts) -> None:
     index = ClassIndex()
     index.collect(tree, path)
     resolve_models(index, facts)
+
+
+USER_MODEL_REFERENCES = frozenset({"AUTH_USER_MODEL", "get_user_model"})
+
+
+def resolve_user_model(facts: RepoFacts) -> None:
+    """`ForeignKey(settings.AUTH_USER_MODEL)` / `ForeignKey(get_user_model())` point at the model the
+    AUTH_USER_MODEL setting names (Django's swappable user model); without the setting, at the
+    project's own `User` model if it declares one (else Django's `auth.User`, which no file shows)."""
+    named = facts.user_model.rsplit(".", 1)[-1] if facts.user_model else "User"
+    target = facts.models.get(named)
+    if target is None or target.orm != "django":
+        return
+    for model in facts.models.values():
+        for rel in model.relations.values():
+            if model.orm == "django" and rel.target in USER_MODEL_REFERENCES:
+                rel.target = target.name
 
 
 def add_reverse_accessors(facts: RepoFacts) -> None:

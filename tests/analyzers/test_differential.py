@@ -182,3 +182,23 @@ def test_an_old_n_plus_one_placed_on_another_touched_line_is_still_pre_existing(
     again = _review(tmp_path / "2", {"app/models/offence.rb": MODEL, "app/services/cleaner.rb": SERVICE},
                     {"app/services/cleaner.rb": added})
     assert "rb-association-per-record" in _rules(again.findings)
+
+
+def _sure(source: str, start: int, end: int, confidence: float) -> Finding:
+    return _finding(source, start, end).model_copy(update={"confidence": confidence})
+
+
+def test_an_edit_that_lifts_a_weak_finding_over_the_gate_introduces_it(tmp_path: Path) -> None:
+    before = "def f(o):\n    return len(o.items.all())\n"
+    after = "def f(o):\n    return Item.objects.filter(owner=o).count()\n"
+    change = parse_diff(_diff(before, after, tmp_path)).files[0]
+    new, old = split_introduced([_sure("rule-a", 2, 2, 0.9)], [_sure("rule-a", 2, 2, 0.6)], change, after, before)
+    assert [f.confidence for f in new] == [0.9] and not old
+
+
+def test_an_edit_that_keeps_a_finding_as_sure_inherits_it(tmp_path: Path) -> None:
+    before = "def f(o):\n    return Item.objects.filter(owner=o).count()\n"
+    after = "def f(o):\n    return Item.objects.filter(owner=o, live=True).count()\n"
+    change = parse_diff(_diff(before, after, tmp_path)).files[0]
+    new, old = split_introduced([_sure("rule-a", 2, 2, 0.9)], [_sure("rule-a", 2, 2, 0.9)], change, after, before)
+    assert not new and len(old) == 1

@@ -287,3 +287,16 @@ def test_every_kind_is_listed_as_a_rule_for_sarif() -> None:
     metas = {m.id: m for m in rules_from_analyzers([SafeguardAnalyzer()])}
     assert set(metas) == set(SafeguardAnalyzer().rule_ids())
     assert "100x" in metas["safeguard-timeout"].help
+
+
+def test_a_relation_taken_out_of_an_admin_list_select_related_is_reported() -> None:
+    base = (
+        "from django.contrib import admin\n\n\n"
+        "class OrderAdmin(admin.ModelAdmin):\n"
+        "    list_display = ('reference', 'customer', 'region')\n"
+        "    list_select_related = ('customer', 'region')\n"
+    )
+    head = base.replace("('customer', 'region')\n", "('customer',)\n")
+    found = [f for f in _findings(base, head, "shop/admin.py") if f.source == "safeguard-eager-loading"]
+    assert found and "'region'" in found[0].evidence
+    assert _findings(base, base.replace("('customer', 'region')", "('region', 'customer')"), "shop/admin.py") == []

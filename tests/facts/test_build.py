@@ -32,6 +32,13 @@ def test_django_relations_reverse_accessors_and_indexes() -> None:
     assert "status" in facts.models["Order"].indexed  # leads Meta.indexes
     assert "created" not in facts.models["Order"].indexed  # second column of that index
     assert "code" in facts.models["Region"].indexed  # db_index
+    # a foreign key to settings.AUTH_USER_MODEL points at the model the setting names (no django.db import there)
+    assert rel(facts, "Tag", "created_by") == ("foreign_key", "Member", False)
+    assert rel(facts, "Member", "tags") == ("reverse_fk", "Tag", True)
+    coupon = facts.models["Coupon"]  # methods and properties whose body runs a query
+    assert set(coupon.query_methods) == {"redemptions_for", "latest_redemption", "status", "holder_list"}
+    assert coupon.query_properties == {"latest_redemption", "holder_list"} and "describe" in coupon.methods
+    assert coupon.method_reads["holder_list"] == {"holders"}  # what a property reads on its row
 
 
 def test_drf_serializers_admin_and_settings() -> None:
@@ -41,6 +48,8 @@ def test_drf_serializers_admin_and_settings() -> None:
     assert ser.nested == {"customer": "CustomerSerializer"}
     assert ser.sources == {"region_code": "customer.region.code"}
     assert set(ser.method_fields) == {"tag_count"} and "tags.count" in ser.method_reads
+    typed = facts.serializers["TypedOrderSerializer"]  # `ModelSerializer[Order]`: still a serializer
+    assert typed.model == "Order" and set(typed.method_fields) == {"tag_names"}
     admins = {a.name: a for a in facts.admins}
     assert admins["OrderAdmin"].model == "Order" and admins["OrderAdmin"].list_select_related is False
     assert admins["InvoiceAdmin"].model == "Invoice"  # from admin.site.register(Invoice, InvoiceAdmin)
@@ -66,6 +75,11 @@ def test_rails_associations_scopes_default_scope_and_schema_indexes() -> None:
     assert {"author", "comments", "tags", "cover"} <= facts.rails_associations
     assert facts.models["Post"].scopes == {"with_author": {"author"}, "published": set()}
     assert facts.models["Comment"].default_eager == {"user"}
+    assert rel(facts, "Announcement", "comments") == ("has_many", "Comment", True)  # STI: Post's, read later
+    assert rel(facts, "Announcement", "pins") == ("has_many", "Pin", True)
+    assert facts.models["Announcement"].scopes["with_author"] == {"author"}
+    assert "comments" in facts.models["Post"].method_reads["latest_comment"]  # a method reading an association
+    assert "comments" in facts.models["Announcement"].method_reads["latest_comment"]  # inherited
     assert "author_id" in facts.models["Post"].indexed and "slug" not in facts.models["Post"].indexed
     assert "post_id" in facts.models["Comment"].indexed  # add_index
     loops = {(v.ivar, v.var): v.reads for v in facts.view_loops["app/views/posts"]}

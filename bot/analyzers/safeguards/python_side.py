@@ -53,6 +53,9 @@ _PAGE_ATTRS = re.compile(
     r"^(page_size|max_page_size|paginate_by|per_page|max_limit|default_limit|pagination_class|"
     r"DATA_UPLOAD_MAX_\w+|FILE_UPLOAD_MAX_\w+|MAX_\w+(SIZE|BYTES|LENGTH|COUNT|ITEMS|RESULTS|ROWS))$"
 )
+# Relations listed on a class for its queryset to load: Django admin's documented `list_select_related`, and
+# the `SELECT_RELATED`/`PREFETCH_RELATED` lists a serializer or view mixin hands to select_related/prefetch_related.
+_EAGER_ATTRS = re.compile(r"(?i)^_*(list_)?(select|prefetch)_related(_fields)?$")
 _SQL_TIMEOUT = re.compile(r"(?i)\b(statement_timeout|lock_timeout|idle_in_transaction_session_timeout)\b")
 _SQL_INDEX = re.compile(r"(?i)\bcreate\s+(unique\s+)?index\b(\s+concurrently)?(\s+if\s+not\s+exists)?\s+(\w+)")
 _SQL_LIMIT = re.compile(r"(?i)\blimit\s+(\d+|%s|\$\d+|:\w+|\?)")
@@ -320,6 +323,10 @@ class _Collector(ast.NodeVisitor):
             return
         if _PAGE_ATTRS.match(name):
             self._add(Kind.limit, f"attr:{name}", node, name, number(value))
+        elif _EAGER_ATTRS.match(name) and isinstance(value, ast.List | ast.Tuple):
+            for item in value.elts:  # one per relation, on the line that names it
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    self._add(Kind.eager_loading, f"eager:{item.value}", item, name)
         elif name in ("indexes", "index_together", "__table_args__"):
             if name == "index_together":
                 elts = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
