@@ -174,6 +174,26 @@ def tables_created_in(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
+_RENAME_TO = re.compile(
+    r"\bALTER[ \t]+TABLE[ \t]+(?:IF[ \t]+EXISTS[ \t]+)?[\w\"`.]{1,200}[ \t]+RENAME[ \t]+TO[ \t]+[\"`]?(\w{1,128})",
+    re.IGNORECASE,
+)
+
+
+def tables_renamed_in(text: str) -> frozenset[str]:
+    """Tables another table is renamed to (`ALTER TABLE x_new RENAME TO x`), anywhere in the migration."""
+    return frozenset(m.group(1).lower() for m in _RENAME_TO.finditer(text))
+
+
+def _rebuilt(hit: Hit, renamed: frozenset[str]) -> bool:
+    """A DROP TABLE of a table the migration rebuilds: SQLite's documented way to change a table's schema (create
+    a new table, copy the rows, drop the old one, rename the new one to its name), which ORMs generate too."""
+    if hit.rule_id != DROP_TABLE:
+        return False
+    tables = [t.strip().split(".")[-1].strip("\"`").lower() for t in hit.values.get("table", "").split(",")]
+    return bool(tables) and all(t in renamed for t in tables if t)
+
+
 def _on_table_created_here(hit: Hit, created: frozenset[str]) -> bool:
     """A lock or rewrite hit on a table this same file creates (in another call or SQL string): it is empty."""
     if hit.rule_id in (FK_WITHOUT_INDEX, DROP_TABLE):
@@ -229,6 +249,10 @@ class SqlMigrationAnalyzer:
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)
 
     def _hits(self, path: str, text: str, deadline: Deadline) -> list[Hit]:
+        renamed = tables_renamed_in(text)
+        return [h for h in self._all_hits(path, text, deadline) if not _rebuilt(h, renamed)]
+
+    def _all_hits(self, path: str, text: str, deadline: Deadline) -> list[Hit]:
         suffix = PurePosixPath(path).suffix.lower()
         if is_sql_migration(path):
             return sql_file_hits(path, text, deadline)
