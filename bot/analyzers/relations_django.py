@@ -126,6 +126,10 @@ def admin_columns(tree: ast.Module, facts: RepoFacts, path: str) -> list[Hit]:
             if loaded is None:
                 continue  # the admin builds its own queryset and loads what the code does not show
             covered |= loaded
+        if admin.list_select_related is False and _lists_a_foreign_key(admin.list_display, admin.model, facts):
+            # Django's change list then calls select_related() with no arguments: every non-null foreign key
+            # (and theirs) is joined (ModelAdmin.list_select_related)
+            covered |= _non_null_paths(admin.model, facts)
         missing: list[str] = []
         for column in admin.list_display:
             head = column.split("__")[0]
@@ -143,6 +147,24 @@ def admin_columns(tree: ast.Module, facts: RepoFacts, path: str) -> list[Hit]:
             hits.append(Hit("py-admin-list-through-relation", admin.list_display_line, admin.list_display_line,
                             f"{admin.name} lists {shown}: one query per row of the change list", 0.9))
     return hits
+
+
+def _lists_a_foreign_key(columns: list[str], model: str | None, facts: RepoFacts) -> bool:
+    for column in columns:
+        rel = facts.relation(model, column)
+        if rel is not None and rel.kind in ("foreign_key", "one_to_one"):
+            return True
+    return False
+
+
+def _non_null_paths(model: str | None, facts: RepoFacts) -> set[str]:
+    """The relation heads `select_related()` with no arguments follows from `model`: its non-null forward
+    foreign keys and one-to-ones."""
+    m = facts.model(model)
+    if m is None:
+        return set()
+    return {name for name, rel in m.relations.items()
+            if rel.kind in ("foreign_key", "one_to_one") and not rel.nullable and not rel.many}
 
 
 def _get_queryset_loads(fn: ast.FunctionDef) -> set[str] | None:

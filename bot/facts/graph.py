@@ -22,6 +22,7 @@ class Relation:
     many: bool = False
     loading: str = ""  # declared loading strategy: SQLAlchemy lazy=, TypeORM eager, GORM preload
     related_name: str = ""  # Django related_name (the reverse accessor), when given
+    nullable: bool = False  # declared `null=True` (Django): select_related() with no arguments skips it
 
     @property
     def eager_by_default(self) -> bool:

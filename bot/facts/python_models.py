@@ -177,8 +177,10 @@ def _read_django(cls: ast.ClassDef, path: str) -> Model:
             continue
         target = _target_name(call.args[0] if call.args else keyword(call, "to"), cls.name)
         related = const_str(keyword(call, "related_name")) or ""
+        null = keyword(call, "null")
         model.relations[name] = Relation(
-            name, target, kind, path, stmt.lineno, many=kind == "many_to_many", related_name=related
+            name, target, kind, path, stmt.lineno, many=kind == "many_to_many", related_name=related,
+            nullable=isinstance(null, ast.Constant) and null.value is True,
         )
         if kind != "many_to_many":  # Django indexes foreign keys by default
             model.indexed.update({name, f"{name}_id"})

@@ -204,3 +204,39 @@ def test_a_record_typed_by_its_variable_name_is_reported_below_the_gate() -> Non
     assert g.confidence >= 0.8
     unknown = "class Report\n  def rows(entry)\n    entry.comments.flat_map(&:post)\n  end\nend\n"
     assert analyzer().analyze(FileInput(change=change_for(unknown, "app/models/report.rb"), text=unknown)) == []
+
+
+NULLABLE_MODELS = '''from django.db import models
+
+
+class Coupon(models.Model):
+    code = models.CharField(max_length=20)
+
+
+class Order(models.Model):
+    reference = models.CharField(max_length=40)
+    coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.SET_NULL)
+'''
+NULLABLE_ADMIN = '''from django.contrib import admin
+
+from shop.models import Order
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("reference", "coupon")
+'''
+
+
+def test_a_nullable_foreign_key_column_is_not_joined_by_the_change_lists_select_related() -> None:
+    # Django's select_related() with no arguments follows non-null foreign keys only
+    facts = build_facts(MemoryRepo({"shop/models.py": NULLABLE_MODELS, "shop/admin.py": NULLABLE_ADMIN}))
+    assert facts.models["Order"].relations["coupon"].nullable
+    found = RelationsAnalyzer().bind_facts(lambda: facts).analyze(
+        FileInput(change=change_for(NULLABLE_ADMIN, "shop/admin.py", None), text=NULLABLE_ADMIN))
+    assert [f.source for f in found] == ["py-admin-list-through-relation"]
+    non_null = NULLABLE_MODELS.replace("null=True, blank=True, on_delete=models.SET_NULL", "on_delete=models.CASCADE")
+    facts = build_facts(MemoryRepo({"shop/models.py": non_null, "shop/admin.py": NULLABLE_ADMIN}))
+    found = RelationsAnalyzer().bind_facts(lambda: facts).analyze(
+        FileInput(change=change_for(NULLABLE_ADMIN, "shop/admin.py", None), text=NULLABLE_ADMIN))
+    assert found == []
