@@ -318,3 +318,23 @@ def test_a_limit_of_another_size_added_elsewhere_is_no_move() -> None:
     this = ChangedText("store/queue.go", GO_QUERY, GO_MOVED)
     other = ChangedText("store/snapshot.go", None, GO_NEW_FILE.replace("LIMIT 1000", "LIMIT 50000"))
     assert _go_sources((this, other)) == ["safeguard-limit"]
+
+
+def test_an_iterator_wrapped_in_list_was_no_batching_and_its_removal_is_quiet() -> None:
+    base = ("def channels(request):\n"
+            "    rows = list(Conversation.objects.filter(active=True).iterator())\n"
+            "    return [r.name for r in rows]\n")
+    head = base.replace(".iterator())", ")")
+    assert _sources(base, head) == []
+    streamed = ("def channels(request):\n"
+                "    for r in Conversation.objects.filter(active=True).iterator(chunk_size=500):\n"
+                "        send(r)\n")
+    assert _sources(streamed, streamed.replace(".iterator(chunk_size=500)", "")) == ["safeguard-batching"]
+
+
+def test_a_string_cut_with_mb_chars_limit_is_not_a_query_limit() -> None:
+    base = "def user_agent(request)\n  request.user_agent.to_s.mb_chars.limit(SIZE).to_s\nend\n"
+    head = base.replace(".mb_chars.limit(SIZE).to_s", ".truncate_bytes(SIZE, omission: '')")
+    assert _sources(base, head, "app/services/browser_cache.rb") == []
+    query = "def recent\n  Post.order(:id).limit(50).to_a\nend\n"
+    assert _sources(query, query.replace(".limit(50)", ""), "app/services/posts.rb") == ["safeguard-limit"]

@@ -119,7 +119,8 @@ PATTERNS: dict[str, list[Pattern]] = {
         _p(
             "query limit",
             Kind.limit,
-            r"\.(?P<key>limit|per|page|paginate|first|take)\(\s*(?P<value>(?![\"'])[^)]{1,40})",
+            # (ActiveSupport's `mb_chars.limit(n)` cuts a string, not a query)
+            r"(?<!mb_chars)\.(?P<key>limit|per|page|paginate|first|take)\(\s*(?P<value>(?![\"'])[^)]{1,40})",
             "limit:",
         ),
         _p(

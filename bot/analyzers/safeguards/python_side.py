@@ -17,6 +17,7 @@ MAX_NODES = 200_000  # a budget on the walk: past it the side is treated as unpa
 EAGER_METHODS = frozenset(
     {"select_related", "prefetch_related", "joinedload", "selectinload", "subqueryload", "contains_eager"}
 )
+_MATERIALIZERS = frozenset({"list", "tuple", "sorted", "set", "frozenset"})
 BATCH_METHODS = frozenset(
     {
         "iterator",
@@ -217,6 +218,7 @@ class _Collector(ast.NodeVisitor):
         self.assign_target = ""
         self.nodes = 0
         self.query_names: set[tuple[str, str]] = set()  # (scope, name) bound to a query chain: `qs = M.objects...`
+        self.materialized: set[int] = set()  # `.iterator()` calls wrapped in list()/tuple()/sorted()/set()
 
     def visit(self, node: ast.AST) -> None:
         self.nodes += 1
@@ -340,6 +342,10 @@ class _Collector(ast.NodeVisitor):
         method = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         target = dotted(func)
         start = None
+        if method in _MATERIALIZERS and node.args and isinstance(node.args[0], ast.Call):
+            inner = node.args[0].func
+            if isinstance(inner, ast.Attribute) and inner.attr == "iterator":
+                self.materialized.add(id(node.args[0]))  # every row in memory at once: the iterator streams nothing
         if isinstance(func, ast.Attribute):  # the chained part only: `.select_related("a")`
             value = func.value
             start = (getattr(value, "end_lineno", node.lineno) or node.lineno, getattr(value, "end_col_offset", 0) or 0)
@@ -353,7 +359,7 @@ class _Collector(ast.NodeVisitor):
             self._add(Kind.eager_loading, "eager:?", node, target, start=start)
         elif method == "setdefault" and len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
             self._option(str(node.args[0].value), node.args[1], node, target)
-        elif method in BATCH_METHODS:
+        elif method in BATCH_METHODS and id(node) not in self.materialized:
             size = number(node.args[0]) if node.args else None
             self._add(Kind.batching, f"batch:{method}", node, target, size, start=start)
         elif method in LIMIT_METHODS:
