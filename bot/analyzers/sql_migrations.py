@@ -15,6 +15,7 @@ import re
 from pathlib import PurePosixPath
 
 from bot.analyzers.base import FileInput, NotAnalysed
+from bot.analyzers.change_context import ChangeContext
 from bot.analyzers.migration_js import js_migration_hits
 from bot.analyzers.migration_python import python_migration_hits
 from bot.analyzers.migration_ruby import rails_migration_hits
@@ -164,6 +165,20 @@ def sql_file_hits(path: str, text: str, deadline: Deadline = NEVER) -> list[Hit]
     ]
 
 
+_CREATED_MODEL = re.compile(
+    r"\bCreateModel\(\s*(?:name\s*=\s*)?[\"'](\w{1,128})[\"']"  # Django
+    r"|\bcreate_table\s*\(?\s*:?[\"']?(\w{1,128})"  # Rails
+    r"|\bcreateTable(?:IfNotExists)?\(\s*[\"'`](\w{1,128})"  # knex, Sequelize queryInterface
+)
+MAX_CONTEXT_FILES = 200  # changed files read for the tables they create
+
+
+def models_created_in(text: str) -> frozenset[str]:
+    """Tables or models a framework migration creates by call (Django CreateModel, Rails create_table, knex and
+    Sequelize createTable), lower case: Django operations name the model, which is what their hits carry."""
+    return frozenset(next(g for g in m.groups() if g).lower() for m in _CREATED_MODEL.finditer(text))
+
+
 def tables_created_in(text: str) -> frozenset[str]:
     """Tables a CREATE TABLE anywhere in a framework migration creates (SQL strings of separate calls too)."""
     names = set()
@@ -228,10 +243,29 @@ class SqlMigrationAnalyzer:
 
     name = ANALYZER_NAME
     max_text_chars = MAX_TEXT_CHARS  # the engine reports a longer file as not reviewed
+    needs_change_context = True
 
-    def __init__(self) -> None:
+    def __init__(self, context: ChangeContext | None = None) -> None:
         self.rules: list[RuleInfo] = list(sql_rules())
         self._by_id = {r.id: r for r in self.rules}
+        self._context = context or ChangeContext()
+        self._created: dict[str, frozenset[str]] | None = None
+
+    def bind_change(self, context: ChangeContext) -> SqlMigrationAnalyzer:
+        """A copy that knows the tables the change's new migration files create."""
+        return SqlMigrationAnalyzer(context)
+
+    def _created_elsewhere(self, path: str) -> frozenset[str]:
+        """Tables (lower case) that migration files this change adds, other than `path`, create: a lock or a
+        rewrite on one of them touches an empty table."""
+        if self._created is None:
+            self._created = {
+                f.path: tables_created_in(f.head) | models_created_in(f.head)
+                for f in self._context.files[:MAX_CONTEXT_FILES]
+                if f.base is None and (is_sql_migration(f.path) or is_code_migration(f.path))
+                and len(f.head) <= MAX_TEXT_CHARS
+            }
+        return frozenset(t.lower() for p, names in self._created.items() if p != path for t in names)
 
     def rule_ids(self) -> list[str]:
         return [r.id for r in self.rules]
@@ -250,7 +284,11 @@ class SqlMigrationAnalyzer:
 
     def _hits(self, path: str, text: str, deadline: Deadline) -> list[Hit]:
         renamed = tables_renamed_in(text)
-        return [h for h in self._all_hits(path, text, deadline) if not _rebuilt(h, renamed)]
+        elsewhere = self._created_elsewhere(path)
+        return [
+            h for h in self._all_hits(path, text, deadline)
+            if not _rebuilt(h, renamed) and not _on_table_created_here(h, elsewhere)
+        ]
 
     def _all_hits(self, path: str, text: str, deadline: Deadline) -> list[Hit]:
         suffix = PurePosixPath(path).suffix.lower()

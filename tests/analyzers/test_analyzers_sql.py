@@ -410,3 +410,36 @@ def test_a_column_dropped_with_nothing_copying_it_keeps_its_severity(before: str
     found = run("db/migrations/006_clients.up.sql", before + "ALTER TABLE clients DROP COLUMN secret;\n")
     [f] = [f for f in found if f.source == "sql-drop-column"]
     assert f.severity == Severity.medium and f.confidence == 0.8
+
+
+def _change_review(tmp_path: Path, before: dict[str, str], after: dict[str, str]) -> list[str]:
+    from bot.analyzers.engine import analyze_change
+    from bot.core.repo import LocalGitRepo
+    from bot.core.repo_config import RepoConfig
+    from bot.review.pipeline import builtin_analyzers
+    from tests.support.gitrepo import GitRepo
+
+    repo = GitRepo(tmp_path / "r")
+    for path, text in before.items():
+        repo.write(path, text)
+    base = repo.commit("base")
+    for path, text in after.items():
+        repo.write(path, text)
+    head = repo.commit("head")
+    changes = parse_diff(repo.git("diff", base, head))
+    result = analyze_change(changes, LocalGitRepo(str(repo.root), head), RepoConfig(), builtin_analyzers(),
+                            base_repo=LocalGitRepo(str(repo.root), base))
+    return [f.source for f in result.findings]
+
+
+CREATE_RULES = "CREATE TABLE reaction_rules (id bigserial PRIMARY KEY, conversation_id bigint, kind text);\n"
+INDEX_RULES = "CREATE INDEX reaction_rules_kind ON reaction_rules (kind);\n"
+
+
+def test_a_lock_on_a_table_another_new_migration_of_the_change_creates_is_quiet(tmp_path: Path) -> None:
+    both = {"db/migrations/0001_rules.up.sql": CREATE_RULES, "db/migrations/0002_rules_kind.up.sql": INDEX_RULES}
+    assert "sql-create-index-not-concurrently" not in _change_review(tmp_path / "a", {"README.md": "x\n"}, both)
+    # the table existed before the change: the index build locks a table with rows
+    old = _change_review(tmp_path / "b", {"db/migrations/0001_rules.up.sql": CREATE_RULES},
+                         {"db/migrations/0002_rules_kind.up.sql": INDEX_RULES})
+    assert "sql-create-index-not-concurrently" in old
