@@ -338,3 +338,14 @@ def test_a_string_cut_with_mb_chars_limit_is_not_a_query_limit() -> None:
     assert _sources(base, head, "app/services/browser_cache.rb") == []
     query = "def recent\n  Post.order(:id).limit(50).to_a\nend\n"
     assert _sources(query, query.replace(".limit(50)", ""), "app/services/posts.rb") == ["safeguard-limit"]
+
+
+def test_a_string_fields_max_length_is_no_limit_but_a_list_fields_is() -> None:
+    base = ("class Migration(migrations.Migration):\n"
+            "    operations = [\n"
+            "        migrations.AddField(model_name='doc', name='url', field=models.CharField(max_length=1000)),\n"
+            "    ]\n")
+    assert _sources(base, base.replace("max_length=1000", "blank=True"), "docs/migrations/0060_doc.py") == []
+    listed = ("class ImportSerializer(serializers.Serializer):\n"
+              "    ids = serializers.ListField(child=serializers.IntegerField(), max_length=500)\n")
+    assert _sources(listed, listed.replace(", max_length=500", ""), "api/serializers.py") == ["safeguard-limit"]

@@ -50,6 +50,13 @@ _LIMIT_KW = re.compile(
     re.IGNORECASE,
 )
 _INDEX_KW = frozenset({"db_index", "index"})
+# string fields of Django models, forms and DRF serializers: their max_length sizes a value (a column, an input),
+# it bounds no work per request
+_STRING_FIELD = re.compile(r"(?:^|\.)(?:Char|Slug|Email|URL|Text|Password|GenericIPAddress|FilePath|File|Image)Field$")
+
+
+def _string_size(name: str, target: str) -> bool:
+    return name == "max_length" and bool(_STRING_FIELD.search(target))
 _PAGE_ATTRS = re.compile(
     r"^(page_size|max_page_size|paginate_by|per_page|max_limit|default_limit|pagination_class|"
     r"DATA_UPLOAD_MAX_\w+|FILE_UPLOAD_MAX_\w+|MAX_\w+(SIZE|BYTES|LENGTH|COUNT|ITEMS|RESULTS|ROWS))$"
@@ -397,7 +404,7 @@ class _Collector(ast.NodeVisitor):
             self._add(Kind.batching, f"batch:{name}", node, target, number(value))
         elif _CONCURRENCY_KW.match(name) and not _is_none(value):
             self._add(Kind.concurrency, f"bound:{name}", node, target, number(value))
-        elif _LIMIT_KW.match(name) and not _is_none(value) and not _unbounded(value):
+        elif _LIMIT_KW.match(name) and not _is_none(value) and not _unbounded(value) and not _string_size(name, target):
             self._add(Kind.limit, f"limit:{name}", node, target, number(value))
 
     def visit_Dict(self, node: ast.Dict) -> None:  # noqa: N802
