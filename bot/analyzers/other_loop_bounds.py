@@ -195,7 +195,8 @@ def _bound_value(lines: list[str], name: str) -> tuple[str, int, int] | None:
         if found is not None or len(matches) > 1:
             return None
         match = matches[0]
-        value = text[match.end() :].split("//", 1)[0].split("#", 1)[0].strip().rstrip(";").strip()
+        # (`;` ends a statement, `,` an option with its default: `{ maxBuckets = 24, ... }`)
+        value = text[match.end() :].split("//", 1)[0].split("#", 1)[0].strip().rstrip(";,").strip()
         found = (value, row, match.end())
     return found
 

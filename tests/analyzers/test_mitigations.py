@@ -382,3 +382,11 @@ def test_a_schema_statement_built_by_a_helper_of_the_file_is_not_a_per_item_writ
     rows = STATEMENT_HELPER.replace("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s_idx ON %s (created_at)",
                                     "UPDATE %s SET archived = true WHERE id = $1")
     assert find_mitigation(finding, rows) is None
+
+
+def test_a_loop_bounded_by_an_options_small_default_is_bounded() -> None:
+    text = ("async function run({\n  key,\n  maxBucketsPerRun = 24,\n}: Options): Promise<void> {\n"
+            "  for (let index = 0; index < maxBucketsPerRun; index += 1) {\n"
+            "    await this.jobStore.acquireBucketAt(key, index);\n  }\n}\n")
+    assert loop_bound("a.ts", text, 6)
+    assert loop_bound("a.ts", text.replace("= 24,", "= 100000,"), 6) is None
