@@ -413,23 +413,9 @@ def test_a_column_dropped_with_nothing_copying_it_keeps_its_severity(before: str
 
 
 def _change_review(tmp_path: Path, before: dict[str, str], after: dict[str, str]) -> list[str]:
-    from bot.analyzers.engine import analyze_change
-    from bot.core.repo import LocalGitRepo
-    from bot.core.repo_config import RepoConfig
-    from bot.review.pipeline import builtin_analyzers
-    from tests.support.gitrepo import GitRepo
+    from tests.analyzers.test_differential import _review
 
-    repo = GitRepo(tmp_path / "r")
-    for path, text in before.items():
-        repo.write(path, text)
-    base = repo.commit("base")
-    for path, text in after.items():
-        repo.write(path, text)
-    head = repo.commit("head")
-    changes = parse_diff(repo.git("diff", base, head))
-    result = analyze_change(changes, LocalGitRepo(str(repo.root), head), RepoConfig(), builtin_analyzers(),
-                            base_repo=LocalGitRepo(str(repo.root), base))
-    return [f.source for f in result.findings]
+    return [f.source for f in _review(tmp_path, before, after).findings]
 
 
 CREATE_RULES = "CREATE TABLE reaction_rules (id bigserial PRIMARY KEY, conversation_id bigint, kind text);\n"
