@@ -90,7 +90,7 @@ def _iterable_bound(reader: _Reader, at: int, iterable: str, depth: int) -> str 
     lines = reader.lines
     text = iterable.strip()
     wrapped = _WRAPPER.match(text)
-    if wrapped and _closing(text, len(wrapped.group(1)) + text.index(wrapped.group(1))) == len(text) - 1:
+    if wrapped and closing_bracket(text, len(wrapped.group(1)) + text.index(wrapped.group(1))) == len(text) - 1:
         args = split_top(wrapped.group(2))
         if wrapped.group(1) == "zip":  # stops at its shortest argument
             return next((why for a in args if "=" not in a and (why := _iterable_bound(reader, at, a, depth))), None)
@@ -117,7 +117,7 @@ def _iterable_bound(reader: _Reader, at: int, iterable: str, depth: int) -> str 
     return None
 
 
-def _closing(text: str, opening: int) -> int:
+def closing_bracket(text: str, opening: int) -> int:
     """Index of the bracket closing the one at `opening` (-1 when it does not close)."""
     depth = 0
     for i in range(opening, len(text)):
@@ -231,7 +231,7 @@ def function_range(lines: list[str], at: int) -> tuple[int, int, str] | None:
         if i != at and _DEF.match(text):
             header = " ".join(lines[i : min(len(lines), i + MAX_HEADER_LINES)])
             opening = header.index("(")
-            return i, _block_end(lines, i, here), header[opening + 1 : max(opening, _closing(header, opening))]
+            return i, _block_end(lines, i, here), header[opening + 1 : max(opening, closing_bracket(header, opening))]
         if i != at and (_CLASS.match(text) or here == 0):
             return None
     return None

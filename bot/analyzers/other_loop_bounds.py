@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 
 from bot.analyzers.indent_scopes import enclosing_lines
-from bot.analyzers.literal_bounds import SMALL_BOUND, display_size
+from bot.analyzers.literal_bounds import SMALL_BOUND, closing_bracket, display_size
 
 MAX_LINE_CHARS = 400
 MAX_FILE_LINES = 20_000  # longer files: names are not resolved (the loop reads as unbounded)
@@ -290,13 +290,21 @@ def _call_arguments(statement: str) -> str:
     """The text inside the first call's parentheses (to its matching `)`, or the end of the statement)."""
     if "(" not in statement:
         return ""
-    start = statement.index("(") + 1
-    depth = 1
-    for i in range(start, len(statement)):
-        depth += {"(": 1, ")": -1}.get(statement[i], 0)
-        if depth == 0:
-            return statement[start:i]
-    return statement[start:]
+    opening = statement.index("(")
+    closing = closing_bracket(statement, opening)
+    return statement[opening + 1 : closing if closing >= 0 else len(statement)]
+
+
+def _deeper_lines(lines: list[str], row: int, stop: int) -> list[str]:
+    """The lines after index `row` indented deeper than it (its statement's continuation or body), up to
+    index `stop`."""
+    indent = len(lines[row]) - len(lines[row].lstrip())
+    out = []
+    for more in lines[row + 1 : stop]:
+        if more.strip() and len(more) - len(more.lstrip()) <= indent:
+            break
+        out.append(more)
+    return out
 
 
 def _names_sql(lines: list[str], name: str, before: int, pattern: re.Pattern[str]) -> bool:
@@ -311,12 +319,7 @@ def _names_sql(lines: list[str], name: str, before: int, pattern: re.Pattern[str
         text = lines[row]
         if name not in text or not binding.match(text):
             continue
-        indent = len(text) - len(text.lstrip())
-        value = [text]
-        for more in lines[row + 1 : min(before, row + 1 + MAX_SQL_LINES)]:
-            if more.strip() and len(more) - len(more.lstrip()) <= indent:
-                break
-            value.append(more)
+        value = [text, *_deeper_lines(lines, row, min(before, row + 1 + MAX_SQL_LINES))]
         if pattern.search("\n".join(value)):
             return True
         bound = binding.match(text)
@@ -338,12 +341,7 @@ def _function_writes(lines: list[str], function: str, pattern: re.Pattern[str], 
     )
     for row, text in enumerate(lines[:MAX_FILE_LINES]):
         if function in text and header.match(text):
-            indent = len(text) - len(text.lstrip())
-            body = []
-            for more in lines[row + 1 : row + 1 + MAX_SQL_LINES]:
-                if more.strip() and len(more) - len(more.lstrip()) <= indent:
-                    break
-                body.append(more)
+            body = _deeper_lines(lines, row, row + 1 + MAX_SQL_LINES)
             own = re.compile(rf"^\s*{re.escape(name)}\s*(?::=|=)(?![=>])")
             assigned = [line for line in body if own.match(line)]
             return bool(pattern.search("\n".join(assigned or body)))

@@ -197,8 +197,8 @@ class LoopChecker:
             if qs is not None and isinstance(gen.target, ast.Name):
                 parts: list[ast.AST] = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
                 self._loop(qs, gen.target.id, parts, node.lineno)
-        elif isinstance(node, ast.Call) and rendered_template(node) is not None:
-            template, context = rendered_template(node) or ("", {})
+        elif isinstance(node, ast.Call) and (rendered := rendered_template(node)) is not None:
+            template, context = rendered
             for name, value in context.items():
                 qs = queryset_of(value, env, self.facts)
                 if qs is not None:
@@ -255,7 +255,7 @@ class LoopChecker:
                 continue
             missing = {p: line for p in relation_paths(set(loop.reads), model, self.facts) if not qs.covers(p)}
             if missing:
-                self._report(qs, model, f"{template}", missing, line, min(confidence, 0.85),
+                self._report(qs, model, template, missing, line, min(confidence, 0.85),
                              "py-template-relation-per-item")
 
     def _view_class(self, cls: ast.ClassDef) -> None:
@@ -266,27 +266,35 @@ class LoopChecker:
         if _builds_own_queryset(cls, attrs["queryset"].value):
             return
         ser = attrs["serializer_class"].value
-        qs = queryset_of(attrs["queryset"].value, {}, self.facts)
+        qs = self._attribute_queryset(attrs["queryset"])
         if qs is None or not isinstance(ser, ast.Name) or ser.id not in self.facts.serializers:
             return
-        stmt = attrs["queryset"]
-        qs.start_line, qs.end_line = stmt.lineno, stmt.end_lineno or stmt.lineno
-        qs.text = ast.get_source_segment(self.source, stmt) or ""
-        self._serialized(qs, ser.id, stmt.lineno, qs.end_line)
+        self._serialized(qs, ser.id, qs.start_line, qs.end_line)
+
+    def _attribute_queryset(self, stmt: ast.Assign) -> QuerySet | None:
+        """A class's `queryset = ...`, placed on its statement (for the report and the suggestion)."""
+        qs = queryset_of(stmt.value, {}, self.facts)
+        if qs is not None:
+            qs.start_line, qs.end_line = stmt.lineno, stmt.end_lineno or stmt.lineno
+            qs.text = ast.get_source_segment(self.source, stmt) or ""
+        return qs
 
     def _template_view(self, cls: ast.ClassDef, attrs: dict[str, ast.Assign]) -> None:
         """A class-based list view: `template_name` renders its queryset as `object_list`, `<model>_list` or its
         `context_object_name`."""
         template = attrs.get("template_name")
+        name: str | None = None
+        if template is not None:
+            if not (isinstance(template.value, ast.Constant) and isinstance(template.value.value, str)):
+                return
+            name = template.value.value
+        elif not any(getattr(b, "id", getattr(b, "attr", "")) == "ListView" for b in cls.bases):
+            return  # no template this class renders rows into: its queryset is not read here
         qs, line = self._view_queryset(cls, attrs)
         if qs is None:
             return
-        if template is not None and isinstance(template.value, ast.Constant) and isinstance(template.value.value, str):
-            name = template.value.value
-        elif template is None and any(getattr(b, "id", getattr(b, "attr", "")) == "ListView" for b in cls.bases):
+        if name is None:
             name = self._default_list_template(qs)  # Django's `<app_label>/<model_name>_list.html`
-        else:
-            return
         if not self.facts.django_templates.get(name):
             return
         names = {"object_list", "page_obj"}
@@ -319,12 +327,7 @@ class LoopChecker:
                     track_assignment(inner, env, self.facts, self.source)
                 return None, 0
         if "queryset" in attrs:
-            stmt = attrs["queryset"]
-            qs = queryset_of(stmt.value, {}, self.facts)
-            if qs is not None:
-                qs.start_line, qs.end_line = stmt.lineno, stmt.end_lineno or stmt.lineno
-                qs.text = ast.get_source_segment(self.source, stmt) or ""
-            return qs, stmt.lineno
+            return self._attribute_queryset(attrs["queryset"]), attrs["queryset"].lineno
         if "model" in attrs and isinstance(attrs["model"].value, ast.Name):
             stmt = attrs["model"]
             name = attrs["model"].value.id

@@ -206,7 +206,8 @@ def _rebuilt(hit: Hit, renamed: frozenset[str]) -> bool:
     if hit.rule_id != DROP_TABLE:
         return False
     tables = [t.strip().split(".")[-1].strip("\"`").lower() for t in hit.values.get("table", "").split(",")]
-    return bool(tables) and all(t in renamed for t in tables if t)
+    tables = [t for t in tables if t]
+    return bool(tables) and all(t in renamed for t in tables)
 
 
 def _on_table_created_here(hit: Hit, created: frozenset[str]) -> bool:

@@ -53,10 +53,6 @@ _INDEX_KW = frozenset({"db_index", "index"})
 # string fields of Django models, forms and DRF serializers: their max_length sizes a value (a column, an input),
 # it bounds no work per request
 _STRING_FIELD = re.compile(r"(?:^|\.)(?:Char|Slug|Email|URL|Text|Password|GenericIPAddress|FilePath|File|Image)Field$")
-
-
-def _string_size(name: str, target: str) -> bool:
-    return name == "max_length" and bool(_STRING_FIELD.search(target))
 _PAGE_ATTRS = re.compile(
     r"^(page_size|max_page_size|paginate_by|per_page|max_limit|default_limit|pagination_class|"
     r"DATA_UPLOAD_MAX_\w+|FILE_UPLOAD_MAX_\w+|MAX_\w+(SIZE|BYTES|LENGTH|COUNT|ITEMS|RESULTS|ROWS))$"
@@ -144,6 +140,11 @@ TRIVIAL_METHODS = frozenset(
         "lstrip",
     }
 )
+
+
+def _string_size(name: str, target: str) -> bool:
+    """A string field's `max_length`: it sizes a value, it bounds no work."""
+    return name == "max_length" and bool(_STRING_FIELD.search(target))
 
 
 def trivial(target: str) -> bool:
