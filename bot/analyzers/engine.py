@@ -19,10 +19,12 @@ from bot.analyzers.association_facts import weigh_association_reads
 from bot.analyzers.base import Analyzer, FileInput, NotAnalysed
 from bot.analyzers.calibrate import DATA_VOLUME, as_startup, calibrate
 from bot.analyzers.change_context import ChangeContext, ChangedText, bounded_reader
+from bot.analyzers.column_types import weigh_type_changes
 from bot.analyzers.database_engines import weigh_index_locks
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
 from bot.analyzers.matching import split_introduced, untouched_matches, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
+from bot.analyzers.repeats import group_repeats
 from bot.analyzers.same_problem import SAFEGUARD_PREFIX, merge_same_problem
 from bot.analyzers.skips import NOT_ANALYSED, declined_reason, file_coverage, hides_code, over_line_cap
 from bot.analyzers.sql_migrations import is_code_migration, is_sql_migration
@@ -399,6 +401,7 @@ def analyze_change(
         result.errors.extend(outcome.errors)
     texts = {item.change.path: item.text for item in inputs}
     result.findings = _drop_ignored_columns(result.findings, texts, repo)
+    result.findings = weigh_type_changes(result.findings, texts, repo)
     result.findings = _place_startup_code(result.findings, texts, repo)
     result.findings = weigh_association_reads(result.findings, texts, head_facts)
     result.pre_existing = weigh_association_reads(result.pre_existing, texts, head_facts)
@@ -407,8 +410,8 @@ def analyze_change(
     result.notes.extend(engine_notes)
     order = {f.path: i for i, f in enumerate(changes.files)}
     result.coverage.sort(key=lambda c: order.get(c.path, len(order)))
-    result.findings = dedupe(_apply_overrides(result.findings, config))
-    result.pre_existing = dedupe(_apply_overrides(result.pre_existing, config))
+    result.findings = group_repeats(dedupe(_apply_overrides(result.findings, config)))
+    result.pre_existing = group_repeats(dedupe(_apply_overrides(result.pre_existing, config)))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -56,20 +56,28 @@ def test_rule_override_and_disable(tmp_path: Path) -> None:
 
 
 def test_suggestions_per_file_are_capped_but_findings_are_not(tmp_path: Path) -> None:
-    from bot.analyzers.astgrep import MAX_SUGGESTIONS_PER_FILE
+    from bot.analyzers.astgrep import MAX_SUGGESTIONS_PER_FILE, AstGrepAnalyzer
+    from bot.analyzers.base import FileInput
+    from tests.support.rules_harness import all_lines_added
 
+    calls = "".join(f"def f{i}():\n    return requests.get('https://example.com/{i}')\n\n\n" for i in range(60))
+    text = "import requests\n\n\n" + calls
+    scanned = AstGrepAnalyzer.load_builtin().analyze(FileInput(change=all_lines_added("many.py", text), text=text))
+    found = [f for f in scanned if f.source.startswith("py-requests-no-timeout")]
+    assert len(found) == 60
+    assert sum(f.suggestion is not None for f in found) == MAX_SUGGESTIONS_PER_FILE
+
+    # the review folds the sixty into one comment that names the other lines
     r = GitRepo(tmp_path / "many")
     r.write("README.md", "x\n")
     r.commit("base")
-    calls = "".join(f"def f{i}():\n    return requests.get('https://example.com/{i}')\n\n\n" for i in range(60))
-    r.write("many.py", "import requests\n\n\n" + calls)
+    r.write("many.py", text)
     r.commit("head")
     changes = parse_diff(r.git("diff", "HEAD~1", "HEAD"))
     config, _ = load_repo_config(None)
-    found = [f for f in analyze_change(changes, LocalGitRepo(str(r.root)), config, builtin_analyzers()).findings
-             if f.source.startswith("py-requests-no-timeout")]
-    assert len(found) == 60
-    assert sum(f.suggestion is not None for f in found) == MAX_SUGGESTIONS_PER_FILE
+    posted = [f for f in analyze_change(changes, LocalGitRepo(str(r.root)), config, builtin_analyzers()).findings
+              if f.source.startswith("py-requests-no-timeout")]
+    assert len(posted) == 1 and "(60 statements in all)" in posted[0].evidence
 
 
 def test_a_file_no_analyzer_looked_at_is_not_reviewed(tmp_path: Path) -> None:
