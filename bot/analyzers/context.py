@@ -62,7 +62,8 @@ _FILE_FACTS: tuple[tuple[PathKind, int, re.Pattern[str], tuple[str, ...]], ...] 
             ("pytest", "unittest"),
         ),
         (PathKind.test, STRONG, r"^[ \t]*class \w+\([\w.]*TestCase\)", ("TestCase",)),
-        (PathKind.test, STRONG, r"^func Test\w*\(t \*testing\.T\)", ("testing.T",)),
+        # a Go test, or a shared test suite's helper taking the test's *testing.T / *testing.B
+        (PathKind.test, STRONG, r"^func (?:\([^)\n]{0,80}\) )?\w+\([^)\n]{0,200}\*testing\.[TB]\b", ("testing.",)),
         (PathKind.test, STRONG, r"^[ \t]*(?:RSpec\.)?describe\b.*\bdo[ \t]*(?:\|\w+\|)?[ \t]*$", ("describe",)),
         (
             PathKind.test,

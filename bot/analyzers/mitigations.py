@@ -1,7 +1,8 @@
 """Mitigations already in place around a finding, read from the file's text (pure, bounded).
 
 - a migration that sets `lock_timeout` or `statement_timeout` fails fast instead of queueing traffic
-  behind its lock: a locking finding there is lowered;
+  behind its lock: a locking finding there is lowered; with both set, a finding about how long a statement
+  holds its lock is silenced (it can neither queue traffic nor hold the lock long), a drop is not;
 - strong_migrations' `safety_assured` around a column removal says the author checked it: lowered,
   and silenced when the column is also in the model's `ignored_columns` (`ignored_columns_of`);
 - a Go `http.Client` whose Transport dials with a timeout or bounds the response headers has
@@ -50,6 +51,13 @@ class Mitigation:
 
 
 _LOCK_TIMEOUT = re.compile(r"\b(?:lock_timeout|statement_timeout)\b", re.IGNORECASE)
+_LOCK_WAIT = re.compile(r"\block_timeout\b", re.IGNORECASE)
+_STATEMENT_CAP = re.compile(r"\bstatement_timeout\b", re.IGNORECASE)
+# findings about how long a statement holds its lock (not about data loss, which no timeout prevents)
+LOCK_HOLD_RULES = frozenset({
+    "sql-create-index-not-concurrently", "sql-add-column-rewrites-table", "sql-alter-column-type",
+    "sql-set-not-null", "sql-constraint-without-not-valid", "sql-constraint-builds-index",
+})
 _SAFETY_ASSURED = re.compile(r"\bsafety_assured\b")
 _DROP_COLUMN = re.compile(r"\bremove_column\s*\(?\s*:?[\"']?(\w+)[\"']?\s*,\s*:?[\"']?(\w+)")
 _GO_DEADLINES = re.compile(
@@ -115,6 +123,9 @@ def find_mitigation(
             if dropped and ignored_columns_of is not None and dropped[1] in ignored_columns_of(dropped[0]):
                 return Mitigation(Effect.silence, f"safety_assured, and {dropped[1]} is in ignored_columns")
             return Mitigation(Effect.weaken, "wrapped in strong_migrations' safety_assured")
+        if finding.source in LOCK_HOLD_RULES and _LOCK_WAIT.search(text) and _STATEMENT_CAP.search(text):
+            return Mitigation(Effect.silence, "the migration sets both lock_timeout and statement_timeout: it can "
+                                              "neither queue traffic behind its lock nor hold the lock for long")
         if _LOCK_TIMEOUT.search(text):
             return Mitigation(Effect.weaken, "the migration sets lock_timeout/statement_timeout")
     if finding.category == Category.missing_timeout and finding.path.endswith(".go") and _GO_DEADLINES.search(text):

@@ -250,3 +250,13 @@ def test_a_seeds_folder_at_the_repository_root_is_a_seed_script() -> None:
     text = "Offence.all.each do |o|\n  o.fee_schemes.each { |f| puts f.name }\nend\n"
     assert classify("db/seeds/schemas/clean_offences.rb", text, 2).kind == PathKind.seed_script
     assert classify("engines/billing/db/seeds/plans.rb", text, 2).kind == PathKind.seed_script
+
+
+def test_a_shared_go_test_suite_taking_testing_t_is_test_code() -> None:
+    suite = (
+        "package test\n\nimport \"testing\"\n\n"
+        "func RunAllTests(t *testing.T, ds storage.Datastore) {\n\tfor _, tk := range keys {\n"
+        "\t\tds.Write(ctx, store, nil, []*TupleKey{tk})\n\t}\n}\n"
+    )
+    assert classify("pkg/storage/test/collation.go", suite, 7).kind == PathKind.test
+    assert classify("pkg/bench/run.go", "func (s *Suite) Bench(b *testing.B, n int) {\n}\n", 1).kind == PathKind.test

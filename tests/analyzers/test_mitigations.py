@@ -54,6 +54,15 @@ def test_lock_timeout_in_the_migration_lowers_a_locking_finding() -> None:
         update={"path_kind": "library"})
 
 
+
+def test_lock_and_statement_timeouts_together_silence_lock_hold_findings_but_not_drops() -> None:
+    text = "SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nCREATE INDEX i ON orders (customer_id);\n"
+    index = _finding("db/migrate/1.sql", 3, Category.locking_migration, "sql-create-index-not-concurrently")
+    drop = _finding("db/migrate/1.sql", 3, Category.locking_migration, "sql-drop-column")
+    assert calibrate(index, text) is None
+    lowered = calibrate(drop, text)
+    assert lowered is not None and lowered.severity == Severity.low
+
 RAILS_DROP = """class RemoveLegacy < ActiveRecord::Migration[7.1]
   def change
     safety_assured { remove_column :line_items, :legacy_code }
