@@ -349,3 +349,26 @@ def test_a_string_fields_max_length_is_no_limit_but_a_list_fields_is() -> None:
     listed = ("class ImportSerializer(serializers.Serializer):\n"
               "    ids = serializers.ListField(child=serializers.IntegerField(), max_length=500)\n")
     assert _sources(listed, listed.replace(", max_length=500", ""), "api/serializers.py") == ["safeguard-limit"]
+
+
+DJANGO_META = '''from django.db import models
+
+
+class Entry(models.Model):
+    docket = models.ForeignKey("Docket", on_delete=models.CASCADE)
+    date_filed = models.DateField()
+    entry_index = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields={fields}, name="entry_docket_order_idx"),
+        ]
+'''
+
+
+def test_an_index_whose_columns_are_reordered_is_reworked_not_removed() -> None:
+    base = DJANGO_META.format(fields='["docket", "date_filed", "entry_index"]')
+    reordered = DJANGO_META.format(fields='["date_filed", "docket", "entry_index"]')
+    narrowed = DJANGO_META.format(fields='["date_filed"]')
+    assert _sources(base, reordered, "cl/search/models.py") == []
+    assert _sources(base, narrowed, "cl/search/models.py") == ["safeguard-index"]

@@ -79,6 +79,7 @@ def _eager_root(s: Safeguard) -> str:
 
 _COLUMN = re.compile(r"\w+")
 _INDEX_PREFIX = "index:"
+_FIELD_LIST = re.compile(r"^-?\w+(?:,-?\w+){0,15}$")
 
 
 def _index_columns(key: str) -> tuple[str, tuple[str, ...]] | None:
@@ -88,6 +89,8 @@ def _index_columns(key: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     rest = key[len(_INDEX_PREFIX) :]
     table = ""
+    if _FIELD_LIST.match(rest) and "," in rest:  # Django `Index(fields=[...])` in a model's Meta: "a,b,c"
+        return table, tuple(rest.split(","))
     if rest[:1] not in ("[", ":", '"', "'"):
         table, sep, rest = rest.partition(":")
         if not sep:
@@ -100,7 +103,9 @@ def _index_columns(key: str) -> tuple[str, tuple[str, ...]] | None:
 
 def _covered_index(s: Safeguard, head: Side) -> bool:
     """A removed index whose columns lead another index the head still declares on the same table (and in the
-    same table block): lookups on those columns use the wider one, so the narrow one was redundant."""
+    same table block): lookups on those columns use the wider one, so the narrow one was redundant. Or the
+    same columns in another order: the index was reworked, not taken away (equality lookups on all of them
+    use either order)."""
     if s.kind is not Kind.db_index or (mine := _index_columns(s.key)) is None:
         return False
     table, columns = mine
@@ -108,6 +113,8 @@ def _covered_index(s: Safeguard, head: Side) -> bool:
         if h.kind is not Kind.db_index or h.scope != s.scope or (theirs := _index_columns(h.key)) is None:
             continue
         if theirs[0] == table and len(theirs[1]) > len(columns) and theirs[1][: len(columns)] == columns:
+            return True
+        if theirs[0] == table and theirs[1] != columns and sorted(theirs[1]) == sorted(columns):
             return True
     return False
 
