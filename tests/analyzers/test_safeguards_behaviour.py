@@ -300,3 +300,25 @@ def test_a_relation_taken_out_of_an_admin_list_select_related_is_reported() -> N
     found = [f for f in _findings(base, head, "shop/admin.py") if f.source == "safeguard-eager-loading"]
     assert found and "'region'" in found[0].evidence
     assert _findings(base, base.replace("('customer', 'region')", "('region', 'customer')"), "shop/admin.py") == []
+
+
+RAILS_FIND = '''class RoomsController < ApplicationController
+  private
+    def find_messages
+{query}
+      @messages = messages.last_page
+    end
+end
+'''
+
+
+def test_a_loading_chain_cut_back_to_its_receiver_is_a_removed_eager_load() -> None:
+    base = RAILS_FIND.format(query="      messages = @room.messages.with_rich_text_body_and_embeds\n"
+                                   "                               .with_attached_attachment\n"
+                                   "                               .preload(creator: :avatar_attachment)\n"
+                                   "                               .includes(boosts: :booster)")
+    cut = RAILS_FIND.format(query="      messages = @room.messages.with_creator")
+    found = _findings(base, cut, "app/controllers/rooms_controller.rb")
+    assert [(f.source, f.start_line) for f in found] == [("safeguard-eager-loading", 4)]
+    other_query = RAILS_FIND.format(query="      messages = Message.visible_to(Current.user)")
+    assert _findings(base, other_query, "app/controllers/rooms_controller.rb") == []

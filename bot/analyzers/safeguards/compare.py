@@ -179,13 +179,19 @@ _GENERIC = frozenset({
 })
 
 
+# Rails' generated eager-loading scopes (Active Storage `with_attached_<name>`, Action Text `with_rich_text_<name>`,
+# `with_all_rich_text`): loading options like `includes`, not what the query reads
+_LOADING_SCOPE = re.compile(r"^with_(attached|rich_text|all_rich_text)")
+
+
 def _same_query(query: str, scope_text: str) -> bool:
     """The head still makes the query, written differently (`.order(created_at: :desc)` for `.order('created_at
     DESC')`): the last name of its chain that says what it reads (a scope, a relation, a model) is still there."""
     bare = query
     for _ in range(4):
         bare = _ARGS.sub("", bare)
-    names = [w for w in _IDENT.findall(bare) if w.lstrip("@$").lower() not in _GENERIC and len(w.lstrip("@$")) >= 3]
+    names = [w for w in _IDENT.findall(bare)
+             if w.lstrip("@$").lower() not in _GENERIC and len(w.lstrip("@$")) >= 3 and not _LOADING_SCOPE.match(w)]
     if not names:
         return False
     word = re.compile(rf"(?<![\w$@]){re.escape(names[-1])}(?![\w$])")

@@ -45,7 +45,20 @@ def rewritten(s: Safeguard, line: int, lines: LineMap, base_lines: list[str], he
         return False  # the replacement loops: the work may have come back once per item
     if any(_similar(a, b) for a in old for b in new if b):
         return False
+    if _same_query_head(old, new):
+        return False  # the same variable still gets a query on the same receiver: only its options went
     return not _similar(_flat(old), _flat(new))  # a chain over several lines cut to one, or joined
+
+
+_QUERY_HEAD = re.compile(r"^(?:const |let |var )?([@$]?[A-Za-z_][\w.]{0,80})\s*:?=\s*([@$]?[A-Za-z_][\w:]{0,80}\.\w{1,80})")
+
+
+def _same_query_head(old: list[str], new: list[str]) -> bool:
+    """`messages = @room.messages.includes(...)...` (over lines) became `messages = @room.messages.with_creator`:
+    the same assignment of a query built on the same receiver, with its loading options cut (not a rewrite)."""
+    before = next((m for line in old if (m := _QUERY_HEAD.match(line))), None)
+    after = next((m for line in new if (m := _QUERY_HEAD.match(line))), None)
+    return before is not None and after is not None and before.groups() == after.groups()
 
 
 def _flat(lines: list[str]) -> str:
