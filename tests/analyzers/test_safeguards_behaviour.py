@@ -322,3 +322,23 @@ def test_a_loading_chain_cut_back_to_its_receiver_is_a_removed_eager_load() -> N
     assert [(f.source, f.start_line) for f in found] == [("safeguard-eager-loading", 4)]
     other_query = RAILS_FIND.format(query="      messages = Message.visible_to(Current.user)")
     assert _findings(base, other_query, "app/controllers/rooms_controller.rb") == []
+
+
+DJANGO_VIEW = '''def notifications(request):
+    notifications = request.user.notification_list
+    title = request.user.name
+    return render(request, "notifications.html", {{"notifications": {shown}, "title": {title}}})
+'''
+
+
+def test_a_page_cap_on_a_collection_taken_off_is_a_removed_limit() -> None:
+    base = DJANGO_VIEW.format(shown="notifications[:100]", title="title[:50]")
+    uncapped = DJANGO_VIEW.format(shown="notifications", title="title[:50]")
+    found = _findings(base, uncapped, "app/views.py")
+    assert [(f.source, f.start_line) for f in found] == [("safeguard-limit", 4)]
+    assert "[:100]" in found[0].evidence
+    # a short string or a pair cut from the front is not a page of rows
+    assert _findings(base.replace("title[:50]", "title[:50]"), DJANGO_VIEW.format(shown="notifications[:100]",
+                                                                                 title="title"), "app/views.py") == []
+    pairs = DJANGO_VIEW.format(shown="notifications[:2]", title="title")
+    assert _findings(pairs, DJANGO_VIEW.format(shown="notifications", title="title"), "app/views.py") == []

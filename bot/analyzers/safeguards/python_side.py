@@ -217,6 +217,23 @@ def _strings(node: ast.AST) -> list[str]:
     return []
 
 
+
+_COLLECTION_NAME = re.compile(r"^[a-z_][a-z0-9_]*[^s]s$")
+MIN_CAP = 10
+
+
+def _capped_collection(value: ast.expr, sl: ast.Slice) -> bool:
+    """`notifications[:100]`: a plural-named collection cut to a literal size of at least MIN_CAP from its start
+    (a page of rows, not `name[:50]` or `parts[:2]`); where it came from is not seen (a property, a helper)."""
+    upper = number(sl.upper) if sl.upper is not None else None
+    return (
+        isinstance(value, ast.Name)
+        and sl.lower is None
+        and upper is not None
+        and upper >= MIN_CAP
+        and _COLLECTION_NAME.match(value.id) is not None
+    )
+
 class _Collector(ast.NodeVisitor):
     def __init__(self, source: str) -> None:
         self.source = source
@@ -423,7 +440,9 @@ class _Collector(ast.NodeVisitor):
     def visit_Subscript(self, node: ast.Subscript) -> None:  # noqa: N802
         sl = node.slice
         bound_query = isinstance(node.value, ast.Name) and (".".join(self.scope), node.value.id) in self.query_names
-        if isinstance(sl, ast.Slice) and sl.upper is not None and (_is_query(node.value) or bound_query):
+        if isinstance(sl, ast.Slice) and sl.upper is not None and (
+            _is_query(node.value) or bound_query or _capped_collection(node.value, sl)
+        ):
             value = node.value
             start = (getattr(value, "end_lineno", node.lineno) or node.lineno, getattr(value, "end_col_offset", 0) or 0)
             self._add(Kind.limit, "limit:slice", node, dotted(node.value), number(sl.upper), start=start)
