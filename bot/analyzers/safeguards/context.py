@@ -50,7 +50,9 @@ def rewritten(s: Safeguard, line: int, lines: LineMap, base_lines: list[str], he
     return not _similar(_flat(old), _flat(new))  # a chain over several lines cut to one, or joined
 
 
-_QUERY_HEAD = re.compile(r"^(?:const |let |var )?([@$]?[A-Za-z_][\w.]{0,80})\s*:?=\s*([@$]?[A-Za-z_][\w:]{0,80}\.\w{1,80})")
+_QUERY_HEAD = re.compile(
+    r"^(?:const |let |var )?([@$]?[A-Za-z_][\w.]{0,80})\s*:?=\s*([@$]?[A-Za-z_][\w:]{0,80}\.\w{1,80})"
+)
 
 
 def _same_query_head(old: list[str], new: list[str]) -> bool:
