@@ -14,6 +14,7 @@ line by line, a bounded number of lines and characters.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Callable
@@ -149,7 +150,7 @@ def weigh_type_changes(findings: list[Finding], texts: dict[str, str], repo: Rep
     out: list[Finding] = []
     for f in findings:
         if f.source == RULE:
-            weighed = _weigh(f, lambda path=f.path: _siblings(repo, path), read)
+            weighed = _weigh(f, functools.partial(_siblings, repo, f.path), read)
             if weighed is None:
                 continue
             f = weighed
