@@ -43,7 +43,8 @@ def _grouped(findings: list[Finding]) -> Finding:
         f" The same at line{'s' if len(folded) > 1 else ''} {_lines(folded)} of this file "
         f"({len(findings)} statements in all): one comment for all of them."
     )
-    return head.model_copy(update={"evidence": head.evidence + note})
+    also = tuple(sorted({f.start_line for f in folded} - {head.start_line}))
+    return head.model_copy(update={"evidence": head.evidence + note, "also_at": also})
 
 
 def group_repeats(findings: list[Finding]) -> list[Finding]:

@@ -100,6 +100,7 @@ class Finding(BaseModel):
     path_kind: str | None = None  # the code path it sits on (bot.analyzers.context.PathKind), when known
     verdict: str | None = None  # "confirmed" or "dismissed" by the specialist (bot.core.verdicts), when judged
     verdict_reason: str | None = None  # the specialist's reason for that verdict (model text: neutralise to show)
+    also_at: tuple[int, ...] = ()  # other head lines of this file where the same rule found the same problem
 
     def json_dict(self) -> dict[str, Any]:
         """The public JSON shape (design.md Interfaces)."""
@@ -123,6 +124,7 @@ class Finding(BaseModel):
             "path_kind": self.path_kind,
             "verdict": self.verdict,
             "verdict_reason": self.verdict_reason,
+            "also_at": list(self.also_at),
         }
 
 

@@ -41,17 +41,17 @@ class Hit:
     severity: str
     source: str
     title: str
+    also_at: tuple[int, ...] = ()  # the other lines one grouped comment names
 
     @classmethod
     def of(cls, f: Finding) -> Hit:
-        return cls(f.path, f.start_line, f.end_line, f.category.value, f.severity.value, f.source, f.title)
+        return cls(f.path, f.start_line, f.end_line, f.category.value, f.severity.value, f.source, f.title, f.also_at)
 
     def overlaps(self, loc: Location, tolerance: int = TOLERANCE) -> bool:
-        return (
-            self.path == loc.path
-            and self.start_line <= loc.end_line + tolerance
-            and self.end_line >= loc.start_line - tolerance
-        )
+        if self.path != loc.path:
+            return False
+        spans = [(self.start_line, self.end_line), *((n, n) for n in self.also_at)]
+        return any(start <= loc.end_line + tolerance and end >= loc.start_line - tolerance for start, end in spans)
 
     def label(self) -> str:
         lines = f"{self.start_line}" if self.start_line == self.end_line else f"{self.start_line}-{self.end_line}"

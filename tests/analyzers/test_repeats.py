@@ -21,6 +21,7 @@ def test_three_statements_of_one_rule_in_one_file_are_one_comment_naming_the_oth
     assert len(found) == 1
     assert found[0].start_line == 4
     assert "The same at lines 9, 14 of this file (3 statements in all)" in found[0].evidence
+    assert found[0].also_at == (9, 14) and found[0].json_dict()["also_at"] == [9, 14]
 
 
 def test_the_most_severe_statement_carries_the_comment() -> None:

@@ -75,6 +75,12 @@ def test_found_within_three_lines_of_a_labelled_range(start: int, end: int, stat
     assert score_case(case(), [finding(start=start, end=end)]).status == status
 
 
+def test_a_grouped_comment_finds_a_range_one_of_its_other_lines_falls_in() -> None:
+    grouped = finding(start=40).model_copy(update={"also_at": (11, 70)})
+    assert score_case(case(), [grouped]).status == Status.found
+    assert score_case(case(), [finding(start=40).model_copy(update={"also_at": (70,)})]).status == Status.missed
+
+
 def test_a_finding_in_another_file_is_not_a_hit_but_is_listed_for_reading() -> None:
     r = score_case(case(), [finding(path="app/other.py", start=10)])
     assert r.status == Status.missed
