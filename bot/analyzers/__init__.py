@@ -9,6 +9,7 @@ def default_analyzers() -> list[Analyzer]:
     """Every built-in analyzer, in the order they run."""
     from bot.analyzers.astgrep import AstGrepAnalyzer
     from bot.analyzers.dockerfile import DockerfileAnalyzer
+    from bot.analyzers.go_package_io import GoPackageIOAnalyzer
     from bot.analyzers.kubernetes import KubernetesAnalyzer
     from bot.analyzers.relations import RelationsAnalyzer
     from bot.analyzers.safeguards import SafeguardAnalyzer
@@ -21,4 +22,5 @@ def default_analyzers() -> list[Analyzer]:
         DockerfileAnalyzer(),
         SafeguardAnalyzer(),
         RelationsAnalyzer(),
+        GoPackageIOAnalyzer(),
     ]

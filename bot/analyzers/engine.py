@@ -18,7 +18,7 @@ from typing import Any
 from bot.analyzers.association_facts import weigh_association_reads
 from bot.analyzers.base import Analyzer, FileInput, NotAnalysed
 from bot.analyzers.calibrate import DATA_VOLUME, as_startup, calibrate
-from bot.analyzers.change_context import ChangeContext, ChangedText, bounded_reader
+from bot.analyzers.change_context import ChangeContext, ChangedText, bounded_reader, folder_reader
 from bot.analyzers.column_types import weigh_type_changes
 from bot.analyzers.database_engines import weigh_index_locks
 from bot.analyzers.generated import marker_reason, parse_gitattributes, path_reason
@@ -389,7 +389,7 @@ def analyze_change(
     head_facts = _facts_of(repo)  # one lazy graph for the analyzers, the change context and the weighing below
     analyzers = with_facts(analyzers, head_facts)
     inputs = _read_inputs(changes, repo, config, result, base_repo, analyzers, attributes)
-    analyzers = with_change_context(analyzers, inputs, head_facts, base_repo)
+    analyzers = with_change_context(analyzers, inputs, head_facts, base_repo, repo)
     if workers > 1 and len(inputs) >= PARALLEL_MIN_FILES:
         outcomes = _run_parallel(inputs, analyzers, workers, limits)
     else:
@@ -431,16 +431,23 @@ def with_facts(analyzers: Sequence[Analyzer], provide: Callable[[], RepoFacts]) 
 
 def with_change_context(
     analyzers: Sequence[Analyzer], inputs: list[_Input], head_facts: Callable[[], RepoFacts],
-    base_repo: RepoView | None,
+    base_repo: RepoView | None, head_repo: RepoView | None = None,
 ) -> list[Analyzer]:
     """Analyzers that declare `needs_change_context` get what the whole change offers (bot.analyzers.change_context):
-    the head's model graph and base-side reads on first use, the changed files' texts."""
+    the head's model graph, base-side reads and head folder reads on first use, the changed files' texts."""
     if not any(getattr(a, "needs_change_context", False) for a in analyzers):
         return list(analyzers)
+    head_folder = None
+    if head_repo is not None:
+        def entries(folder: str, view: RepoView = head_repo) -> list[tuple[str, str]]:
+            return [(e.path, e.kind) for e in view.list_folder(folder)]
+
+        head_folder = folder_reader(entries, head_repo.read_text, (RepoAccessError,))
     context = ChangeContext(
         head_facts=head_facts,
         read_base=bounded_reader(base_repo.read_text, (RepoAccessError,)) if base_repo is not None else None,
         files=tuple(ChangedText(i.change.path, i.base_text, i.text) for i in inputs),
+        head_folder=head_folder,
     )
     return [
         a.bind_change(context) if getattr(a, "needs_change_context", False) else a  # type: ignore[attr-defined]

@@ -7,7 +7,8 @@ the base in statements the change touches; never posted inline, never failing th
 also carries `path_kind` (request_handler, background_task, migration, command, test, seed_script,
 startup, library), null when unknown, and `verdict` / `verdict_reason`: "confirmed" or "dismissed" by the specialist
 with its reason, null when it did not judge the finding, and `also_at`: the other lines of the same file where the
-same rule found the same problem, folded into this one comment (empty for most findings). `dismissed`: low-confidence analyzer findings the
+same rule found the same problem, folded into this one comment (empty for most findings).
+`dismissed`: low-confidence analyzer findings the
 specialist dismissed (same shape, `verdict` "dismissed"); never posted inline, never failing the check.
 """
 
