@@ -25,7 +25,7 @@ from bot.analyzers.generated import marker_reason, parse_gitattributes, path_rea
 from bot.analyzers.matching import split_introduced, untouched_matches, whole_file_change
 from bot.analyzers.mitigations import Effect, find_mitigation, ignored_columns, model_path_for_table
 from bot.analyzers.repeats import group_repeats
-from bot.analyzers.same_problem import SAFEGUARD_PREFIX, merge_same_problem
+from bot.analyzers.same_problem import SAFEGUARD_PREFIX, drop_other_ends, merge_same_problem
 from bot.analyzers.skips import NOT_ANALYSED, declined_reason, file_coverage, hides_code, over_line_cap
 from bot.analyzers.sql_migrations import is_code_migration, is_sql_migration
 from bot.analyzers.startup_paths import StartupFinder
@@ -467,4 +467,5 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
             continue
         seen_ids.add(f.id)
         best[key] = f
-    return sorted(merge_same_problem(list(best.values())), key=lambda x: (x.path, x.start_line, x.source))
+    merged = merge_same_problem(drop_other_ends(list(best.values())))
+    return sorted(merged, key=lambda x: (x.path, x.start_line, x.source))

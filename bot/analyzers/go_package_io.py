@@ -247,6 +247,8 @@ class GoPackageIOAnalyzer:
                 if what is None:
                     continue
                 loop_path, loop_line, over = looped[route]
+                if loop_path == path and loop_line in added:
+                    break  # the loop's call is new too: reported there (`_loop_site_hits`)
                 through = "" if route == f.name else f" through `{route}`"
                 detail = (f"{what} runs in `{f.name}`, which the range loop over `{over[:60]}` at "
                           f"`{posixpath.basename(loop_path)}:{loop_line}` calls once per item{through}: one round "

@@ -30,6 +30,17 @@ def _with_note(kept: Finding, dropped: Finding) -> Finding:
     return kept.model_copy(update={"evidence": f"{kept.evidence} Also seen by `{dropped.source}`: {note}"})
 
 
+# a rule that reports an N+1 at the query inside a helper, and the rule that reports it at the loop's call:
+# when the same file has the call-site finding, the query-site one is the same problem seen from the other end
+QUERY_SITE_OF = {"js-helper-io-per-item": "js-helper-query-in-loop"}
+
+
+def drop_other_ends(findings: list[Finding]) -> list[Finding]:
+    """`findings` without query-site findings of files that have the matching call-site finding."""
+    sites = {(f.path, f.source) for f in findings}
+    return [f for f in findings if (f.path, QUERY_SITE_OF.get(f.source, "")) not in sites]
+
+
 def merge_same_problem(findings: list[Finding]) -> list[Finding]:
     """`findings` with each removed-safeguard finding merged into an overlapping finding of another rule."""
     others = [f for f in findings if not f.source.startswith(SAFEGUARD_PREFIX)]

@@ -58,3 +58,12 @@ def test_different_lines_or_categories_stay_two_findings() -> None:
     other_kind = merge_same_problem([_finding("go-http-client-no-timeout", 9, 11),
                                      _finding("safeguard-limit", 10, 10, category=Category.missing_limits)])
     assert len(apart) == 2 and len(other_kind) == 2
+
+
+def test_a_query_site_finding_gives_way_to_the_call_site_finding_of_its_file() -> None:
+    from bot.analyzers.same_problem import drop_other_ends
+
+    query_site = _finding("js-helper-io-per-item", 4, 4, category=Category.n_plus_one)
+    call_site = _finding("js-helper-query-in-loop", 11, 11, category=Category.n_plus_one)
+    assert drop_other_ends([query_site, call_site]) == [call_site]
+    assert drop_other_ends([query_site]) == [query_site]  # the loop is unchanged: the query is where to ask
