@@ -34,11 +34,11 @@ DEPTH = 2  # a function that calls an I/O function of the package is I/O too, th
 _FUNC = re.compile(r"^func (?:\((\w+) \*?(\w+)(?:\[[^\]]{0,80}\])?\) )?(\w+)(?:\[[^\]]{0,80}\])?\(")
 _RANGE = re.compile(r"^(\s*)for\s.{0,200}\brange\s+(.{1,200}?)\s*\{\s*$")
 # `name(`, `recv.name(`, and a method on a converted value: `(*App)(a).name(`
-_CALL = re.compile(r"(?:(?<![\w.])(\w+)\.|(?<=\)\.)|(?<![\w.]))(\w+)\(")
+_CALL = re.compile(r"(?:\(\*?(\w+)\)\(\w+\)\.|(?<![\w.])(\w+)\.|(?<![\w.)]))(\w+)\(")
 _IO = (
     # database/sql, sqlx, pgx
     re.compile(r"\.(Query|QueryRow|QueryContext|QueryRowContext|Queryx|QueryRowx|QueryxContext|QueryRowxContext|"
-               r"NamedQuery|NamedQueryContext|GetContext|SelectContext)\("),
+               r"NamedQuery|NamedQueryContext)\(|\.(GetContext|SelectContext)\(\s*ctx\b"),
     # GORM reads: db.Where(...).First(&x), tx.Find(&rows)
     re.compile(r"\b(?:db|tx|DB|Db|orm|gormDB)\b[\w.()\"'?, ]{0,200}\.(First|Find|Take|Last|Count|Pluck|Scan)\(\s*&"),
     # a store/repository/client/service field called with the request context
@@ -56,10 +56,18 @@ _NOT_CALLS = frozenset({
 @dataclass(frozen=True)
 class Func:
     name: str
-    receiver_type: str
+    receiver_type: str  # "" for a plain function
     path: str
     start: int  # 0-based line of the signature
     body: tuple[str, ...]
+    receiver: str = ""  # the receiver's variable name (`s` in `func (s *Service) ...`)
+
+    @property
+    def key(self) -> Key:
+        return (self.receiver_type, self.name)
+
+
+Key = tuple[str, str]  # (receiver type or "", name): what a call resolves to in the package
 
 
 def _functions(path: str, text: str) -> list[Func]:
@@ -73,13 +81,14 @@ def _functions(path: str, text: str) -> list[Func]:
             continue
         signature = lines[i].rstrip()
         if signature.endswith("}") and signature.count("{") == signature.count("}"):
-            out.append(Func(m.group(3), m.group(2) or "", path, i, (signature[:MAX_LINE_CHARS],)))
+            out.append(Func(m.group(3), m.group(2) or "", path, i, (signature[:MAX_LINE_CHARS],), m.group(1) or ""))
             i += 1
             continue  # a one-line function: `func (a *App) Query() Resolver { return (*Query)(a) }`
         end = i + 1
         while end < len(lines) and lines[end] != "}":
             end += 1
-        out.append(Func(m.group(3), m.group(2) or "", path, i, tuple(x[:MAX_LINE_CHARS] for x in lines[i + 1 : end])))
+        body = tuple(x[:MAX_LINE_CHARS] for x in lines[i + 1 : end])
+        out.append(Func(m.group(3), m.group(2) or "", path, i, body, m.group(1) or ""))
         i = end + 1
     return out
 
@@ -96,29 +105,41 @@ def _direct_io(f: Func) -> str | None:
     return None
 
 
-def _called(line: str) -> list[tuple[str | None, str]]:
-    return [(m.group(1), m.group(2)) for m in _CALL.finditer(line) if m.group(2) not in _NOT_CALLS]
+def _called(line: str, caller: Func | None) -> list[tuple[str, Key]]:
+    """The calls of one line that resolve to a function of the package: (as written, key). A method resolves
+    only through the caller's own receiver (`s.convert(` in a method of `s`) or a conversion
+    (`(*App)(a).formatNC(`); a method on any other value has a type this reading cannot see."""
+    out: list[tuple[str, Key]] = []
+    for m in _CALL.finditer(line):
+        converted, recv, name = m.group(1), m.group(2), m.group(3)
+        if name in _NOT_CALLS:
+            continue
+        if converted:
+            out.append((f"({converted}).{name}", (converted, name)))
+        elif recv is None:
+            out.append((name, ("", name)))
+        elif caller is not None and caller.receiver and recv == caller.receiver:
+            out.append((f"{recv}.{name}", (caller.receiver_type, name)))
+    return out
 
 
-def io_functions(funcs: list[Func]) -> dict[str, tuple[Func, str]]:
-    """name -> (function, why it does I/O): direct, or through another function of the package (DEPTH deep)."""
-    by_name: dict[str, list[Func]] = {}
-    for f in funcs:
-        by_name.setdefault(f.name, []).append(f)
-    io: dict[str, tuple[Func, str]] = {}
+def io_functions(funcs: list[Func]) -> dict[Key, tuple[Func, str]]:
+    """(type, name) -> (function, why it does I/O): direct, or through another function of the package
+    (DEPTH deep)."""
+    io: dict[Key, tuple[Func, str]] = {}
     for f in funcs:
         why = _direct_io(f)
         if why is not None:
-            io.setdefault(f.name, (f, f"`{why}`"))
+            io.setdefault(f.key, (f, f"`{why}`"))
     for _ in range(DEPTH - 1):
         grown = dict(io)
         for f in funcs:
-            if f.name in grown:
+            if f.key in grown:
                 continue
             for line in f.body:
-                hit = next((name for _recv, name in _called(line) if name in io and name != f.name), None)
+                hit = next((key for _w, key in _called(line, f) if key in io and key != f.key), None)
                 if hit is not None:
-                    grown[f.name] = (f, f"`{hit}` (which calls {io[hit][1]})")
+                    grown[f.key] = (f, f"`{hit[1]}` (which calls {io[hit][1]})")
                     break
         io = grown
     return io
@@ -133,9 +154,19 @@ def _loop_body(lines: list[str], header: int, indent: str) -> range:
     return range(header + 1, end)
 
 
-def _per_item_calls(lines: list[str], touched: set[int]) -> list[tuple[int, str | None, str, str]]:
-    """(1-based line, receiver, name, range expression) of calls inside range loops, on touched lines."""
-    out: list[tuple[int, str | None, str, str]] = []
+def _enclosing(funcs: list[Func], path: str, line: int) -> Func | None:
+    """The function of `path` whose body holds 1-based `line`."""
+    for f in funcs:
+        if f.path == path and f.start < line - 1 <= f.start + len(f.body):
+            return f
+    return None
+
+
+def _per_item_calls(
+    path: str, lines: list[str], touched: set[int], funcs: list[Func]
+) -> list[tuple[int, str, Key, str]]:
+    """(1-based line, call as written, key, range expression) of calls inside range loops, on touched lines."""
+    out: list[tuple[int, str, Key, str]] = []
     for i, line in enumerate(lines):
         m = _RANGE.match(line[:MAX_LINE_CHARS])
         if m is None:
@@ -143,13 +174,15 @@ def _per_item_calls(lines: list[str], touched: set[int]) -> list[tuple[int, str 
         over = m.group(2)
         if over.lstrip("&*").startswith("[") or re.search(r"(?i)batch|chunk", over):
             continue  # a literal list, or batches: not one call per stored item
+        caller = _enclosing(funcs, path, i + 1)
         for j in _loop_body(lines, i, m.group(1)):
             if j + 1 not in touched or _RANGE.match(lines[j][:MAX_LINE_CHARS]):
                 continue
             code = lines[j][:MAX_LINE_CHARS]
             if code.strip().startswith("//"):
                 continue
-            out.extend((j + 1, recv, name, over) for recv, name in _called(code))
+            out.extend((j + 1, written, key, over) for written, key in _called(code, caller)
+                       if caller is None or key != caller.key)
     return out
 
 
@@ -196,75 +229,73 @@ class GoPackageIOAnalyzer:
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)
 
     def _loop_site_hits(self, path: str, lines: list[str], added: set[int], funcs: list[Func],
-                        io: dict[str, tuple[Func, str]]) -> list[Hit]:
+                        io: dict[Key, tuple[Func, str]]) -> list[Hit]:
         """A changed line in a range loop calls an I/O function of the package."""
         hits: list[Hit] = []
         done: set[int] = set()
-        for line, recv, name, over in _per_item_calls(lines, added):
-            if name not in io or line in done or _enclosing_is(funcs, path, line, name):
+        for line, written, key, over in _per_item_calls(path, lines, added, funcs):
+            if key not in io or line in done:
                 continue
             done.add(line)
-            f, why = io[name]
+            f, why = io[key]
             where = "this file" if f.path == path else f"`{posixpath.basename(f.path)}`"
-            call = f"{recv}.{name}" if recv else name
-            detail = (f"`{call}(...)` runs once per item of `{over[:60]}`; `{name}` ({where}) does I/O through "
+            detail = (f"`{written}(...)` runs once per item of `{over[:60]}`; `{key[1]}` ({where}) does I/O through "
                       f"{why}: one round trip per item")
             hits.append(_hit(line, lines, detail))
         return hits
 
     def _io_site_hits(self, path: str, lines: list[str], added: set[int], funcs: list[Func],
-                      io: dict[str, tuple[Func, str]], package: list[tuple[str, list[str]]]) -> list[Hit]:
+                      io: dict[Key, tuple[Func, str]], package: list[tuple[str, list[str]]]) -> list[Hit]:
         """A changed line adds I/O to a function that a range loop of the package calls per item (directly or
         through one more function): the query lands in the loop without the loop changing."""
-        looped: dict[str, tuple[str, int, str]] = {}  # function name -> (path, line, range expression)
+        looped: dict[Key, tuple[str, int, str]] = {}  # function -> (path, line, range expression) of a loop call
         for other_path, other_lines in package:
-            for line, _recv, name, over in _per_item_calls(other_lines, set(range(1, len(other_lines) + 1))):
-                looped.setdefault(name, (other_path, line, over))
+            everywhere = set(range(1, len(other_lines) + 1))
+            for line, _written, key, over in _per_item_calls(other_path, other_lines, everywhere, funcs):
+                looped.setdefault(key, (other_path, line, over))
         if not looped:
             return []
-        callers: dict[str, str] = {}  # callee -> a function that calls it and is itself called per item
+        callers: dict[Key, Key] = {}  # callee -> a function that calls it and is itself called per item
         for f in funcs:
-            if f.name in looped:
+            if f.key in looped:
                 for body_line in f.body:
-                    for _recv, name in _called(body_line):
-                        callers.setdefault(name, f.name)
+                    for _written, key in _called(body_line, f):
+                        callers.setdefault(key, f.key)
         hits: list[Hit] = []
         for f in funcs:
             if f.path != path:
                 continue
-            route = f.name if f.name in looped else callers.get(f.name)
+            route = f.key if f.key in looped else callers.get(f.key)
             if route is None:
                 continue
-            for offset, code in enumerate(f.body):
-                number = f.start + 2 + offset
-                if number not in added or code.strip().startswith("//"):
-                    continue
-                what = _direct_io(Func(f.name, f.receiver_type, path, f.start, (code,)))
-                if what is None:
-                    what = next((f"`{name}`" for _recv, name in _called(code) if name in io and name != f.name), None)
-                else:
-                    what = f"`{what}`"
-                if what is None:
-                    continue
-                loop_path, loop_line, over = looped[route]
-                if loop_path == path and loop_line in added:
-                    break  # the loop's call is new too: reported there (`_loop_site_hits`)
-                through = "" if route == f.name else f" through `{route}`"
-                detail = (f"{what} runs in `{f.name}`, which the range loop over `{over[:60]}` at "
-                          f"`{posixpath.basename(loop_path)}:{loop_line}` calls once per item{through}: one round "
-                          f"trip per item")
-                hits.append(_hit(number, lines, detail))
-                break  # one per function: the first I/O the change adds
+            hit = self._first_added_io(f, lines, added, io, looped[route], route)
+            if hit is not None:
+                hits.append(hit)
         return hits
+
+    @staticmethod
+    def _first_added_io(f: Func, lines: list[str], added: set[int], io: dict[Key, tuple[Func, str]],
+                        loop: tuple[str, int, str], route: Key) -> Hit | None:
+        """The first line the change adds to `f` that does I/O, as a hit naming the loop that runs it per item."""
+        loop_path, loop_line, over = loop
+        if loop_path == f.path and loop_line in added:
+            return None  # the loop's call is new too: reported there (`_loop_site_hits`)
+        for offset, code in enumerate(f.body):
+            number = f.start + 2 + offset
+            if number not in added or code.strip().startswith("//"):
+                continue
+            direct = _direct_io(Func(f.name, f.receiver_type, f.path, f.start, (code,), f.receiver))
+            what = f"`{direct}`" if direct else next(
+                (f"`{written}`" for written, key in _called(code, f) if key in io and key != f.key), None)
+            if what is None:
+                continue
+            through = "" if route == f.key else f" through `{route[1]}`"
+            detail = (f"{what} runs in `{f.name}`, which the range loop over `{over[:60]}` at "
+                      f"`{posixpath.basename(loop_path)}:{loop_line}` calls once per item{through}: one round "
+                      f"trip per item")
+            return _hit(number, lines, detail)
+        return None
 
 
 def _hit(line: int, lines: list[str], detail: str) -> Hit:
     return Hit(RULE, line, line, lines[line - 1], {"detail": " ".join(detail.split())[:600]})
-
-
-def _enclosing_is(funcs: list[Func], path: str, line: int, name: str) -> bool:
-    """The call sits in the function it calls (recursion): not a per-item helper."""
-    for f in funcs:
-        if f.path == path and f.start < line - 1 <= f.start + len(f.body):
-            return f.name == name
-    return False

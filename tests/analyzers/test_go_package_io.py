@@ -84,4 +84,18 @@ def test_io_is_direct_or_one_call_deeper_and_one_line_functions_end_where_they_e
         "func pure(s string) string {\n\treturn strings.TrimSpace(s)\n}\n"
     )
     io = io_functions(_functions("x.go", text))
-    assert set(io) == {"formatNC", "formatDest"}
+    assert set(io) == {("App", "formatNC"), ("Query", "formatDest")}
+
+
+def test_a_method_of_another_value_is_not_taken_for_the_package_method_of_that_name() -> None:
+    text = (
+        "package x\n\nfunc (s *Service) Run(ctx context.Context) error {\n\treturn s.Store.Save(ctx, s.x)\n}\n\n"
+        "func (s *Replayer) ReplayAll(ctx context.Context, jobs []Job) {\n\tfor _, j := range jobs {\n"
+        "\t\t_ = j.Run(ctx)\n\t\t_ = zap.Any(\"x\", j.GetContext())\n\t}\n}\n"
+    )
+    from bot.analyzers.go_package_io import _per_item_calls
+
+    funcs = _functions("x.go", text)
+    assert set(io_functions(funcs)) == {("Service", "Run")}
+    calls = _per_item_calls("x.go", text.splitlines(), set(range(1, 20)), funcs)
+    assert [key for _line, _w, key, _over in calls if key in io_functions(funcs)] == []
