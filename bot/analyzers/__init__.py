@@ -11,6 +11,7 @@ def default_analyzers() -> list[Analyzer]:
     from bot.analyzers.dockerfile import DockerfileAnalyzer
     from bot.analyzers.go_package_io import GoPackageIOAnalyzer
     from bot.analyzers.kubernetes import KubernetesAnalyzer
+    from bot.analyzers.py_imported_io import PyImportedIOAnalyzer
     from bot.analyzers.relations import RelationsAnalyzer
     from bot.analyzers.safeguards import SafeguardAnalyzer
     from bot.analyzers.sql_migrations import SqlMigrationAnalyzer
@@ -23,4 +24,5 @@ def default_analyzers() -> list[Analyzer]:
         SafeguardAnalyzer(),
         RelationsAnalyzer(),
         GoPackageIOAnalyzer(),
+        PyImportedIOAnalyzer(),
     ]
