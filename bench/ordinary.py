@@ -198,6 +198,9 @@ def finding_record(outcome: Outcome, finding: dict[str, Any]) -> dict[str, Any]:
         "lines": f"{start}-{end}" if end not in (None, start) else f"{start}",
         "title": finding.get("title"),
         "evidence": finding.get("evidence"),
+        "suggestion": finding.get("suggestion"),
+        "path_kind": finding.get("path_kind"),
+        "also_at": finding.get("also_at") or [],
         "id": finding.get("id"),
     }
 

@@ -51,7 +51,9 @@ def _cap(kind: PathKind, category: Category) -> Severity | None:
         return Severity.low
     if kind == PathKind.command:
         return Severity.low if category in DATA_VOLUME else Severity.medium
-    if kind in (PathKind.migration, PathKind.startup) and category in DATA_VOLUME:
+    if kind == PathKind.migration and category in DATA_VOLUME:
+        return Severity.low  # a data migration runs once, like a seed script
+    if kind == PathKind.startup and category in DATA_VOLUME:
         return Severity.medium
     return None
 
@@ -107,6 +109,10 @@ def calibrate(
     if context.kind == PathKind.startup and finding.category in DATA_VOLUME:
         confidence = min(confidence, LOWERED_CONFIDENCE)
         notes.append(f"{_STARTUP_NOTE.format(severity=severity.value)}: {context.evidence}")
+    elif context.kind == PathKind.migration and finding.category in DATA_VOLUME:
+        confidence = min(confidence, LOWERED_CONFIDENCE)
+        notes.append(f"a data migration, run once and not per request: severity at most {severity.value}, never "
+                     f"gating: {context.evidence or context.kind.value}")
     elif severity != finding.severity:
         notes.append(f"severity capped at {severity.value}: {context.evidence or context.kind.value}")
     if finding.category in PER_ITEM and confidence > CALLER_SIZED_CONFIDENCE:

@@ -90,6 +90,14 @@ _FILE_FACTS: tuple[tuple[PathKind, int, re.Pattern[str], tuple[str, ...]], ...] 
             ("exports.up", "function up("),
         ),
         (PathKind.migration, STRONG, r"\bgoose\.AddMigration\w*\(", ("goose.AddMigration",)),
+        # Go migration steps: a bun/database-sql/GORM/sqlx/pgx `Up`/`Down` method, or a gormigrate entry
+        (
+            PathKind.migration,
+            STRONG,
+            r"^func \([^)\n]{0,80}\) (?:Up|Down)\(ctx context\.Context, \w+ \*?(?:bun\.(?:DB|Tx|IDB)|sql\.(?:DB|Tx)|"
+            r"gorm\.DB|sqlx\.(?:DB|Tx)|pgx\.Tx)\b|\bgormigrate\.Migration\{",
+            ("Up(ctx", "Down(ctx", "gormigrate.Migration"),
+        ),
         # commands
         (PathKind.command, STRONG, r"^[ \t]*class Command\([ \t]*[\w.]*BaseCommand[ \t]*\)", ("BaseCommand",)),
         (PathKind.command, STRONG, r"^[ \t]*(?:task|namespace)[ \t]+:?\w+.*\bdo\b", ("task", "namespace")),
@@ -235,7 +243,7 @@ def _name_hints(path: str) -> dict[PathKind, int]:
     hints: dict[PathKind, int] = {}
     if _TEST_NAME.match(name) or any(p in _TEST_DIRS for p in parts[:-1]):
         hints[PathKind.test] = WEAK
-    if any(p in _MIGRATION_DIRS for p in parts[:-1]):
+    if any(p in _MIGRATION_DIRS or "migration" in p for p in parts[:-1]):
         hints[PathKind.migration] = WEAK
     if _SEED_NAME.search("/".join(parts)):
         hints[PathKind.seed_script] = WEAK

@@ -87,6 +87,35 @@ def folded_into_one_query(path: str, text: str, end_line: int) -> bool:
     return any(_OR_FOLD.match(line) for line in lines[end_line : end_line + 3])
 
 
+_RB_ASSOC_LOOP = re.compile(
+    r"\b[a-z_]\w*\.([a-z_]\w*)\.(?:each|map|flat_map|collect|each_with_index|sum|select|reject|find)\b"
+)
+_RB_EAGER = re.compile(r"\.(?:includes|preload|eager_load)\(([^)\n]{0,300})\)")
+
+
+def eager_loaded_by_outer_loop(path: str, text: str, line: int) -> str | None:
+    """A Ruby association iterated per item (`category.tabs.map`) that the enclosing loop's relation loads
+    (`...includes(:tabs).flat_map do |category|`, a few lines up and less indented)."""
+    if not path.endswith((".rb", ".erb")):
+        return None
+    lines = _lines(text)
+    if not 0 < line <= len(lines):
+        return None
+    m = _RB_ASSOC_LOOP.search(lines[line - 1])
+    if m is None:
+        return None
+    assoc, indent = m.group(1), len(lines[line - 1]) - len(lines[line - 1].lstrip())
+    for above in range(line - 2, max(line - 2 - MAX_LOOKBACK, -1), -1):
+        text_above = lines[above]
+        if not text_above.strip() or len(text_above) - len(text_above.lstrip()) >= indent:
+            continue
+        for eager in _RB_EAGER.finditer(text_above):
+            if re.search(rf"(?<![\w]):?{re.escape(assoc)}\b", eager.group(1)):
+                return f"the enclosing loop's relation loads `{assoc}` ({eager.group(0)[:80]})"
+        indent = len(text_above) - len(text_above.lstrip())
+    return None
+
+
 def dropped_column(statement: str) -> tuple[str, str] | None:
     """(table, column) of a Rails `remove_column` statement."""
     match = _DROP_COLUMN.search(statement)
@@ -117,6 +146,9 @@ def find_mitigation(
             return Mitigation(Effect.silence, batched)
         if folded_into_one_query(finding.path, text, finding.end_line):
             return Mitigation(Effect.silence, "the per-item relations are OR-ed into one query")
+        if finding.category == Category.n_plus_one and (eager := eager_loaded_by_outer_loop(
+                finding.path, text, finding.start_line)):
+            return Mitigation(Effect.silence, eager)
     if finding.category == Category.locking_migration or finding.source.startswith("sql-"):
         if finding.path.endswith(".rb") and _SAFETY_ASSURED.search(text):
             dropped = dropped_column(statement)

@@ -202,6 +202,8 @@ _FACT_EXAMPLES = (
     "app.get('/x', async (req, res) => {\n",
     "@Controller('users')\n",
     "@Get(':id')\n",
+    "func (m *addTuples) Up(ctx context.Context, db *bun.DB) error {\n",
+    "var m = gormigrate.Migration{\n",
 )
 
 
@@ -260,3 +262,8 @@ def test_a_shared_go_test_suite_taking_testing_t_is_test_code() -> None:
     )
     assert classify("pkg/storage/test/collation.go", suite, 7).kind == PathKind.test
     assert classify("pkg/bench/run.go", "func (s *Suite) Bench(b *testing.B, n int) {\n}\n", 1).kind == PathKind.test
+
+
+def test_a_go_migration_step_is_a_migration() -> None:
+    step = "package sqlmigration\n\nfunc (m *addTuples) Up(ctx context.Context, db *bun.DB) error {\n\treturn nil\n}\n"
+    assert classify("pkg/sqlmigration/117_add_tuples.go", step, 4).kind == PathKind.migration

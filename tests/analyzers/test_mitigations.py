@@ -399,3 +399,22 @@ def test_a_loop_bounded_by_an_options_small_default_is_bounded() -> None:
             "    await this.jobStore.acquireBucketAt(key, index);\n  }\n}\n")
     assert loop_bound("a.ts", text, 6)
     assert loop_bound("a.ts", text.replace("= 24,", "= 100000,"), 6) is None
+
+
+TABS = """class TabsController < ApplicationController
+  def destination_tabs
+    current_course.assessment_categories{eager}.flat_map do |category|
+      category.tabs.map do |tab|
+        {{ id: tab.id, title: tab.title }}
+      end
+    end
+  end
+end
+"""
+
+
+def test_an_association_the_outer_loop_includes_is_not_loaded_per_item() -> None:
+    finding = _finding("app/controllers/tabs_controller.rb", 4, Category.n_plus_one, "rb-association-in-each")
+    assert calibrate(finding, TABS.format(eager=".includes(:tabs)")) is None
+    assert calibrate(finding, TABS.format(eager=".includes(:owner)")) is not None
+    assert calibrate(finding, TABS.format(eager="")) is not None
