@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.analyzers.base import FileInput
-from bot.analyzers.change_context import ChangeContext
-from bot.analyzers.rule_info import Hit, RuleInfo, findings_from_hits, load_rule_infos
+from bot.analyzers.context_rules import ChangeRulesAnalyzer
+from bot.analyzers.rule_info import Hit, findings_from_hits
 from bot.analyzers.test_paths import reason_if_test
 from bot.core.model import Finding
 
@@ -186,22 +186,11 @@ def _per_item_calls(
     return out
 
 
-class GoPackageIOAnalyzer:
+class GoPackageIOAnalyzer(ChangeRulesAnalyzer):
     """Calls per loop item to I/O functions of the same Go package; needs the head's folder (change context)."""
 
     name = "go-package"
-    needs_change_context = True
-
-    def __init__(self, context: ChangeContext | None = None) -> None:
-        self._context = context or ChangeContext()
-        self.rules: tuple[RuleInfo, ...] = load_rule_infos(RULES_FILE)
-        self._by_id = {r.id: r for r in self.rules}
-
-    def bind_change(self, context: ChangeContext) -> GoPackageIOAnalyzer:
-        return GoPackageIOAnalyzer(context)
-
-    def rule_ids(self) -> list[str]:
-        return [r.id for r in self.rules]
+    rules_file = RULES_FILE
 
     def supports(self, path: str, text: str) -> bool:
         return path.endswith(".go") and reason_if_test(path) is None

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.analyzers.base import FileInput
-from bot.analyzers.change_context import ChangeContext
-from bot.analyzers.rule_info import Hit, RuleInfo, findings_from_hits, load_rule_infos
+from bot.analyzers.context_rules import ChangeRulesAnalyzer
+from bot.analyzers.rule_info import Hit, findings_from_hits
 from bot.analyzers.test_paths import reason_if_test
 from bot.core.model import Finding
 
@@ -111,22 +111,11 @@ def _small(iterable: ast.expr) -> bool:
     return _SMALL.search(ast.unparse(iterable)[:200]) is not None
 
 
-class PyImportedIOAnalyzer:
+class PyImportedIOAnalyzer(ChangeRulesAnalyzer):
     """Calls per loop item to functions of the repository that query; reads imported modules at head."""
 
     name = "py-helpers"
-    needs_change_context = True
-
-    def __init__(self, context: ChangeContext | None = None) -> None:
-        self._context = context or ChangeContext()
-        self.rules: tuple[RuleInfo, ...] = load_rule_infos(RULES_FILE)
-        self._by_id = {r.id: r for r in self.rules}
-
-    def bind_change(self, context: ChangeContext) -> PyImportedIOAnalyzer:
-        return PyImportedIOAnalyzer(context)
-
-    def rule_ids(self) -> list[str]:
-        return [r.id for r in self.rules]
+    rules_file = RULES_FILE
 
     def supports(self, path: str, text: str) -> bool:
         return path.endswith(".py") and reason_if_test(path) is None and "for " in text

@@ -38,3 +38,14 @@ def test_folders_files_and_bytes_are_capped(monkeypatch) -> None:
     assert len(small("a", ".go")) == 2  # the read that crosses the byte cap is the last
     unlisted = cc.folder_reader(lambda _f: (_ for _ in ()).throw(_Gone("no folder")), lambda p: "", (_Gone,))
     assert unlisted("x", ".go") == []
+
+
+def test_a_change_rules_analyzer_binds_a_copy_of_its_own_kind_and_names_its_rules() -> None:
+    from bot.analyzers.go_package_io import GoPackageIOAnalyzer
+
+    default = GoPackageIOAnalyzer()
+    context = cc.ChangeContext(files=(cc.ChangedText("a.go", None, "package a\n"),))
+    bound = default.bind_change(context)
+    assert type(bound) is GoPackageIOAnalyzer and bound is not default
+    assert bound._context is context and default._context.files == ()
+    assert bound.rule_ids() == ["go-package-helper-query-per-item"]
