@@ -186,6 +186,37 @@ def _per_item_calls(
     return out
 
 
+@dataclass(frozen=True)
+class _Package:
+    """One Go package at head, indexed: what the analysis of each of its changed files needs."""
+
+    sources: dict[str, str]
+    funcs: list[Func]
+    io: dict[Key, tuple[Func, str]]
+    looped: dict[Key, tuple[str, int, str]]  # function -> (path, line, range expression) of a loop that calls it
+    callers: dict[Key, Key]  # callee -> a function that calls it and is itself called per item
+
+    @classmethod
+    def of(cls, sources: dict[str, str]) -> _Package:
+        funcs = [f for path, text in sources.items() for f in _functions(path, text)]
+        looped: dict[Key, tuple[str, int, str]] = {}
+        for path, text in sources.items():
+            split = text.splitlines()
+            for line, _written, key, over in _per_item_calls(path, split, set(range(1, len(split) + 1)), funcs):
+                looped.setdefault(key, (path, line, over))
+        callers: dict[Key, Key] = {}
+        for f in funcs:
+            if f.key in looped:
+                for body_line in f.body:
+                    for _written, key in _called(body_line, f):
+                        callers.setdefault(key, f.key)
+        return cls(sources, funcs, io_functions(funcs), looped, callers)
+
+    def with_file(self, path: str, text: str) -> _Package:
+        """This package with `path` read as `text` (a changed file the folder read did not hold)."""
+        return _Package.of({**self.sources, path: text})
+
+
 class GoPackageIOAnalyzer(ChangeRulesAnalyzer):
     """Calls per loop item to I/O functions of the same Go package; needs the head's folder (change context)."""
 
@@ -195,25 +226,32 @@ class GoPackageIOAnalyzer(ChangeRulesAnalyzer):
     def supports(self, path: str, text: str) -> bool:
         return path.endswith(".go") and reason_if_test(path) is None
 
+    def _package(self, path: str, text: str) -> _Package:
+        """The package of `path` at head: its sources split and indexed, its I/O functions and the functions its
+        range loops call, computed once per review for every changed file of the folder that reads as at head."""
+        folder = posixpath.dirname(path)
+        cache: dict[str, _Package] = self.__dict__.setdefault("_packages", {})
+        if folder not in cache:
+            read = self._context.head_folder
+            sources = {
+                p: t for p, t in (read(folder, ".go") if read is not None else [])
+                if reason_if_test(p) is None and len(t) <= MAX_TEXT_CHARS
+            }
+            cache[folder] = _Package.of(sources)
+        package = cache[folder]
+        return package if package.sources.get(path) == text else package.with_file(path, text)
+
     def analyze(self, file: FileInput) -> list[Finding]:
         if len(file.text) > MAX_TEXT_CHARS or not file.change.added_lines:
             return []
+        package = self._package(file.path, file.text)
+        if not package.io:
+            return []
         lines = file.text.splitlines()
         added = set(file.change.added_lines)
-        funcs = _functions(file.path, file.text)
-        package = [(file.path, lines)]
-        if self._context.head_folder is not None:
-            folder = posixpath.dirname(file.path)
-            for path, text in self._context.head_folder(folder, ".go"):
-                if path != file.path and reason_if_test(path) is None and len(text) <= MAX_TEXT_CHARS:
-                    funcs.extend(_functions(path, text))
-                    package.append((path, text.splitlines()))
-        io = io_functions(funcs)
-        if not io:
-            return []
-        hits = self._loop_site_hits(file.path, lines, added, funcs, io)
+        hits = self._loop_site_hits(file.path, lines, added, package.funcs, package.io)
         taken = {h.start_line for h in hits}
-        io_sites = self._io_site_hits(file.path, lines, added, funcs, io, package)
+        io_sites = self._io_site_hits(file.path, lines, added, package)
         hits += [h for h in io_sites if h.start_line not in taken]
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)
 
@@ -233,31 +271,19 @@ class GoPackageIOAnalyzer(ChangeRulesAnalyzer):
             hits.append(_hit(line, lines, detail))
         return hits
 
-    def _io_site_hits(self, path: str, lines: list[str], added: set[int], funcs: list[Func],
-                      io: dict[Key, tuple[Func, str]], package: list[tuple[str, list[str]]]) -> list[Hit]:
+    def _io_site_hits(self, path: str, lines: list[str], added: set[int], package: _Package) -> list[Hit]:
         """A changed line adds I/O to a function that a range loop of the package calls per item (directly or
         through one more function): the query lands in the loop without the loop changing."""
-        looped: dict[Key, tuple[str, int, str]] = {}  # function -> (path, line, range expression) of a loop call
-        for other_path, other_lines in package:
-            everywhere = set(range(1, len(other_lines) + 1))
-            for line, _written, key, over in _per_item_calls(other_path, other_lines, everywhere, funcs):
-                looped.setdefault(key, (other_path, line, over))
-        if not looped:
+        if not package.looped:
             return []
-        callers: dict[Key, Key] = {}  # callee -> a function that calls it and is itself called per item
-        for f in funcs:
-            if f.key in looped:
-                for body_line in f.body:
-                    for _written, key in _called(body_line, f):
-                        callers.setdefault(key, f.key)
         hits: list[Hit] = []
-        for f in funcs:
+        for f in package.funcs:
             if f.path != path:
                 continue
-            route = f.key if f.key in looped else callers.get(f.key)
+            route = f.key if f.key in package.looped else package.callers.get(f.key)
             if route is None:
                 continue
-            hit = self._first_added_io(f, lines, added, io, looped[route], route)
+            hit = self._first_added_io(f, lines, added, package.io, package.looped[route], route)
             if hit is not None:
                 hits.append(hit)
         return hits
