@@ -172,7 +172,7 @@ def _per_item_calls(
         if m is None:
             continue
         over = m.group(2)
-        if over.lstrip("&*").startswith("[") or re.search(r"(?i)batch|chunk", over):
+        if over.lstrip("&*").startswith("[") or re.search(r"(?i)batch|chunk|segment", over):
             continue  # a literal list, or batches: not one call per stored item
         caller = _enclosing(funcs, path, i + 1)
         for j in _loop_body(lines, i, m.group(1)):

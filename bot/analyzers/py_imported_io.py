@@ -29,7 +29,7 @@ RULES_FILE = Path(__file__).parent / "rules" / "py_imports.yml"
 MAX_TEXT_CHARS = 400_000
 MAX_MODULES = 6  # other modules read per changed file
 MAX_FINDINGS = 20
-_SMALL = re.compile(r"(?i)batch|chunk")
+_SMALL = re.compile(r"(?i)batch|chunk|segment")
 _IO = re.compile(
     r"\b[A-Z]\w*\.objects\.\w+\(|\b[A-Z]\w*\.query\.\w+\(|\b(?:db\.)?session\.(?:query|execute|scalars?|get)\(|"
     r"\brequests\.(?:get|post|put|patch|delete|head|request)\(|\bhttpx\.(?:get|post|put|patch|delete|request)\("
