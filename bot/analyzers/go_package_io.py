@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.analyzers.base import FileInput
+from bot.analyzers.change_context import ChangeContext
 from bot.analyzers.context_rules import ChangeRulesAnalyzer
 from bot.analyzers.rule_info import Hit, findings_from_hits
 from bot.analyzers.test_paths import reason_if_test
@@ -93,16 +94,16 @@ def _functions(path: str, text: str) -> list[Func]:
     return out
 
 
+def _io_line(line: str) -> str | None:
+    """The line, stripped and cut, when it does I/O itself (comments never do)."""
+    stripped = line.strip()
+    if stripped.startswith("//"):
+        return None
+    return stripped[:120] if any(pattern.search(stripped) for pattern in _IO) else None
+
+
 def _direct_io(f: Func) -> str | None:
-    for line in f.body:
-        stripped = line.strip()
-        if stripped.startswith("//"):
-            continue
-        for pattern in _IO:
-            m = pattern.search(stripped)
-            if m is not None:
-                return stripped[:120]
-    return None
+    return next((io for io in map(_io_line, f.body) if io is not None), None)
 
 
 def _called(line: str, caller: Func | None) -> list[tuple[str, Key]]:
@@ -162,10 +163,8 @@ def _enclosing(funcs: list[Func], path: str, line: int) -> Func | None:
     return None
 
 
-def _per_item_calls(
-    path: str, lines: list[str], touched: set[int], funcs: list[Func]
-) -> list[tuple[int, str, Key, str]]:
-    """(1-based line, call as written, key, range expression) of calls inside range loops, on touched lines."""
+def _per_item_calls(path: str, lines: list[str], funcs: list[Func]) -> list[tuple[int, str, Key, str]]:
+    """(1-based line, call as written, key, range expression) of calls inside range loops."""
     out: list[tuple[int, str, Key, str]] = []
     for i, line in enumerate(lines):
         m = _RANGE.match(line[:MAX_LINE_CHARS])
@@ -176,7 +175,7 @@ def _per_item_calls(
             continue  # a literal list, or batches: not one call per stored item
         caller = _enclosing(funcs, path, i + 1)
         for j in _loop_body(lines, i, m.group(1)):
-            if j + 1 not in touched or _RANGE.match(lines[j][:MAX_LINE_CHARS]):
+            if _RANGE.match(lines[j][:MAX_LINE_CHARS]):
                 continue
             code = lines[j][:MAX_LINE_CHARS]
             if code.strip().startswith("//"):
@@ -193,16 +192,19 @@ class _Package:
     sources: dict[str, str]
     funcs: list[Func]
     io: dict[Key, tuple[Func, str]]
+    calls: dict[str, list[tuple[int, str, Key, str]]]  # path -> every call inside its range loops (`_per_item_calls`)
     looped: dict[Key, tuple[str, int, str]]  # function -> (path, line, range expression) of a loop that calls it
     callers: dict[Key, Key]  # callee -> a function that calls it and is itself called per item
 
     @classmethod
     def of(cls, sources: dict[str, str]) -> _Package:
         funcs = [f for path, text in sources.items() for f in _functions(path, text)]
+        calls: dict[str, list[tuple[int, str, Key, str]]] = {}
         looped: dict[Key, tuple[str, int, str]] = {}
         for path, text in sources.items():
             split = text.splitlines()
-            for line, _written, key, over in _per_item_calls(path, split, set(range(1, len(split) + 1)), funcs):
+            calls[path] = _per_item_calls(path, split, funcs)
+            for line, _written, key, over in calls[path]:
                 looped.setdefault(key, (path, line, over))
         callers: dict[Key, Key] = {}
         for f in funcs:
@@ -210,7 +212,7 @@ class _Package:
                 for body_line in f.body:
                     for _written, key in _called(body_line, f):
                         callers.setdefault(key, f.key)
-        return cls(sources, funcs, io_functions(funcs), looped, callers)
+        return cls(sources, funcs, io_functions(funcs), calls, looped, callers)
 
     def with_file(self, path: str, text: str) -> _Package:
         """This package with `path` read as `text` (a changed file the folder read did not hold)."""
@@ -223,6 +225,10 @@ class GoPackageIOAnalyzer(ChangeRulesAnalyzer):
     name = "go-package"
     rules_file = RULES_FILE
 
+    def __init__(self, context: ChangeContext | None = None) -> None:
+        super().__init__(context)
+        self._packages: dict[str, _Package] = {}  # folder -> its package at head, for this review
+
     def supports(self, path: str, text: str) -> bool:
         return path.endswith(".go") and reason_if_test(path) is None
 
@@ -230,7 +236,7 @@ class GoPackageIOAnalyzer(ChangeRulesAnalyzer):
         """The package of `path` at head: its sources split and indexed, its I/O functions and the functions its
         range loops call, computed once per review for every changed file of the folder that reads as at head."""
         folder = posixpath.dirname(path)
-        cache: dict[str, _Package] = self.__dict__.setdefault("_packages", {})
+        cache = self._packages
         if folder not in cache:
             read = self._context.head_folder
             sources = {
@@ -249,22 +255,21 @@ class GoPackageIOAnalyzer(ChangeRulesAnalyzer):
             return []
         lines = file.text.splitlines()
         added = set(file.change.added_lines)
-        hits = self._loop_site_hits(file.path, lines, added, package.funcs, package.io)
+        hits = self._loop_site_hits(file.path, lines, added, package)
         taken = {h.start_line for h in hits}
         io_sites = self._io_site_hits(file.path, lines, added, package)
         hits += [h for h in io_sites if h.start_line not in taken]
         return findings_from_hits(self._by_id, file, hits, MAX_FINDINGS)
 
-    def _loop_site_hits(self, path: str, lines: list[str], added: set[int], funcs: list[Func],
-                        io: dict[Key, tuple[Func, str]]) -> list[Hit]:
+    def _loop_site_hits(self, path: str, lines: list[str], added: set[int], package: _Package) -> list[Hit]:
         """A changed line in a range loop calls an I/O function of the package."""
         hits: list[Hit] = []
         done: set[int] = set()
-        for line, written, key, over in _per_item_calls(path, lines, added, funcs):
-            if key not in io or line in done:
+        for line, written, key, over in package.calls.get(path, []):
+            if line not in added or key not in package.io or line in done:
                 continue
             done.add(line)
-            f, why = io[key]
+            f, why = package.io[key]
             where = "this file" if f.path == path else f"`{posixpath.basename(f.path)}`"
             detail = (f"`{written}(...)` runs once per item of `{over[:60]}`; `{key[1]}` ({where}) does I/O through "
                       f"{why}: one round trip per item")
@@ -299,7 +304,7 @@ class GoPackageIOAnalyzer(ChangeRulesAnalyzer):
             number = f.start + 2 + offset
             if number not in added or code.strip().startswith("//"):
                 continue
-            direct = _direct_io(Func(f.name, f.receiver_type, f.path, f.start, (code,), f.receiver))
+            direct = _io_line(code)
             what = f"`{direct}`" if direct else next(
                 (f"`{written}`" for written, key in _called(code, f) if key in io and key != f.key), None)
             if what is None:

@@ -97,5 +97,5 @@ def test_a_method_of_another_value_is_not_taken_for_the_package_method_of_that_n
 
     funcs = _functions("x.go", text)
     assert set(io_functions(funcs)) == {("Service", "Run")}
-    calls = _per_item_calls("x.go", text.splitlines(), set(range(1, 20)), funcs)
+    calls = _per_item_calls("x.go", text.splitlines(), funcs)
     assert [key for _line, _w, key, _over in calls if key in io_functions(funcs)] == []
