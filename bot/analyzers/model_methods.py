@@ -13,6 +13,7 @@ import ast
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+from bot.analyzers.py_loops import per_item_loops
 from bot.analyzers.relation_hits import Hit
 from bot.facts.graph import Model, RepoFacts
 from bot.facts.other_orms import camelize
@@ -26,7 +27,6 @@ GENERIC = frozenset({
     "validate", "to_dict", "as_dict", "dict", "serialize", "copy", "items", "keys", "values", "close", "open",
     "send", "render", "format", "check", "build", "add", "remove", "set", "clear", "pop", "append", "extend",
 })
-Loop = ast.For | ast.AsyncFor | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
 
 
 def _unique_methods(facts: RepoFacts) -> dict[str, Model]:
@@ -66,27 +66,6 @@ def _small(node: ast.expr) -> bool:
             and len(node.args) == 1 and isinstance(node.args[0], ast.Constant))
 
 
-def _targets(node: ast.expr) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _loops(tree: ast.Module) -> Iterator[tuple[set[str], list[ast.AST]]]:
-    """(names bound per item, per-item nodes) of each loop and comprehension over a collection not
-    visibly small."""
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.For, ast.AsyncFor)):
-            if not _small(node.iter):
-                yield _targets(node.target), list(node.body)
-        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-            gen = node.generators[0]
-            if not _small(gen.iter):
-                yield _targets(gen.target), [node.elt, *[c for g in node.generators for c in g.ifs]]
-        elif isinstance(node, ast.DictComp):
-            gen = node.generators[0]
-            if not _small(gen.iter):
-                yield _targets(gen.target), [node.key, node.value, *[c for g in node.generators for c in g.ifs]]
-
-
 def _walk(nodes: list[ast.AST]) -> Iterator[ast.AST]:
     """The nodes under `nodes`, not entering nested functions, classes or lambdas (they run elsewhere)."""
     stack = list(reversed(nodes))
@@ -101,7 +80,7 @@ def _walk(nodes: list[ast.AST]) -> Iterator[ast.AST]:
 def model_method_hits(tree: ast.Module, facts: RepoFacts, touches: Callable[[int, int], bool]) -> list[Hit]:
     unique = _unique_methods(facts)
     hits: dict[int, Hit] = {}
-    for count, (names, body) in enumerate(_loops(tree)):
+    for count, (_iterable, names, body) in enumerate(per_item_loops(tree, _small)):
         if count >= MAX_LOOPS or len(hits) >= MAX_HITS:
             break
         for node in _walk(body):

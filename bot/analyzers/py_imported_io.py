@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bot.analyzers.base import FileInput
 from bot.analyzers.context_rules import ChangeRulesAnalyzer
+from bot.analyzers.py_loops import per_item_loops
 from bot.analyzers.rule_info import Hit, findings_from_hits
 from bot.analyzers.test_paths import reason_if_test
 from bot.core.model import Finding
@@ -90,19 +91,6 @@ def _imports(tree: ast.Module, path: str) -> dict[str, str]:
     return out
 
 
-def _loops(tree: ast.Module) -> list[tuple[ast.AST, ast.expr, list[ast.AST]]]:
-    """(loop node, iterable, body nodes) of for-loops and comprehensions over something not visibly small."""
-    out: list[tuple[ast.AST, ast.expr, list[ast.AST]]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.For | ast.AsyncFor):
-            out.append((node, node.iter, list(node.body)))
-        elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp):
-            out.append((node, node.generators[0].iter, [node.elt]))
-        elif isinstance(node, ast.DictComp):
-            out.append((node, node.generators[0].iter, [node.key, node.value]))
-    return [(n, it, body) for n, it, body in out if not _small(it)]
-
-
 def _small(iterable: ast.expr) -> bool:
     if isinstance(iterable, ast.List | ast.Tuple | ast.Set | ast.Constant | ast.Dict):
         return True
@@ -154,7 +142,7 @@ class PyImportedIOAnalyzer(ChangeRulesAnalyzer):
     @staticmethod
     def _per_item_calls(tree: ast.Module, added: set[int]) -> list[tuple[int, str, str]]:
         out: list[tuple[int, str, str]] = []
-        for _loop, iterable, body in _loops(tree):
+        for iterable, _names, body in per_item_loops(tree, _small):
             over = ast.unparse(iterable)[:60]
             for node in body:
                 for call in _plain_calls(node):

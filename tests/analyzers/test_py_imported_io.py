@@ -57,3 +57,20 @@ def test_a_local_helper_counts_too(tmp_path: Path) -> None:
     )
     result = _review(tmp_path, {"app/views.py": "x = 1\n"}, {"app/views.py": text})
     assert [f.start_line for f in result.findings if f.source == RULE] == [11]
+
+
+def test_per_item_loops_name_the_iterable_the_item_names_and_what_runs_per_item() -> None:
+    import ast
+
+    from bot.analyzers.py_loops import per_item_loops
+
+    tree = ast.parse(
+        "for a, b in rows:\n    f(a)\n"
+        "x = [g(r) for r in rows if h(r)]\n"
+        "y = {k: v(k) for k in keys}\n"
+        "for i in range(3):\n    f(i)\n"
+    )
+    found = [(ast.unparse(it), names, [ast.unparse(n) for n in body])
+             for it, names, body in per_item_loops(tree, lambda it: isinstance(it, ast.Call))]
+    assert found == [("rows", {"a", "b"}, ["f(a)"]), ("rows", {"r"}, ["g(r)", "h(r)"]),
+                     ("keys", {"k"}, ["k", "v(k)"])]
