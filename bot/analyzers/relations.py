@@ -25,10 +25,7 @@ from bot.analyzers.relations_ruby import whole_table_hits
 from bot.analyzers.rule_info import Hit as RuleHit
 from bot.analyzers.rule_info import RuleInfo, findings_from_hits, load_rule_infos
 from bot.core.model import Finding, Severity
-from bot.facts import RepoFacts, read_source
-from bot.facts.other_orms import inherit_rails_models
-from bot.facts.python_api import inherit_serializer_models
-from bot.facts.python_models import add_reverse_accessors, resolve_user_model
+from bot.facts import RepoFacts, link_graph, read_source
 
 ANALYZER_NAME = "relations"
 RULES_FILE = Path(__file__).parent / "rules" / "relations.yml"
@@ -122,10 +119,7 @@ class RelationsAnalyzer:
         if not (local.models or local.serializers or local.admins):
             return graph
         local.merge(graph)
-        inherit_rails_models(local)
-        resolve_user_model(local)
-        inherit_serializer_models(local)
-        add_reverse_accessors(local)
+        link_graph(local)
         return local
 
     def _python(self, file: FileInput, facts: RepoFacts, check: Callable[[], None]) -> list[Hit]:

@@ -139,11 +139,17 @@ def build_facts(
     for path, text in read_within_budget(view, schema_last, budget, facts, clock, started):
         read_source(path, text, facts, classes)
     resolve_models(classes, facts)
+    link_graph(facts)
+    return facts
+
+
+def link_graph(facts: RepoFacts) -> None:
+    """What the graph derives once its sources are read: inherited Rails models, Django's user model,
+    inherited serializer models, reverse accessors (in that order: each reads what the one before filled in)."""
     inherit_rails_models(facts)
     resolve_user_model(facts)
     inherit_serializer_models(facts)
     add_reverse_accessors(facts)
-    return facts
 
 
 _GRAPHS: CommitCache[RepoFacts] = CommitCache(8)

@@ -217,7 +217,6 @@ def _strings(node: ast.AST) -> list[str]:
     return []
 
 
-
 _COLLECTION_NAME = re.compile(r"^[a-z_][a-z0-9_]*[^s]s$")
 MIN_CAP = 10
 
@@ -233,6 +232,7 @@ def _capped_collection(value: ast.expr, sl: ast.Slice) -> bool:
         and upper >= MIN_CAP
         and _COLLECTION_NAME.match(value.id) is not None
     )
+
 
 class _Collector(ast.NodeVisitor):
     def __init__(self, source: str) -> None:
