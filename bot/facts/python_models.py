@@ -150,14 +150,15 @@ def _read_query_methods(cls: ast.ClassDef, model: Model) -> None:
     for stmt in cls.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not stmt.name.startswith("__"):
             model.methods.add(stmt.name)
-            if any(last_name(d) in ("property", "cached_property") for d in stmt.decorator_list):
+            decorators = {last_name(d) for d in stmt.decorator_list}
+            if decorators & {"property", "cached_property"}:
                 model.method_reads[stmt.name] = {  # the row's own attributes a property reads
                     n.attr for n in ast.walk(stmt)
                     if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self"
                 }
             if _runs_query(stmt, relations):
                 model.query_methods[stmt.name] = stmt.lineno
-                if any(last_name(d) in ("property", "cached_property", "hybrid_property") for d in stmt.decorator_list):
+                if decorators & {"property", "cached_property", "hybrid_property"}:
                     model.query_properties.add(stmt.name)
 
 
